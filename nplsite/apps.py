@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+
+
+class NplSiteConfig(AppConfig):
+    """Site-wide pieces: roles (groups and their data migration), demo users, health."""
+
+    name = "nplsite"
+    label = "nplsite"
+    verbose_name = "NPL platform"
+
+
+class NplAdminConfig(AdminConfig):
+    default_site = "nplsite.admin_site.NplAdminSite"

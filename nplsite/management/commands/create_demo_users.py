@@ -1,0 +1,36 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from nplsite.roles import ANALYST, MODEL_ADMIN
+
+DEMO_USERS = (
+    ("analyst", ANALYST, False),
+    ("modeladmin", MODEL_ADMIN, True),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or reset) one demo user per role, 'analyst' (Analyst) and 'modeladmin' (Model admin), "
+        "with fresh random passwords printed here and nowhere else."
+    )
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        lines = []
+        with transaction.atomic():
+            for username, role, is_staff in DEMO_USERS:
+                password = secrets.token_urlsafe(12)
+                user, created = User.objects.get_or_create(username=username)
+                user.is_staff = is_staff
+                user.is_active = True
+                user.set_password(password)
+                user.save()
+                user.groups.set([Group.objects.get(name=role)])
+                lines.append((username, role, password, "created" if created else "password reset"))
+        for username, role, password, what in lines:
+            self.stdout.write(f"{role:<12} user: {username:<11} password: {password}   ({what})")

@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ModelVersion(models.Model):
+    """One trained, stored model: the winner of a training run, with its metrics and artifact."""
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", _("Candidate (inactive)")
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
+
+    name = models.CharField(_("name"), max_length=120, help_text=_("e.g. XGBClassifier-oversampling"))
+    algorithm = models.CharField(_("algorithm"), max_length=60)
+    balancing = models.CharField(_("balancing"), max_length=40)
+    hyperparameters = models.JSONField(_("hyperparameters"), default=dict)
+    threshold = models.FloatField(_("decision threshold"))
+    metrics = models.JSONField(_("test metrics"), default=dict)
+    training_data = models.JSONField(
+        _("training data summary"), default=dict, help_text=_("as_of, applicant counts per split, NPL rate")
+    )
+    trained_at = models.DateTimeField(_("training date"), auto_now_add=True)
+    artifact_path = models.CharField(_("artifact path"), max_length=500)
+    artifact_sha256 = models.CharField(_("artifact SHA-256"), max_length=64)
+    artifact_size = models.BigIntegerField(_("artifact size (bytes)"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.CANDIDATE)
+    is_active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} #{self.pk}"
+
+
+class TrainingRun(models.Model):
+    """One request to train: who asked, with what parameters, how far it got, what it produced."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    current_step = models.CharField(_("current step"), max_length=200, blank=True)
+    log = models.TextField(_("log"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    leaderboard = models.JSONField(_("leaderboard"), default=list, blank=True)
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs"
+    )
+    celery_task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Training run #{self.pk} ({self.status})"
