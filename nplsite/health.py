@@ -4,8 +4,10 @@ Each check runs in its own daemon thread and is given ``HEALTHCHECK_TIMEOUT_SECO
 that hangs (a firewalled database, a stuck broker) is reported down instead of hanging the answer.
 """
 
+import os
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connections
@@ -31,7 +33,16 @@ def _run_with_timeout(check, timeout: float) -> CheckResult:
     thread.join(timeout)
     if not outcome:
         return CheckResult(False, f"no answer within {timeout:g} s")
-    return outcome[0]
+    return CheckResult(outcome[0].ok, _without_secrets(outcome[0].detail))
+
+
+def _without_secrets(text: str) -> str:
+    """Error texts may quote a connection URL; never let a password through."""
+    for url in (settings.CELERY_BROKER_URL, settings.DATABASE_URL):
+        password = urlsplit(url).password
+        if password:
+            text = text.replace(password, "***")
+    return text
 
 
 def _check_database() -> CheckResult:
@@ -46,11 +57,21 @@ def _check_database() -> CheckResult:
 
 
 def _check_broker() -> CheckResult:
-    from nplsite.celery import app
+    from kombu import Connection
 
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=settings.HEALTHCHECK_TIMEOUT_SECONDS)
-        return CheckResult(True, conn.transport_cls if isinstance(conn.transport_cls, str) else "connected")
+    timeout = settings.HEALTHCHECK_TIMEOUT_SECONDS
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        options.update(socket_connect_timeout=timeout, socket_timeout=timeout)
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        if conn.transport_cls == "filesystem":
+            folder = options["data_folder_in"]
+            if not os.access(folder, os.W_OK):
+                return CheckResult(False, f"queue folder {folder} is not writable")
+        elif hasattr(conn.default_channel, "client"):
+            conn.default_channel.client.ping()  # a round trip proves the server answers
+    return CheckResult(True, "reachable")
 
 
 def _check_active_model() -> CheckResult:
@@ -66,7 +87,7 @@ def _check_active_model() -> CheckResult:
 
 
 def broker_label() -> str:
-    return "redis" if settings.REDIS_URL else "filesystem (embedded)"
+    return settings.CELERY_BROKER_URL.split(":", 1)[0] or "unknown"
 
 
 def run_health_checks() -> dict:
@@ -77,6 +98,6 @@ def run_health_checks() -> dict:
     return {
         "status": "ok" if database.ok and broker.ok and model.ok else "degraded",
         "database": {"ok": database.ok, "detail": database.detail if database.ok else "unreachable"},
-        "broker": {"ok": broker.ok, "kind": broker_label(), "detail": "reachable" if broker.ok else broker.detail},
+        "broker": {"ok": broker.ok, "kind": broker_label(), "detail": broker.detail},
         "active_model": {"ok": model.ok, "detail": model.detail},
     }

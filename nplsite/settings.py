@@ -6,8 +6,8 @@ on a fresh machine with nothing configured (SQLite file, no Redis) and in produc
 every variable.
 """
 
-from pathlib import Path
 import os
+from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -47,7 +47,7 @@ DEBUG = env_bool("DEBUG", True)
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-used-with-debug-off"
+_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-used-with-debug-off"  # noqa: S105 (refused unless DEBUG)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -151,6 +151,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# In development WhiteNoise serves straight from the app and project static folders.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Trained model artifacts (joblib files recorded with their SHA-256 in the database).
 MODEL_ARTIFACT_DIR = Path(os.environ.get("MODEL_ARTIFACT_DIR", DATA_DIR / "artifacts")).resolve()

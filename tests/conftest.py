@@ -1,0 +1,124 @@
+"""Fixtures shared by every test folder: users per role, and a real Celery worker process."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from nplsite.celery import app as celery_app
+from nplsite.roles import ANALYST, MODEL_ADMIN
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# Each test session sends its tasks to a queue of its own, so a worker left running by `make run`
+# (or another session on the same Redis) never takes a test's task.
+TEST_QUEUE = f"npl-test-{uuid.uuid4().hex[:8]}"
+celery_app.conf.task_default_queue = TEST_QUEUE
+
+
+def make_user(username: str, role: str | None, *, is_staff: bool = False, password: str = "Correct-Horse-42"):
+    user = get_user_model().objects.create_user(username=username, password=password, is_staff=is_staff)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def analyst(db):
+    return make_user("ana", ANALYST)
+
+
+@pytest.fixture
+def model_admin(db):
+    return make_user("mia", MODEL_ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def analyst_client(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+@pytest.fixture
+def model_admin_client(client, model_admin):
+    client.force_login(model_admin)
+    return client
+
+
+def _database_url_of_test_database() -> str:
+    """DATABASE_URL under which a separate process reaches the database this test run uses."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` process on the configured broker (Redis or the embedded transport),
+    consuming this session's test queue and using the test database. Yields the Popen object."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _database_url_of_test_database()
+    env["DATA_DIR"] = str(settings.DATA_DIR)
+    env["MODEL_ARTIFACT_DIR"] = str(settings.MODEL_ARTIFACT_DIR)
+    log_path = settings.DATA_DIR / f"{TEST_QUEUE}-worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "nplsite",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "-Q",
+                TEST_QUEUE,
+                "-n",
+                f"{TEST_QUEUE}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.returncode not in (0, -15, None):
+            sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
+        log_path.unlink(missing_ok=True)
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):
+    """Poll ``predicate`` until it returns a truthy value (returned) or ``timeout`` passes (None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None

@@ -1,0 +1,36 @@
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from nplsite.roles import is_analyst, is_model_admin
+
+
+def _run() -> dict[str, str]:
+    out = StringIO()
+    call_command("create_demo_users", stdout=out)
+    return dict(re.findall(r"user: (\S+)\s+password: (\S+)", out.getvalue()))
+
+
+@pytest.mark.django_db
+def test_demo_users_get_random_printed_passwords_that_work():
+    first = _run()
+    assert set(first) == {"analyst", "modeladmin"}
+    for username, password in first.items():
+        assert Client().login(username=username, password=password)
+    second = _run()
+    assert second["analyst"] != first["analyst"]  # a reset gives a fresh random password
+    assert not Client().login(username="analyst", password=first["analyst"])
+
+
+@pytest.mark.django_db
+def test_demo_users_have_their_roles():
+    from django.contrib.auth import get_user_model
+
+    _run()
+    User = get_user_model()
+    analyst, admin = User.objects.get(username="analyst"), User.objects.get(username="modeladmin")
+    assert is_analyst(analyst) and not is_model_admin(analyst) and not analyst.is_staff
+    assert is_model_admin(admin) and admin.is_staff and not admin.is_superuser
