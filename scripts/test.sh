@@ -6,5 +6,4 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
 $BIN/ruff check .
-$BIN/python manage.py compilemessages --ignore=.venv -v 0 2>/dev/null || true
 $BIN/python -m pytest --create-db "$@"

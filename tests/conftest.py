@@ -122,3 +122,12 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     return None
+
+
+def pytest_sessionstart(session):
+    """CI sets NPL_REQUIRE_REAL_SERVICES: then running on SQLite or the embedded broker is an error."""
+    if os.environ.get("NPL_REQUIRE_REAL_SERVICES") != "1":
+        return
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine or not settings.REDIS_URL.startswith("redis://"):
+        pytest.exit(f"CI must test on PostgreSQL and Redis, got {engine} and broker {settings.CELERY_BROKER_URL!r}", 2)

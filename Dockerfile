@@ -1,0 +1,25 @@
+# One image for both the web (gunicorn) and worker (celery) services of docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# libgomp1: OpenMP runtime that XGBoost and scikit-learn load.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+RUN useradd --create-home --uid 1000 npl \
+    && mkdir -p /app/data /artifacts /app/staticfiles \
+    && chown -R npl /app/data /artifacts /app/staticfiles
+USER npl
+
+EXPOSE 8000
+CMD ["gunicorn", "nplsite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]

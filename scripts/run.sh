@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Brings the product up on this machine with the embedded defaults (SQLite file, filesystem broker),
+# or with DATABASE_URL / REDIS_URL when they are set: migrate, demo users, demo data and a trained
+# model, then the Celery worker in the background and the web server in the foreground.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+export DEBUG=${DEBUG:-1}
+mkdir -p data/logs
+
+$BIN/python manage.py migrate --noinput
+$BIN/python manage.py seed_demo
+credentials=$($BIN/python manage.py create_demo_users)
+
+$BIN/celery -A nplsite worker --pool=solo --loglevel=INFO >data/logs/worker.log 2>&1 &
+worker_pid=$!
+trap 'kill $worker_pid 2>/dev/null || true; wait $worker_pid 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  NPL risk platform is starting at  http://$HOST:$PORT/
+  Log in with:
+$(echo "$credentials" | sed 's/^/    /')
+  Background worker: pid $worker_pid, log data/logs/worker.log
+  Stop with Ctrl+C.
+
+MSG
+$BIN/python manage.py runserver "$HOST:$PORT" --noreload

@@ -1,0 +1,51 @@
+"""docker-compose.yml and the README cannot run here (no Docker), so they are checked by reading."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_four_services_built_from_the_dockerfile():
+    services = _compose()["services"]
+    assert set(services) == {"web", "worker", "db", "redis"}
+    assert services["db"]["image"] == "postgres:16"
+    assert services["redis"]["image"] == "redis:7"
+    for name in ("web", "worker"):
+        assert services[name]["build"] == "."
+        env = services[name]["environment"]
+        assert env["DEBUG"] == "0"
+        assert env["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in env["DATABASE_URL"]
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert "artifacts:/artifacts" in services[name]["volumes"]
+        assert env["MODEL_ARTIFACT_DIR"] == "/artifacts"
+        assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+    web_command = services["web"]["command"]
+    assert web_command.index("migrate") < web_command.index("collectstatic") < web_command.index("gunicorn")
+    assert services["worker"]["command"].startswith("celery -A nplsite worker")
+    assert "healthcheck" in services["db"] and "healthcheck" in services["redis"]
+    assert (ROOT / "Dockerfile").is_file()
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    settings_source = (ROOT / "nplsite" / "settings.py").read_text()
+    names = set(
+        re.findall(r"""(?:env_bool|env_int|env_list|os\.environ\.get)\(\s*["']([A-Z_]+)["']""", settings_source)
+    )
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "MODEL_ARTIFACT_DIR"} <= names
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(name for name in names if f"`{name}`" not in readme)
+    assert not missing, f"settings read these variables but the README's table does not list them: {missing}"
+
+
+def test_readme_opens_with_the_two_commands_and_ci_calls_the_test_command():
+    first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:40])
+    assert "make run" in first_screen and "make test" in first_screen
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci and "DATABASE_URL" in ci and "REDIS_URL" in ci
