@@ -42,6 +42,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
 DEBUG = env_bool("DEBUG", True)
 
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data")).resolve()
@@ -117,7 +127,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not in-memory) test database, so a Celery worker process started by a test sees
     # the same rows as the test itself.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    # WAL: readers never wait for the writer, and a commit does not wait for the disk.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
@@ -251,3 +266,37 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Scoring (scoring/scorecard.py explains each figure; the README's configuration table lists them)
+# ---------------------------------------------------------------------------------------------
+
+
+
+# Credit score scaling: SCORE_BASE_POINTS points at good:bad odds of SCORE_BASE_ODDS:1, and
+# SCORE_PDO more points each time the odds double; clipped to 300–850.
+SCORE_BASE_POINTS = env_float("SCORE_BASE_POINTS", 600.0)
+SCORE_BASE_ODDS = env_float("SCORE_BASE_ODDS", 50.0)
+SCORE_PDO = env_float("SCORE_PDO", 40.0)
+# Risk grades by minimum score, best first; below the last band is the next letter (E).
+RISK_GRADE_BANDS = os.environ.get("RISK_GRADE_BANDS", "").strip() or "A:600,B:545,C:500,D:455"
+# Loss given default for expected loss = PD × LGD × (otr − dp): Basel foundation-IRB senior unsecured.
+LGD = env_float("LGD", 0.45)
+# Recommendation: decline from this PD up; approve only a not-NPL label with at least this score.
+DECLINE_MIN_PD = env_float("DECLINE_MIN_PD", 0.30)
+APPROVE_MIN_SCORE = env_float("APPROVE_MIN_SCORE", 545.0)
+# Most applicants one POST /api/v1/score/batch may carry.
+SCORING_BATCH_MAX = env_int("SCORING_BATCH_MAX", 1000)
+
+# ---------------------------------------------------------------------------------------------
+# Training (training/services.py and training/pipeline.py explain each)
+# ---------------------------------------------------------------------------------------------
+# NPL recall every candidate's decision threshold must reach on validation data ...
+TRAINING_RECALL_TARGET = env_float("TRAINING_RECALL_TARGET", 0.90)
+# ... plus this many standard errors of the validation recall, so test recall stays above target.
+TRAINING_RECALL_MARGIN_SE = env_float("TRAINING_RECALL_MARGIN_SE", 1.0)
+# When a newly trained version replaces the active one: precision_at_recall (higher test precision
+# at the recall target), pr_auc, always, or manual (never automatically).
+MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "precision_at_recall").strip()
+# How the winner's probabilities are calibrated to the real NPL rate: sigmoid or isotonic.
+TRAINING_CALIBRATION_METHOD = os.environ.get("TRAINING_CALIBRATION_METHOD", "sigmoid").strip()

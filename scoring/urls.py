@@ -1,3 +1,34 @@
-"""URLs of the scoring app: the REST API under /api/v1/ and the deprecated /predict/."""
+"""URLs of the scoring app: the REST API under /api/v1/ and the deprecated /predict/.
 
-urlpatterns = []
+API views authenticate themselves (token or session) and answer 401 without credentials, so they
+are exempt from the site's login redirect.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
+
+from . import api
+
+
+def _api(view_class, **initkwargs):
+    return login_not_required(view_class.as_view(**initkwargs))
+
+
+urlpatterns = [
+    path("api/v1/score", _api(api.ScoreView), name="api-score"),
+    path("api/v1/score/batch", _api(api.BatchScoreView), name="api-score-batch"),
+    path("api/v1/predictions", _api(api.PredictionListView), name="api-predictions"),
+    path("api/v1/applicants", _api(api.ApplicantListCreateView), name="api-applicants"),
+    path("api/v1/applicants/<int:app_id>", _api(api.ApplicantDetailView), name="api-applicant"),
+    path("api/v1/models", _api(api.ModelVersionListView), name="api-models"),
+    path("api/v1/models/active", _api(api.ActiveModelVersionView), name="api-model-active"),
+    path("api/v1/schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="api-schema"),
+    path(
+        "api/v1/docs/",
+        _api(SpectacularSwaggerView, url_name="api-schema", permission_classes=[IsAuthenticated]),
+        name="api-docs",
+    ),
+    path("predict/", _api(api.CompatPredictView), name="predict-compat"),
+]

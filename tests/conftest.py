@@ -24,10 +24,17 @@ TEST_QUEUE = f"npl-test-{uuid.uuid4().hex[:8]}"
 celery_app.conf.task_default_queue = TEST_QUEUE
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; the production hasher's deliberate slowness is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, role: str | None, *, is_staff: bool = False, password: str = "Correct-Horse-42"):
     user = get_user_model().objects.create_user(username=username, password=password, is_staff=is_staff)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: transactional tests flush the database, taking the migration's groups with it.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

@@ -38,6 +38,12 @@ class ModelVersion(models.Model):
     def __str__(self):
         return f"{self.name} #{self.pk}"
 
+    def activate(self, user=None) -> "ModelVersion":
+        """Make this the one active version, atomically (see ``training.services.activate_model_version``)."""
+        from .services import activate_model_version
+
+        return activate_model_version(self, user)
+
 
 class TrainingRun(models.Model):
     """One request to train: who asked, with what parameters, how far it got, what it produced."""

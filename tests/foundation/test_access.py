@@ -11,6 +11,9 @@ PUBLIC_PATHS = {
     "/i18n/setlang/": "language switch (POST, redirects back)",
 }
 SAMPLE_ARGUMENT = "1"
+# The REST API (and the deprecated /predict/) authenticate per request with a token or the session:
+# without credentials they answer 401 with a WWW-Authenticate header instead of redirecting to a page.
+API_PREFIXES = ("/api/", "/predict/")
 
 
 def _walk(patterns, prefix=""):
@@ -42,6 +45,10 @@ def test_anonymous_user_is_sent_to_login_from_every_page(client, path):
     if path in PUBLIC_PATHS:
         # Public on purpose (see PUBLIC_PATHS): it answers, and does not bounce to the login page.
         assert not response.get("Location", "").startswith("/accounts/login/"), PUBLIC_PATHS[path]
+        return
+    if path.startswith(API_PREFIXES):
+        assert response.status_code == 401, f"{path} answered {response.status_code} to an anonymous API request"
+        assert response.get("WWW-Authenticate", "").startswith("Token")
         return
     assert response.status_code == 302, f"{path} answered {response.status_code} to an anonymous user"
     location = response["Location"]

@@ -1,0 +1,228 @@
+"""From an NPL probability to what a credit analyst decides with: score, grade, expected loss, advice.
+
+Pure, vectorised functions (numpy arrays in, numpy arrays out; scalars work too). The parameters
+come from settings (see the "Scoring" section of ``nplsite/settings.py`` and the README) through
+:func:`scorecard_parameters`, and every function also takes them explicitly, so the maths can be
+tested and reused without Django.
+
+**Credit score** — the usual "points to double the odds" scaling of a scorecard::
+
+    odds of good = (1 − PD) / PD
+    factor       = PDO / ln 2
+    offset       = base_points − factor · ln(base_odds)
+    score        = offset + factor · ln(odds of good)           clipped to 300–850, rounded
+
+With the defaults (600 points at good:bad odds of 50:1, 40 points to double the odds) a PD of 2 %
+scores ≈ 599, 1 % ≈ 639, 4 % ≈ 557, 10 % ≈ 501, 20 % ≈ 454; the 300 floor is reached at a PD of
+≈ 78 % and the 850 ceiling at ≈ 0.03 %. A higher score always means a lower PD.
+
+**Risk grade** — score bands, best first (``RISK_GRADE_BANDS``, default ``A:600,B:545,C:500,D:455``,
+a score below the last band gets the next letter, ``E``). With the default scaling the bands are
+PD ≲ 2 % (A), ≲ 5 % (B), ≲ 10 % (C), ≲ 20 % (D) and above (E).
+
+**Expected loss** in rupiah = PD × LGD × EAD, with EAD (exposure at default) = otr − dp, the
+amount financed. LGD (loss given default) defaults to 0.45: the Basel II/III foundation-IRB
+supervisory LGD for senior unsecured claims. A vehicle loan is secured by the vehicle, so its real
+LGD is usually lower; 0.45 is the conservative figure to use until the lender has measured its
+own recoveries (then set ``LGD``).
+
+**Recommendation** — ``decline`` when PD ≥ ``DECLINE_MIN_PD`` (default 0.30); ``approve`` only when
+the model's label is not-NPL *and* the score ≥ ``APPROVE_MIN_SCORE`` (default 545, grade B or
+better); ``review`` otherwise. Decline wins over approve.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+MIN_SCORE = 300
+MAX_SCORE = 850
+# PDs are kept inside (0, 1) before taking logs; beyond these the score is clipped anyway.
+_PD_FLOOR = 1e-12
+
+APPROVE = "approve"
+REVIEW = "review"
+DECLINE = "decline"
+RECOMMENDATIONS = (APPROVE, REVIEW, DECLINE)
+
+DEFAULT_RISK_GRADE_BANDS = "A:600,B:545,C:500,D:455"
+_BAND = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+\-]{0,3})\s*:\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+class ScorecardConfigurationError(ValueError):
+    """A scorecard setting cannot be used; the message names the setting and the problem."""
+
+
+@dataclass(frozen=True)
+class GradeBands:
+    """Grades best first with the minimum score of each, and the grade below the last band."""
+
+    grades: tuple[str, ...]
+    minimum_scores: tuple[float, ...]
+    lowest_grade: str
+
+    @property
+    def all_grades(self) -> tuple[str, ...]:
+        return (*self.grades, self.lowest_grade)
+
+
+@dataclass(frozen=True)
+class ScorecardParameters:
+    base_points: float = 600.0
+    base_odds: float = 50.0
+    pdo: float = 40.0
+    grade_bands: GradeBands | None = None
+    lgd: float = 0.45
+    decline_min_pd: float = 0.30
+    approve_min_score: float = 545.0
+
+    def __post_init__(self):
+        if self.grade_bands is None:
+            object.__setattr__(self, "grade_bands", parse_grade_bands(DEFAULT_RISK_GRADE_BANDS))
+        check_parameters(self)
+
+
+def check_parameters(parameters: ScorecardParameters) -> None:
+    """Raise :class:`ScorecardConfigurationError` naming the setting that is out of range."""
+    problems = []
+    if not (math.isfinite(parameters.pdo) and parameters.pdo > 0):
+        problems.append(f"SCORE_PDO must be a positive number of points, got {parameters.pdo}")
+    if not (math.isfinite(parameters.base_odds) and parameters.base_odds > 0):
+        problems.append(
+            f"SCORE_BASE_ODDS must be positive good:bad odds (e.g. 50 for 50:1), got {parameters.base_odds}"
+        )
+    if not math.isfinite(parameters.base_points):
+        problems.append(f"SCORE_BASE_POINTS must be a number, got {parameters.base_points}")
+    if not (0 < parameters.lgd <= 1):
+        problems.append(f"LGD must be a fraction in (0, 1], got {parameters.lgd}")
+    if not (0 < parameters.decline_min_pd <= 1):
+        problems.append(f"DECLINE_MIN_PD must be a probability in (0, 1], got {parameters.decline_min_pd}")
+    if not math.isfinite(parameters.approve_min_score):
+        problems.append(f"APPROVE_MIN_SCORE must be a number, got {parameters.approve_min_score}")
+    if problems:
+        raise ScorecardConfigurationError("; ".join(problems))
+
+
+@lru_cache(maxsize=16)
+def parse_grade_bands(text: str) -> GradeBands:
+    """``"A:600,B:545,C:500,D:455"`` → grades A–D with their minimum scores and ``E`` below them.
+
+    Bands are listed best first with strictly decreasing minimum scores. A final entry without a
+    score (``"...,D:455,E"``) names the lowest grade; otherwise it is the letter after the last one.
+    """
+    entries = [entry.strip() for entry in text.split(",") if entry.strip()]
+    if not entries:
+        raise ScorecardConfigurationError("RISK_GRADE_BANDS is empty; expected e.g. 'A:600,B:545,C:500,D:455'")
+    lowest_grade = None
+    if ":" not in entries[-1]:
+        lowest_grade = entries.pop().strip()
+    grades, minimums = [], []
+    for entry in entries:
+        match = _BAND.match(entry)
+        if not match:
+            raise ScorecardConfigurationError(
+                f"RISK_GRADE_BANDS entry {entry!r} is not GRADE:MIN_SCORE; expected e.g. 'A:600,B:545,C:500,D:455'"
+            )
+        grades.append(match.group(1))
+        minimums.append(float(match.group(2)))
+    if not grades:
+        raise ScorecardConfigurationError("RISK_GRADE_BANDS needs at least one GRADE:MIN_SCORE band")
+    if any(later >= earlier for earlier, later in zip(minimums, minimums[1:], strict=False)):
+        raise ScorecardConfigurationError(
+            f"RISK_GRADE_BANDS minimum scores must decrease from the best grade to the worst, got {minimums}"
+        )
+    if lowest_grade is None:
+        last = grades[-1]
+        lowest_grade = last[:-1] + chr(ord(last[-1]) + 1)
+    if len(set(grades + [lowest_grade])) != len(grades) + 1:
+        raise ScorecardConfigurationError(f"RISK_GRADE_BANDS names a grade twice: {text!r}")
+    return GradeBands(grades=tuple(grades), minimum_scores=tuple(minimums), lowest_grade=lowest_grade)
+
+
+def scorecard_parameters() -> ScorecardParameters:
+    """The parameters configured in settings (read on every call, so tests can override them)."""
+    from django.conf import settings
+
+    return _parameters_from(
+        settings.SCORE_BASE_POINTS,
+        settings.SCORE_BASE_ODDS,
+        settings.SCORE_PDO,
+        settings.RISK_GRADE_BANDS,
+        settings.LGD,
+        settings.DECLINE_MIN_PD,
+        settings.APPROVE_MIN_SCORE,
+    )
+
+
+@lru_cache(maxsize=8)
+def _parameters_from(base_points, base_odds, pdo, bands, lgd, decline_min_pd, approve_min_score):
+    return ScorecardParameters(
+        base_points=float(base_points),
+        base_odds=float(base_odds),
+        pdo=float(pdo),
+        grade_bands=parse_grade_bands(bands),
+        lgd=float(lgd),
+        decline_min_pd=float(decline_min_pd),
+        approve_min_score=float(approve_min_score),
+    )
+
+
+def score_scaling(base_points: float, base_odds: float, pdo: float) -> tuple[float, float]:
+    """``(factor, offset)`` of score = offset + factor · ln(odds of good)."""
+    factor = pdo / math.log(2)
+    offset = base_points - factor * math.log(base_odds)
+    return factor, offset
+
+
+def credit_score(npl_probability, parameters: ScorecardParameters | None = None) -> np.ndarray:
+    """Integer credit score(s) on the 300–850 scale; higher is safer. See the module docstring."""
+    parameters = parameters or ScorecardParameters()
+    factor, offset = score_scaling(parameters.base_points, parameters.base_odds, parameters.pdo)
+    pd_ = np.clip(np.asarray(npl_probability, dtype=np.float64), _PD_FLOOR, 1 - _PD_FLOOR)
+    log_odds_good = np.log1p(-pd_) - np.log(pd_)
+    scores = np.clip(offset + factor * log_odds_good, MIN_SCORE, MAX_SCORE)
+    return np.rint(scores).astype(np.int64)
+
+
+def npl_probability_at_score(score, parameters: ScorecardParameters | None = None) -> np.ndarray:
+    """The PD that scores exactly ``score`` (inverse of :func:`credit_score` before rounding)."""
+    parameters = parameters or ScorecardParameters()
+    factor, offset = score_scaling(parameters.base_points, parameters.base_odds, parameters.pdo)
+    odds_good = np.exp((np.asarray(score, dtype=np.float64) - offset) / factor)
+    return 1.0 / (1.0 + odds_good)
+
+
+def risk_grade(score, parameters: ScorecardParameters | None = None) -> np.ndarray:
+    """Grade letter(s) for score(s): the first band (best first) whose minimum the score reaches."""
+    parameters = parameters or ScorecardParameters()
+    bands = parameters.grade_bands
+    scores = np.asarray(score, dtype=np.float64)
+    # Minimums decrease, so the number of bands the score does NOT reach is the index of its grade.
+    not_reached = (scores[..., None] < np.asarray(bands.minimum_scores)).sum(axis=-1)
+    return np.asarray(bands.all_grades, dtype=object)[not_reached]
+
+
+def exposure_at_default(otr, dp) -> np.ndarray:
+    """EAD in rupiah: the amount financed, otr − dp (never negative)."""
+    return np.clip(np.asarray(otr, dtype=np.int64) - np.asarray(dp, dtype=np.int64), 0, None)
+
+
+def expected_loss(npl_probability, otr, dp, parameters: ScorecardParameters | None = None) -> np.ndarray:
+    """Expected loss in whole rupiah: PD × LGD × (otr − dp)."""
+    parameters = parameters or ScorecardParameters()
+    ead = exposure_at_default(otr, dp).astype(np.float64)
+    return np.rint(np.asarray(npl_probability, dtype=np.float64) * parameters.lgd * ead).astype(np.int64)
+
+
+def recommendation(npl_probability, is_npl, score, parameters: ScorecardParameters | None = None) -> np.ndarray:
+    """``approve`` / ``review`` / ``decline`` per applicant; see the module docstring for the rule."""
+    parameters = parameters or ScorecardParameters()
+    pd_ = np.asarray(npl_probability, dtype=np.float64)
+    decline = pd_ >= parameters.decline_min_pd
+    approve = ~np.asarray(is_npl, dtype=bool) & (np.asarray(score, dtype=np.float64) >= parameters.approve_min_score)
+    return np.select([decline, approve], [DECLINE, APPROVE], default=REVIEW).astype(object)

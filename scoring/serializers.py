@@ -1,0 +1,233 @@
+"""Shapes of the REST API: request bodies (for the OpenAPI schema) and responses.
+
+Request bodies are *checked* by :mod:`scoring.inputs` and the services (one set of rules, with
+per-field messages); the request serializers here describe them for the schema and Swagger UI.
+"""
+
+from rest_framework import serializers
+
+from applicants.models import Applicant
+from applicants.validation import (
+    INTEGER_LIMITS,
+    HousingType,
+    Pekerjaan,
+    StatusPernikahan,
+)
+from training.models import ModelVersion
+
+from . import selectors
+from .models import Prediction
+
+# ---------------------------------------------------------------------------------------------
+# Requests (documentation of the bodies the services validate)
+# ---------------------------------------------------------------------------------------------
+
+
+def _integer(name: str, help_text: str):
+    minimum, maximum, _ = INTEGER_LIMITS[name]
+    return serializers.IntegerField(min_value=minimum, max_value=maximum, help_text=help_text)
+
+
+class ApplicantAttributesSerializer(serializers.Serializer):
+    monthly_income = _integer("monthly_income", "Monthly income in whole rupiah, e.g. 9295094.")
+    housing_type = serializers.ChoiceField(choices=HousingType.choices)
+    num_of_dependent = _integer("num_of_dependent", "Number of dependants.")
+    lama_bekerja = _integer("lama_bekerja", "Years in the current job.")
+    otr = _integer("otr", "On-the-road price of the vehicle in rupiah.")
+    status_pernikahan = serializers.ChoiceField(choices=StatusPernikahan.choices)
+    pekerjaan = serializers.ChoiceField(choices=Pekerjaan.choices)
+    tenor = _integer("tenor", "Loan term in months.")
+    dp = _integer("dp", "Down payment in rupiah; at most otr.")
+
+
+class ScoreRequestSerializer(ApplicantAttributesSerializer):
+    app_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Optional application id: links the prediction to the stored applicant (whose attributes must "
+        "match), or stores a new applicant with these attributes.",
+    )
+
+
+class BatchScoreRequestSerializer(serializers.Serializer):
+    applicants = ScoreRequestSerializer(many=True, help_text="The applicants to score, at most SCORING_BATCH_MAX.")
+
+
+class ApplicantCreateSerializer(ApplicantAttributesSerializer):
+    app_id = serializers.IntegerField(min_value=1, help_text="Application id, unique.")
+
+
+class CompatPredictRequestSerializer(serializers.Serializer):
+    monthly_income = serializers.FloatField()
+    housing_type = serializers.CharField()
+    num_of_dependent = serializers.FloatField()
+    lama_bekerja = serializers.FloatField()
+    otr = serializers.FloatField()
+    status_pernikahan = serializers.CharField()
+    pekerjaan = serializers.CharField()
+    tenor = serializers.FloatField()
+    dp = serializers.FloatField()
+
+
+class CompatPredictResponseSerializer(serializers.Serializer):
+    res = serializers.JSONField(help_text='"Ya" when predicted NPL, "Tidak" otherwise; [] on an error.')
+    prob = serializers.FloatField(
+        required=False, help_text="100 × the probability of NOT becoming NPL, 2 decimals (customer quality)."
+    )
+    error_msg = serializers.CharField(help_text='"" on success, otherwise what was wrong.')
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="field → messages (batch: item index → field → messages)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+# ---------------------------------------------------------------------------------------------
+
+
+class ReasonSerializer(serializers.Serializer):
+    attribute = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.JSONField()
+    typical_value = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["raises", "lowers"])
+    effect = serializers.FloatField(help_text="Change in NPL probability against a typical applicant.")
+    text = serializers.CharField()
+
+
+class ModelVersionRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "name"]
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    app_id = serializers.SerializerMethodField()
+    attributes = serializers.JSONField(source="input_attributes")
+    model_version = ModelVersionRefSerializer()
+    reasons = ReasonSerializer(many=True)
+    user = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "app_id",
+            "attributes",
+            "npl_probability",
+            "is_npl",
+            "threshold",
+            "credit_score",
+            "risk_grade",
+            "expected_loss",
+            "recommendation",
+            "reasons",
+            "model_version",
+            "channel",
+            "user",
+            "created_at",
+        ]
+
+    def get_app_id(self, prediction) -> int | None:
+        return prediction.applicant.app_id if prediction.applicant_id else None
+
+    def get_user(self, prediction) -> str | None:
+        return prediction.user.get_username() if prediction.user_id else None
+
+
+class ApplicantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Applicant
+        fields = [
+            "app_id",
+            "monthly_income",
+            "housing_type",
+            "num_of_dependent",
+            "lama_bekerja",
+            "otr",
+            "status_pernikahan",
+            "pekerjaan",
+            "tenor",
+            "dp",
+            "source",
+            "max_dpd",
+            "kolektibilitas",
+            "is_npl",
+            "labelled_as_of",
+            "created_at",
+        ]
+
+
+class PaymentSummarySerializer(serializers.Serializer):
+    kolektibilitas = serializers.IntegerField(allow_null=True)
+    kolektibilitas_name = serializers.CharField(allow_null=True)
+    max_dpd = serializers.IntegerField(allow_null=True)
+    is_npl = serializers.BooleanField(allow_null=True)
+    labelled_as_of = serializers.DateField(allow_null=True)
+    installments = serializers.IntegerField()
+    paid_installments = serializers.IntegerField()
+    unpaid_installments = serializers.IntegerField()
+    overdue_installments = serializers.IntegerField(allow_null=True)
+    outstanding_amount = serializers.IntegerField()
+    first_due_date = serializers.DateField(allow_null=True)
+    last_due_date = serializers.DateField(allow_null=True)
+
+
+class ApplicantDetailSerializer(ApplicantSerializer):
+    payment_summary = serializers.SerializerMethodField()
+    latest_prediction = serializers.SerializerMethodField()
+
+    class Meta(ApplicantSerializer.Meta):
+        fields = [*ApplicantSerializer.Meta.fields, "payment_summary", "latest_prediction"]
+
+    def get_payment_summary(self, applicant) -> PaymentSummarySerializer:
+        return PaymentSummarySerializer(selectors.payment_summary(applicant)).data
+
+    def get_latest_prediction(self, applicant) -> PredictionSerializer(allow_null=True):
+        prediction = selectors.latest_prediction(applicant)
+        return PredictionSerializer(prediction).data if prediction else None
+
+
+class ModelVersionSummarySerializer(serializers.ModelSerializer):
+    """What an Analyst may see of the active version."""
+
+    test_metrics = serializers.SerializerMethodField(help_text="Headline metrics on the untouched test split.")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "name", "algorithm", "threshold", "trained_at", "activated_at", "is_active", "test_metrics"]
+
+    def get_test_metrics(self, version) -> dict:
+        return selectors.headline_metrics(version)
+
+
+class ModelVersionDetailSerializer(serializers.ModelSerializer):
+    """Everything about a version, for Model admins."""
+
+    leaderboard = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "name",
+            "algorithm",
+            "balancing",
+            "hyperparameters",
+            "threshold",
+            "metrics",
+            "training_data",
+            "trained_at",
+            "status",
+            "is_active",
+            "activated_at",
+            "artifact_path",
+            "artifact_sha256",
+            "artifact_size",
+            "leaderboard",
+        ]
+
+    def get_leaderboard(self, version) -> list:
+        return selectors.leaderboard(version)

@@ -1,0 +1,183 @@
+"""Scoring applicants and keeping the audit trail: validate → engine → persist → return.
+
+:func:`score_applicants` is the one way an applicant gets scored: the REST API, the deprecated
+``/predict/``, the web form, batch scoring and ``manage.py score_csv`` all call it (directly or
+through :func:`score_requests`, which adds ``app_id`` handling for the API). Every score it returns
+has been stored as a :class:`~scoring.models.Prediction` first; nothing is stored for a request
+that fails validation or cannot be scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
+
+from applicants.models import Applicant
+from applicants.validation import ATTRIBUTE_FIELDS
+
+from .engine import ActiveVersion, engine
+from .inputs import clean_applicant_input
+from .models import Prediction
+
+API_APPLICANT_SOURCE = "api"
+
+
+class ApplicantDataError(Exception):
+    """Invalid applicant data; ``errors`` maps item index → field → messages (index 0 for one item)."""
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]):
+        self.errors = errors
+        count = len(errors)
+        super().__init__(f"{count} applicant(s) have invalid data: {errors}")
+
+
+@dataclass
+class ScoreResult:
+    """A stored prediction and the model version that made it."""
+
+    prediction: Prediction
+    version: ActiveVersion
+
+    @property
+    def npl_probability(self) -> float:
+        return self.prediction.npl_probability
+
+    @property
+    def not_npl_percent(self) -> float:
+        """100 × the probability of *not* becoming NPL, 2 decimals (the original "Kualitas Nasabah")."""
+        return round(100.0 * (1.0 - self.prediction.npl_probability), 2)
+
+
+def score_applicants(
+    attributes_list: Sequence[dict],
+    *,
+    user=None,
+    channel: str,
+    applicants: Sequence[Applicant | None] | None = None,
+    lenient: bool = False,
+) -> list[ScoreResult]:
+    """Score applicants given as dicts of the nine attributes, store a Prediction for each, return them.
+
+    ``applicants`` (same length, entries may be ``None``) links each prediction to a stored applicant.
+    ``lenient`` reads numeric strings as numbers and ignores other fields (see :mod:`scoring.inputs`).
+    Raises :class:`ApplicantDataError` (nothing stored) when any item is invalid, and
+    :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model.
+    """
+    if channel not in Prediction.Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(Prediction.Channel.values)}")
+    if applicants is not None and len(applicants) != len(attributes_list):
+        raise ValueError("applicants must be as long as attributes_list")
+    cleaned, errors = [], {}
+    for index, item in enumerate(attributes_list):
+        attributes, _, item_errors = clean_applicant_input(item, allow_app_id=False, lenient=lenient)
+        if item_errors:
+            errors[index] = item_errors
+        cleaned.append(attributes)
+    if errors:
+        raise ApplicantDataError(errors)
+    if not cleaned:
+        return []
+    return _score_and_store(cleaned, user=user, channel=channel, applicants=applicants)
+
+
+def _score_and_store(cleaned: list[dict], *, user, channel: str, applicants) -> list[ScoreResult]:
+    frame = pd.DataFrame.from_records(cleaned, columns=list(ATTRIBUTE_FIELDS))
+    scores = engine.score(frame)
+    model_version = engine.loaded_model(scores.version).model_version
+    predictions = []
+    for index, attributes in enumerate(cleaned):
+        predictions.append(
+            Prediction(
+                applicant=applicants[index] if applicants is not None else None,
+                input_attributes=attributes,
+                model_version=model_version,
+                user=user if user is not None and user.is_authenticated else None,
+                channel=channel,
+                **scores.row(index),
+            )
+        )
+    Prediction.objects.bulk_create(predictions, batch_size=500)
+    return [ScoreResult(prediction=prediction, version=scores.version) for prediction in predictions]
+
+
+def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = False) -> list[ScoreResult]:
+    """Score API request items: the nine attributes, optionally with ``app_id`` to link or save the applicant.
+
+    With an ``app_id`` that is already stored, the item's attributes must equal the stored ones and
+    the prediction is linked to that applicant; an ``app_id`` not stored yet creates the applicant
+    (source ``api``, no payment history) and links to it. All or nothing: any invalid item raises
+    :class:`ApplicantDataError` with every item's errors and nothing is stored.
+    """
+    cleaned, app_ids, errors = [], [], {}
+    for index, item in enumerate(items):
+        attributes, app_id, item_errors = clean_applicant_input(item, allow_app_id=True, lenient=lenient)
+        if item_errors:
+            errors[index] = item_errors
+        cleaned.append(attributes)
+        app_ids.append(app_id)
+    stored = {}
+    wanted = {app_id for app_id in app_ids if app_id is not None}
+    if wanted:
+        stored = {applicant.app_id: applicant for applicant in Applicant.objects.filter(app_id__in=wanted)}
+    first_sent: dict[int, dict] = {}
+    for index, (attributes, app_id) in enumerate(zip(cleaned, app_ids, strict=True)):
+        if app_id is None or index in errors:
+            continue
+        reference = stored.get(app_id)
+        reference_attributes = _stored_attributes(reference) if reference else first_sent.setdefault(app_id, attributes)
+        differing = [field for field in ATTRIBUTE_FIELDS if reference_attributes[field] != attributes[field]]
+        if differing:
+            where = gettext("is stored") if reference else gettext("appears earlier in this request")
+            errors[index] = {
+                "app_id": [
+                    gettext(
+                        "Application %(app_id)s %(where)s with different attributes (%(fields)s); send the same "
+                        "attributes, or leave out app_id to score without linking."
+                    )
+                    % {"app_id": app_id, "where": where, "fields": ", ".join(differing)}
+                ]
+            }
+    if errors:
+        raise ApplicantDataError(errors)
+    if not cleaned:
+        return []
+    with transaction.atomic():
+        new = {
+            app_id: Applicant(app_id=app_id, source=API_APPLICANT_SOURCE, **first_sent[app_id])
+            for app_id in dict.fromkeys(app_ids)
+            if app_id is not None and app_id not in stored
+        }
+        if new:
+            Applicant.objects.bulk_create(new.values())
+            stored.update({a.app_id: a for a in Applicant.objects.filter(app_id__in=list(new))})
+        linked = [stored.get(app_id) if app_id is not None else None for app_id in app_ids]
+        return _score_and_store(cleaned, user=user, channel=channel, applicants=linked if wanted else None)
+
+
+def _stored_attributes(applicant: Applicant) -> dict:
+    return {field: getattr(applicant, field) for field in ATTRIBUTE_FIELDS}
+
+
+def create_applicant(item, *, source: str = API_APPLICANT_SOURCE) -> Applicant:
+    """Store one applicant from an API body: ``app_id`` (required, new) and the nine attributes.
+
+    The applicant has no payment history, so no labels. Raises :class:`ApplicantDataError`.
+    """
+    attributes, app_id, errors = clean_applicant_input(item, allow_app_id=True, require_app_id=True)
+    if not errors and Applicant.objects.filter(app_id=app_id).exists():
+        errors = {"app_id": [_exists_message(app_id)]}
+    if errors:
+        raise ApplicantDataError({0: errors})
+    try:
+        with transaction.atomic():
+            return Applicant.objects.create(app_id=app_id, source=source, **attributes)
+    except IntegrityError:  # created by a concurrent request since the check above
+        raise ApplicantDataError({0: {"app_id": [_exists_message(app_id)]}}) from None
+
+
+def _exists_message(app_id: int) -> str:
+    return gettext("Application %(app_id)s already exists.") % {"app_id": app_id}

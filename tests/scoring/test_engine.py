@@ -1,0 +1,173 @@
+"""The scoring engine and service: active version, switching, failures, reasons, persistence."""
+
+import logging
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, engine
+from scoring.models import Prediction
+from scoring.services import ApplicantDataError, score_applicants
+from training.artifacts import load_artifact
+from training.services import activate_model_version
+
+from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS, VALID_APPLICANT
+
+REASON_TEXT = re.compile(r"^.+ — (raises|lowers) risk$")
+
+
+def test_scores_are_calibrated_probabilities_of_the_active_version(active_version):
+    results = score_applicants([VALID_APPLICANT, RISKY_APPLICANT], channel="api")
+    model = load_artifact(active_version)
+    expected = model.predict_npl_probability(pd.DataFrame([VALID_APPLICANT, RISKY_APPLICANT]))
+    assert [r.prediction.npl_probability for r in results] == pytest.approx(list(expected))
+    for result in results:
+        prediction = result.prediction
+        assert prediction.pk is not None and prediction.model_version_id == active_version.pk
+        assert prediction.is_npl == (prediction.npl_probability >= active_version.threshold)
+        assert prediction.threshold == active_version.threshold
+        assert 300 <= prediction.credit_score <= 850
+        assert prediction.risk_grade in "ABCDE"
+        assert prediction.recommendation in ("approve", "review", "decline")
+    safe, risky = (r.prediction for r in results)
+    assert safe.npl_probability < risky.npl_probability and safe.credit_score > risky.credit_score
+    financed = RISKY_APPLICANT["otr"] - RISKY_APPLICANT["dp"]
+    assert risky.expected_loss == round(risky.npl_probability * 0.45 * financed)
+
+
+def test_every_score_is_stored_with_its_input_user_and_channel(active_version, analyst):
+    score_applicants([VALID_APPLICANT], user=analyst, channel="web")
+    stored = Prediction.objects.get()
+    assert stored.input_attributes == VALID_APPLICANT
+    assert stored.user == analyst and stored.channel == "web" and stored.applicant is None
+    assert len(stored.reasons) <= 3
+
+
+def test_batch_scores_equal_single_scores(active_version):
+    many = [VALID_APPLICANT, RISKY_APPLICANT] * 30
+    batch = score_applicants(many, channel="batch")
+    single = score_applicants([RISKY_APPLICANT], channel="api")[0]
+    assert batch[1].prediction.npl_probability == pytest.approx(single.prediction.npl_probability)
+    assert batch[1].prediction.reasons == single.prediction.reasons
+    assert Prediction.objects.filter(channel="batch").count() == 60
+
+
+def test_invalid_applicant_stores_nothing(active_version):
+    bad = {**VALID_APPLICANT, "dp": VALID_APPLICANT["otr"] + 1}
+    with pytest.raises(ApplicantDataError) as caught:
+        score_applicants([VALID_APPLICANT, bad], channel="api")
+    assert list(caught.value.errors) == [1] and "dp" in caught.value.errors[1]
+    assert not Prediction.objects.exists()
+
+
+def test_no_active_model_is_a_specific_error(db):
+    with pytest.raises(NoActiveModelError, match="No model version is active"):
+        score_applicants([VALID_APPLICANT], channel="api")
+    assert not Prediction.objects.exists()
+
+
+def test_activating_another_version_is_followed_without_restart(make_version):
+    first = make_version("LogisticRegression")
+    before = score_applicants([RISKY_APPLICANT], channel="api")[0]
+    second = make_version("XGBClassifier", activate=False)
+    activate_model_version(second)
+    after = score_applicants([RISKY_APPLICANT], channel="api")[0]
+    assert before.prediction.model_version_id == first.pk
+    assert after.prediction.model_version_id == second.pk
+    expected = load_artifact(second).predict_npl_probability(pd.DataFrame([RISKY_APPLICANT]))[0]
+    assert after.prediction.npl_probability == pytest.approx(expected)
+    assert after.prediction.npl_probability != pytest.approx(before.prediction.npl_probability)
+
+
+def test_altered_artifact_is_refused_and_logged(make_version, artifact_folder, caplog):
+    original = make_version("LogisticRegression", activate=False)
+    copy_name = f"tampered-{original.pk}-{id(caplog)}.joblib"
+    shutil.copyfile(artifact_folder / original.artifact_path, artifact_folder / copy_name)
+    version = make_version("LogisticRegression", artifact_path=copy_name)  # verified intact, then activated
+    data = bytearray((artifact_folder / copy_name).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (artifact_folder / copy_name).write_bytes(bytes(data))
+    with (
+        caplog.at_level(logging.ERROR, logger="scoring.engine"),
+        pytest.raises(ModelArtifactUnavailableError, match=f"#{version.pk} cannot be used"),
+    ):
+        score_applicants([VALID_APPLICANT], channel="api")
+    assert any("SHA-256" in record.getMessage() for record in caplog.records)
+    assert not Prediction.objects.exists()
+
+
+@pytest.mark.parametrize("algorithm", TRAINED_ALGORITHMS)
+def test_reasons_are_worded_and_ranked_for_every_algorithm(make_version, algorithm):
+    make_version(algorithm)
+    result = score_applicants([RISKY_APPLICANT], channel="api")[0]
+    reasons = result.prediction.reasons
+    assert 1 <= len(reasons) <= 3
+    for reason in reasons:
+        assert reason["attribute"] in REASON_GROUPS
+        assert REASON_TEXT.match(reason["text"]), reason["text"]
+        assert reason["direction"] in ("raises", "lowers")
+        assert reason["value"] == RISKY_APPLICANT[reason["attribute"]]
+    directions = [reason["direction"] for reason in reasons]
+    assert directions == sorted(directions, key=lambda d: d != "raises")  # raising reasons first
+    assert directions[0] == "raises"  # this applicant is riskier than a typical one somewhere
+
+
+def test_reason_effect_is_the_change_against_a_typical_applicant(make_version):
+    version = make_version("XGBClassifier")
+    model = load_artifact(version)
+    typical = model.metadata["reference_values"]
+    result = score_applicants([RISKY_APPLICANT], channel="api")[0]
+    by_attribute = {reason["attribute"]: reason for reason in result.prediction.reasons}
+    assert by_attribute, "the risky applicant has reasons"
+    attribute, reason = next(iter(by_attribute.items()))
+    changed = dict(RISKY_APPLICANT)
+    if attribute == "dp":
+        changed["dp"] = round(typical["dp_ratio"] * RISKY_APPLICANT["otr"])
+    elif attribute == "otr":
+        ratio = RISKY_APPLICANT["dp"] / RISKY_APPLICANT["otr"]
+        changed.update(otr=typical["otr"], dp=round(ratio * typical["otr"]))
+    else:
+        changed[attribute] = typical[attribute]
+    own, made_typical = model.predict_npl_probability(pd.DataFrame([RISKY_APPLICANT, changed]))
+    assert reason["effect"] == pytest.approx(own - made_typical, abs=1e-4)
+
+
+def test_down_payment_reason_reads_as_a_share_of_the_price(make_version):
+    make_version("KNeighborsClassifier")
+    low_dp = {**RISKY_APPLICANT, "tenor": 36, "dp": 10_000_000, "otr": 200_000_000}
+    reasons = score_applicants([low_dp], channel="api")[0].prediction.reasons
+    dp_reasons = [reason for reason in reasons if reason["attribute"] == "dp"]
+    if dp_reasons:  # the model finds a 5 % down payment risky
+        assert dp_reasons[0]["text"].startswith("Down payment is 5 % of the vehicle price (low)")
+
+
+def test_engine_caches_the_loaded_artifact(active_version):
+    first = engine.loaded_model()
+    score_applicants([VALID_APPLICANT], channel="api")
+    assert engine.loaded_model() is first
+    engine.clear_cache()
+    assert engine.loaded_model() is not first
+
+
+def test_scores_follow_the_configured_scorecard(make_version, settings):
+    make_version("XGBClassifier")
+    default = score_applicants([RISKY_APPLICANT], channel="api")[0].prediction
+    settings.SCORE_PDO = 80.0
+    settings.LGD = 0.9
+    settings.DECLINE_MIN_PD = 0.999999
+    changed = score_applicants([RISKY_APPLICANT], channel="api")[0].prediction
+    assert changed.npl_probability == pytest.approx(default.npl_probability)
+    assert changed.expected_loss == pytest.approx(2 * default.expected_loss, abs=1)
+    assert changed.credit_score != default.credit_score or default.credit_score in (300, 850)
+    assert changed.recommendation != "decline"
+
+
+def test_model_admin_reads_the_audit_trail_in_the_admin(model_admin_client, active_version):
+    prediction = score_applicants([VALID_APPLICANT], channel="web")[0].prediction
+    listing = model_admin_client.get("/admin/scoring/prediction/")
+    assert listing.status_code == 200 and str(prediction.pk) in listing.content.decode()
+    assert model_admin_client.get(f"/admin/scoring/prediction/{prediction.pk}/change/").status_code == 200
+    assert model_admin_client.post(f"/admin/scoring/prediction/{prediction.pk}/delete/").status_code == 403
+    assert Prediction.objects.filter(pk=prediction.pk).exists()

@@ -1,0 +1,506 @@
+"""Training, registering, activating and rolling back model versions.
+
+- :func:`train_model_version` runs the model search (``training.pipeline``) for a ``TrainingRun``,
+  reporting progress on the run, stores the winner's artifact, registers a ``ModelVersion`` and
+  promotes it when it beats the active version on the same test applicants
+  (:func:`compare_with_active_version`, rule ``settings.MODEL_PROMOTION_RULE``).
+- :func:`activate_model_version` / :func:`roll_back_model_version` switch the active version
+  atomically; the database constraint ``one_active_model_version`` guarantees at most one.
+- :func:`request_retraining` queues a run for the Celery task ``training.tasks.retrain_model``;
+  :func:`run_queued_training` is what that task does.
+
+``ModelVersion.metrics`` holds the test metrics at the top level (``precision``, ``recall``, ``f1``,
+``accuracy``, ``roc_auc``, ``pr_auc``, ``brier``, ``confusion_matrix``, ``roc_curve``, ``pr_curve``,
+``calibration``, …) plus ``validation`` (the same on the validation split, with the Brier score
+before calibration) and ``champion_comparison``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from nplsite.roles import is_model_admin
+
+from .artifacts import ArtifactIntegrityError, load_artifact, read_verified_bytes, resolve_artifact_path, save_artifact
+from .models import ModelVersion, TrainingRun
+from .pipeline import (
+    SearchProfile,
+    SearchResult,
+    TrainingDataError,
+    check_training_data,
+    evaluate,
+    features_and_labels,
+    get_profile,
+    search_best_model,
+)
+
+logger = logging.getLogger(__name__)
+
+PROMOTION_RULES = ("precision_at_recall", "pr_auc", "always", "manual")
+# Fewer NPL than this among the test applicants the active version never saw: compare on the whole test split.
+MIN_UNSEEN_NPL_FOR_COMPARISON = 20
+
+
+class TrainingFailed(Exception):
+    """A training run ended ``failed``; the message is the run's error, the active version is unchanged."""
+
+    def __init__(self, run: TrainingRun, message: str):
+        super().__init__(message)
+        self.run = run
+
+
+class ModelActivationError(Exception):
+    """A version cannot be activated (or there is nothing to roll back to); the message says why."""
+
+
+def recall_target() -> float:
+    return float(settings.TRAINING_RECALL_TARGET)
+
+
+def recall_margin_se() -> float:
+    return float(settings.TRAINING_RECALL_MARGIN_SE)
+
+
+def promotion_rule() -> str:
+    rule = settings.MODEL_PROMOTION_RULE
+    if rule not in PROMOTION_RULES:
+        raise ValueError(f"MODEL_PROMOTION_RULE must be one of {', '.join(PROMOTION_RULES)}, got {rule!r}")
+    return rule
+
+
+# --------------------------------------------------------------------------------------------
+# Progress on the run
+# --------------------------------------------------------------------------------------------
+
+
+class RunProgress:
+    """Records progress on a ``TrainingRun`` (percent, step, heartbeat, log) and forwards it."""
+
+    def __init__(self, run: TrainingRun, forward: Callable[[int, str], None] | None = None):
+        self.run = run
+        self.forward = forward
+
+    def __call__(self, percent: int, step: str) -> None:
+        now = timezone.now()
+        run = self.run
+        run.progress = max(run.progress, min(int(percent), 100))
+        run.current_step = step[:200]
+        run.heartbeat_at = now
+        run.log = f"{run.log}{timezone.localtime(now):%H:%M:%S} [{run.progress:3d}%] {step}\n"
+        run.save(update_fields=["progress", "current_step", "heartbeat_at", "log"])
+        if self.forward is not None:
+            self.forward(run.progress, step)
+
+    def note(self, line: str) -> None:
+        now = timezone.now()
+        self.run.log = f"{self.run.log}{timezone.localtime(now):%H:%M:%S}        {line}\n"
+        self.run.heartbeat_at = now
+        self.run.save(update_fields=["log", "heartbeat_at"])
+
+
+def _mark_failed(run: TrainingRun, message: str) -> None:
+    now = timezone.now()
+    run.status = TrainingRun.Status.FAILED
+    run.error = message
+    run.finished_at = now
+    run.heartbeat_at = now
+    run.current_step = "Failed"
+    run.log = f"{run.log}{timezone.localtime(now):%H:%M:%S} FAILED: {message}\n"
+    run.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "current_step", "log"])
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+def train_model_version(
+    run: TrainingRun,
+    *,
+    profile: str | SearchProfile = "quick",
+    as_of: date | None = None,
+    seed: int = 7,
+    out_of_time: bool = False,
+    progress: Callable[[int, str], None] | None = None,
+) -> ModelVersion:
+    """Train on the applicants labelled as of ``as_of``, register the winner, promote it if better.
+
+    Updates ``run`` throughout (status running → succeeded/failed, progress, step, heartbeat, log,
+    leaderboard). Returns the new ``ModelVersion``; raises :class:`TrainingFailed` (after marking
+    the run failed, with the active version unchanged) when no model can be trained.
+    """
+    from applicants.selectors import labelled_applicants_frame, latest_installment_date
+
+    report = RunProgress(run, progress)
+    now = timezone.now()
+    run.status = TrainingRun.Status.RUNNING
+    run.started_at = run.started_at or now
+    run.heartbeat_at = now
+    run.error = ""
+    run.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
+    # The default "as of" is resolved here, so the version records the date its labels are from.
+    as_of = as_of or latest_installment_date()
+    as_of_label = as_of.isoformat() if as_of else ""
+    try:
+        search_profile = get_profile(profile)
+    except ValueError as exc:
+        _mark_failed(run, str(exc))
+        raise TrainingFailed(run, str(exc)) from exc
+    try:
+        target = recall_target()
+        report(1, f"Loading labelled applicants{f' as of {as_of_label}' if as_of_label else ''}")
+        frame = labelled_applicants_frame(as_of=as_of)
+        check_training_data(frame, as_of_label)
+        report.note(
+            f"{len(frame)} applicants, {int(frame['is_npl'].sum())} NPL ({frame['is_npl'].mean():.1%}); "
+            f"profile {search_profile.name}: {search_profile.description}"
+        )
+        result = search_best_model(
+            frame,
+            profile=search_profile,
+            seed=seed,
+            recall_target=target,
+            recall_margin_se=recall_margin_se(),
+            calibration_method=settings.TRAINING_CALIBRATION_METHOD,
+            out_of_time=out_of_time,
+            progress=report,
+            progress_range=(3, 88),
+        )
+        run.leaderboard = result.leaderboard()
+        run.save(update_fields=["leaderboard"])
+        for row in run.leaderboard:
+            report.note(_leaderboard_line(row))
+
+        report(89, "Comparing with the active version on the same test applicants")
+        comparison = compare_with_active_version(result, target, promotion_rule())
+        report.note(comparison["reason"])
+
+        report(93, "Saving the model artifact")
+        result.model.metadata.update(
+            {
+                "seen_app_ids": sorted(
+                    int(i) for i in [*result.split.train["app_id"], *result.split.validation["app_id"]]
+                ),
+                "training_run_id": run.pk,
+                "as_of": as_of.isoformat() if as_of else None,
+            }
+        )
+        stored = save_artifact(result.model, f"{result.winner.name}-run{run.pk}")
+        try:
+            version = _register_version(run, result, stored, comparison, as_of, seed, search_profile)
+        except BaseException:
+            resolve_artifact_path(stored.path).unlink(missing_ok=True)
+            raise
+    except TrainingDataError as exc:
+        _mark_failed(run, str(exc))
+        raise TrainingFailed(run, str(exc)) from exc
+    except Exception as exc:
+        logger.exception("Training run %s failed", run.pk)
+        message = f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
+        _mark_failed(run, message)
+        raise TrainingFailed(run, message) from exc
+
+    finished = timezone.now()
+    run.status = TrainingRun.Status.SUCCEEDED
+    run.finished_at = finished
+    run.model_version = version
+    run.save(update_fields=["status", "finished_at", "model_version"])
+    state = "activated" if version.is_active else "registered inactive"
+    report(100, f"Done: {version.name} #{version.pk} {state}")
+    return version
+
+
+def _leaderboard_line(row: dict) -> str:
+    if row.get("error"):
+        return f"{row['name']}: failed ({row['error']})"
+    return (
+        f"{row['name']}: validation precision {row['validation_precision']:.3f} at recall "
+        f"{row['validation_recall']:.3f} (threshold {row['threshold']:.4f}), CV {row['cv_metric']} "
+        f"{row['cv_score']:.3f}, {row['fit_seconds']:.1f} s"
+    )
+
+
+def _register_version(run, result: SearchResult, stored, comparison, as_of, seed, profile) -> ModelVersion:
+    metrics = dict(result.test_metrics)
+    metrics["validation"] = result.validation_metrics
+    metrics["champion_comparison"] = comparison
+    training_data = dict(result.training_data)
+    training_data.update(
+        {
+            "as_of": as_of.isoformat() if as_of else None,
+            "profile": profile.name,
+            "seed": seed,
+            "training_run_id": run.pk,
+            "search_seconds": round(result.seconds, 2),
+        }
+    )
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            name=result.model.name,
+            algorithm=result.model.algorithm,
+            balancing=result.model.balancing,
+            hyperparameters=result.model.hyperparameters,
+            threshold=result.model.threshold,
+            metrics=metrics,
+            training_data=training_data,
+            artifact_path=stored.path,
+            artifact_sha256=stored.sha256,
+            artifact_size=stored.size,
+            status=ModelVersion.Status.CANDIDATE,
+        )
+        if comparison["promote"]:
+            _activate_locked(version)
+    version.refresh_from_db()
+    return version
+
+
+def compare_with_active_version(result: SearchResult, target: float, rule: str) -> dict:
+    """Champion/challenger: both models on the same test applicants; ``promote`` says who wins.
+
+    The active version is scored on this run's test applicants it did not see in its own training
+    or validation (its artifact records them), so neither model is judged on applicants it learned
+    from; if too few of those are NPL, on the whole test split (noted in ``basis``).
+    Rules: ``precision_at_recall`` (default) — a version reaching the recall target beats one that
+    does not, then higher precision wins (if neither reaches it, higher recall wins);
+    ``pr_auc`` — higher PR AUC wins; ``always`` — the new version always wins; ``manual`` — never
+    automatically. With no active version (or an unreadable one) the new version is activated.
+    """
+    active = ModelVersion.objects.filter(is_active=True).first()
+    if active is None:
+        return {"rule": rule, "promote": True, "active_version": None, "reason": "No active version: activating."}
+    try:
+        champion = load_artifact(active)
+    except ArtifactIntegrityError as exc:
+        return {
+            "rule": rule,
+            "promote": True,
+            "active_version": active.pk,
+            "reason": f"The active version {active} cannot be loaded ({exc}): activating the new version.",
+        }
+    test = result.split.test
+    seen = set(champion.metadata.get("seen_app_ids") or [])
+    unseen = test[~test["app_id"].isin(seen)]
+    if len(unseen) == len(test):
+        basis = f"the {len(test)} test applicants of this run, none of which the active version saw in training"
+        compared = test
+    elif int(unseen["is_npl"].sum()) >= MIN_UNSEEN_NPL_FOR_COMPARISON and (~unseen["is_npl"]).sum() > 0:
+        basis = f"{len(unseen)} of the {len(test)} test applicants, those the active version never saw in training"
+        compared = unseen
+    else:
+        overlap = len(test) - len(unseen)
+        basis = f"all {len(test)} test applicants ({overlap} of them seen by the active version in its training)"
+        compared = test
+    X, y = features_and_labels(compared)
+    challenger_metrics = _headline(evaluate(y, result.model.predict_npl_probability(X), result.model.threshold))
+    champion_metrics = _headline(evaluate(y, champion.predict_npl_probability(X), champion.threshold))
+    promote, why = _challenger_wins(challenger_metrics, champion_metrics, target, rule)
+    return {
+        "rule": rule,
+        "promote": promote,
+        "active_version": active.pk,
+        "active_version_name": active.name,
+        "basis": basis,
+        "challenger": challenger_metrics,
+        "champion": champion_metrics,
+        "reason": f"{'Activating' if promote else 'Keeping'} — {why} (on {basis}).",
+    }
+
+
+def _headline(metrics: dict) -> dict:
+    return {key: metrics[key] for key in ("precision", "recall", "f1", "roc_auc", "pr_auc", "threshold", "npl")}
+
+
+def _challenger_wins(new: dict, old: dict, target: float, rule: str) -> tuple[bool, str]:
+    if rule == "always":
+        return True, "the promotion rule activates every new version"
+    if rule == "manual":
+        return False, "the promotion rule leaves activation to a model admin"
+    if rule == "pr_auc":
+        return new["pr_auc"] > old["pr_auc"], f"PR AUC {new['pr_auc']:.4f} new vs {old['pr_auc']:.4f} active"
+    new_ok, old_ok = new["recall"] >= target, old["recall"] >= target
+    text = (
+        f"new: precision {new['precision']:.4f} at recall {new['recall']:.4f}; "
+        f"active: precision {old['precision']:.4f} at recall {old['recall']:.4f}; target recall {target:.2f}"
+    )
+    if new_ok != old_ok:
+        return new_ok, text
+    if new_ok:
+        return new["precision"] > old["precision"], text
+    return new["recall"] > old["recall"], text
+
+
+# --------------------------------------------------------------------------------------------
+# Activation
+# --------------------------------------------------------------------------------------------
+
+
+def _check_model_admin(user, action: str) -> None:
+    if user is not None and not is_model_admin(user):
+        raise PermissionDenied(f"Only model admins can {action}.")
+
+
+def _lock_model_versions() -> None:
+    """Serialise activations: lock every version row (a handful) in a fixed order.
+
+    Locking only the active row would not do: a second transaction waiting on it finds it no
+    longer active once the first commits, and would then activate a second version.
+    On SQLite the write transaction (``transaction_mode=IMMEDIATE``) serialises instead.
+    """
+    list(ModelVersion.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
+def _activate_locked(version: ModelVersion) -> ModelVersion:
+    now = timezone.now()
+    ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(
+        is_active=False, status=ModelVersion.Status.RETIRED
+    )
+    ModelVersion.objects.filter(pk=version.pk).update(
+        is_active=True, status=ModelVersion.Status.ACTIVE, activated_at=now
+    )
+    version.refresh_from_db()
+    return version
+
+
+def _verify_artifact(version: ModelVersion) -> None:
+    try:
+        read_verified_bytes(version.artifact_path, version.artifact_sha256, version.artifact_size)
+    except ArtifactIntegrityError as exc:
+        raise ModelActivationError(f"Cannot activate {version}: {exc}") from exc
+
+
+def activate_model_version(version: ModelVersion, user=None) -> ModelVersion:
+    """Make ``version`` the one active version (the current one is retired), atomically.
+
+    ``user``: who asks (must be a model admin); ``None`` for the system (automatic promotion).
+    The artifact is verified first, so scoring never switches to a file it cannot load.
+    """
+    _check_model_admin(user, "activate model versions")
+    _verify_artifact(version)
+    with transaction.atomic():
+        _lock_model_versions()
+        version = ModelVersion.objects.get(pk=version.pk)
+        if version.is_active:
+            return version
+        activated = _activate_locked(version)
+    logger.info("Model version %s activated by %s", activated, user or "the system")
+    return activated
+
+
+def roll_back_model_version(user=None) -> ModelVersion:
+    """Activate the version that was active before the current one; raises ModelActivationError if none."""
+    _check_model_admin(user, "roll back model versions")
+    with transaction.atomic():
+        _lock_model_versions()
+        current = ModelVersion.objects.filter(is_active=True).first()
+        previous = (
+            ModelVersion.objects.filter(activated_at__isnull=False, is_active=False)
+            .order_by("-activated_at", "-pk")
+            .first()
+        )
+        if previous is None:
+            raise ModelActivationError("There is no previously active model version to roll back to.")
+        _verify_artifact(previous)
+        activated = _activate_locked(previous)
+    logger.info("Rolled back from %s to %s (by %s)", current, activated, user or "the system")
+    return activated
+
+
+# --------------------------------------------------------------------------------------------
+# Retraining in the background
+# --------------------------------------------------------------------------------------------
+
+
+def request_retraining(user, profile: str = "quick", as_of: date | None = None, seed: int = 7) -> TrainingRun:
+    """Create a queued ``TrainingRun`` and enqueue ``retrain_model`` for it; returns at once.
+
+    If the broker cannot take the task, the run is marked failed with a message saying so
+    (nothing is raised): the caller shows the run either way.
+    """
+    _check_model_admin(user, "retrain models")
+    get_profile(profile)  # an unknown profile is the caller's error, before anything is created
+    run = TrainingRun.objects.create(
+        started_by=user,
+        parameters={"profile": profile, "as_of": as_of.isoformat() if as_of else None, "seed": int(seed)},
+        status=TrainingRun.Status.QUEUED,
+        current_step="Waiting for a worker",
+    )
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _enqueue(run))
+    else:
+        _enqueue(run)
+    run.refresh_from_db()
+    return run
+
+
+def _enqueue(run: TrainingRun) -> None:
+    from .tasks import retrain_model
+
+    try:
+        async_result = retrain_model.apply_async(args=[run.pk], retry=False)
+    except Exception as exc:  # any broker failure: record it on the run instead of raising
+        logger.warning("Could not queue training run %s: %s", run.pk, exc)
+        _mark_failed(
+            run,
+            f"Not started: the task broker could not be reached ({type(exc).__name__}: {exc}). "
+            "Check that Redis (REDIS_URL) and a Celery worker are running, then retrain again.",
+        )
+        return
+    TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=async_result.id or "")
+
+
+# A running training reports progress at least once per candidate (seconds to a minute or two).
+STALE_HEARTBEAT_SECONDS = 15 * 60
+
+
+def _heartbeat_is_stale(run: TrainingRun) -> bool:
+    last = run.heartbeat_at or run.started_at or run.created_at
+    return (timezone.now() - last).total_seconds() > STALE_HEARTBEAT_SECONDS
+
+
+def run_queued_training(run_id: int) -> dict:
+    """What the Celery task does: claim the queued run, train, and report the outcome as a dict.
+
+    A run that is not queued any more (already taken by another worker, or finished) is skipped,
+    so a redelivered message never trains twice; a run still "running" without a heartbeat for
+    ``STALE_HEARTBEAT_SECONDS`` lost its worker (the broker redelivers unacknowledged tasks) and
+    is marked failed.
+    """
+    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    if not claimed:
+        run = TrainingRun.objects.filter(pk=run_id).first()
+        if run is not None and run.status == TrainingRun.Status.RUNNING and _heartbeat_is_stale(run):
+            # The message came back because the worker that ran it died (acks_late): say so.
+            _mark_failed(
+                run,
+                f"The worker running this training stopped (last heartbeat {run.heartbeat_at:%Y-%m-%d %H:%M:%S %Z}); "
+                "retrain again.",
+            )
+            return {"run_id": run_id, "status": "failed", "error": run.error}
+        reason = "no such training run" if run is None else f"run is {run.status}, not queued"
+        logger.warning("Skipping training run %s: %s", run_id, reason)
+        return {"run_id": run_id, "status": "skipped", "reason": reason}
+    run = TrainingRun.objects.get(pk=run_id)
+    parameters = run.parameters or {}
+    try:
+        as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
+        version = train_model_version(
+            run,
+            profile=parameters.get("profile", "quick"),
+            as_of=as_of,
+            seed=int(parameters.get("seed", 7)),
+        )
+    except TrainingFailed as exc:
+        return {"run_id": run_id, "status": "failed", "error": str(exc)}
+    except (ValueError, TypeError) as exc:  # bad parameters stored on the run
+        _mark_failed(run, f"Invalid training parameters {parameters}: {exc}")
+        return {"run_id": run_id, "status": "failed", "error": run.error}
+    return {"run_id": run_id, "status": "succeeded", "model_version_id": version.pk, "active": version.is_active}

@@ -1,0 +1,11 @@
+"""Background jobs of the training app."""
+
+from celery import shared_task
+
+from .services import run_queued_training
+
+
+@shared_task(name="training.retrain_model")
+def retrain_model(run_id: int) -> dict:
+    """Train for the queued ``TrainingRun`` ``run_id`` (queued → running → succeeded/failed)."""
+    return run_queued_training(run_id)

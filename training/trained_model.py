@@ -1,0 +1,62 @@
+"""What a model artifact holds: the fitted, calibrated pipeline and everything needed to use it.
+
+The scoring engine loads one :class:`TrainedNplModel` per model version (through
+:func:`training.artifacts.load_artifact`) and calls :meth:`TrainedNplModel.predict_npl_probability`
+with the nine raw applicant attributes; the encoder inside the pipeline does the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
+
+ARTIFACT_FORMAT_VERSION = 1
+
+
+@dataclass
+class TrainedNplModel:
+    """A trained NPL classifier with its decision threshold.
+
+    - ``calibrated``: ``CalibratedClassifierCV`` around the frozen ``pipeline``; its probabilities
+      match the real NPL rate (resampling during training distorts the raw ones).
+    - ``pipeline``: the fitted imblearn ``Pipeline(encoder, sampler, classifier)``; the sampler only
+      acts during ``fit``, so prediction is encoder → classifier.
+    - ``threshold``: an applicant whose calibrated NPL probability is ≥ this is predicted NPL.
+    """
+
+    calibrated: object
+    pipeline: object
+    threshold: float
+    algorithm: str
+    balancing: str
+    hyperparameters: dict
+    recall_target: float
+    metadata: dict = field(default_factory=dict)
+    format_version: int = ARTIFACT_FORMAT_VERSION
+
+    @property
+    def name(self) -> str:
+        return f"{self.algorithm}-{self.balancing}"
+
+    @property
+    def encoder(self) -> ApplicantFeatureEncoder:
+        return self.pipeline.named_steps["encoder"]
+
+    @property
+    def classifier(self):
+        return self.pipeline.named_steps["classifier"]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [str(name) for name in self.encoder.get_feature_names_out()]
+
+    def predict_npl_probability(self, applicants: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of becoming NPL, one per row of ``applicants`` (nine attributes)."""
+        return self.calibrated.predict_proba(applicants[APPLICANT_ATTRIBUTES])[:, 1]
+
+    def predict_is_npl(self, applicants: pd.DataFrame) -> np.ndarray:
+        return self.predict_npl_probability(applicants) >= self.threshold
