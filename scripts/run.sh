@@ -8,13 +8,14 @@ BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 export DEBUG=${DEBUG:-1}
-mkdir -p data/logs
+LOG_DIR="${DATA_DIR:-data}/logs"
+mkdir -p "$LOG_DIR"
 
 $BIN/python manage.py migrate --noinput
 $BIN/python manage.py seed_demo
 credentials=$($BIN/python manage.py create_demo_users)
 
-$BIN/celery -A nplsite worker --pool=solo --loglevel=INFO >data/logs/worker.log 2>&1 &
+$BIN/celery -A nplsite worker --pool=solo --loglevel=INFO >"$LOG_DIR/worker.log" 2>&1 &
 worker_pid=$!
 trap 'kill $worker_pid 2>/dev/null || true; wait $worker_pid 2>/dev/null || true' EXIT INT TERM
 
@@ -23,7 +24,7 @@ cat <<MSG
   NPL risk platform is starting at  http://$HOST:$PORT/
   Log in with:
 $(echo "$credentials" | sed 's/^/    /')
-  Background worker: pid $worker_pid, log data/logs/worker.log
+  Background worker: pid $worker_pid, log $LOG_DIR/worker.log
   Stop with Ctrl+C.
 
 MSG
