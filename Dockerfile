@@ -17,8 +17,8 @@ RUN pip install -r requirements.txt
 
 COPY . .
 RUN useradd --create-home --uid 1000 npl \
-    && mkdir -p /app/data /artifacts /app/staticfiles \
-    && chown -R npl /app/data /artifacts /app/staticfiles
+    && mkdir -p /app/data /artifacts /uploads /app/staticfiles \
+    && chown -R npl /app/data /artifacts /uploads /app/staticfiles
 USER npl
 
 EXPOSE 8000

@@ -287,6 +287,12 @@ DECLINE_MIN_PD = env_float("DECLINE_MIN_PD", 0.30)
 APPROVE_MIN_SCORE = env_float("APPROVE_MIN_SCORE", 545.0)
 # Most applicants one POST /api/v1/score/batch may carry.
 SCORING_BATCH_MAX = env_int("SCORING_BATCH_MAX", 1000)
+# Batch-scoring uploads: largest accepted file, where files are kept (outside any static root;
+# web and worker processes must share it), and up to how many rows a file is scored in the request
+# instead of by the worker.
+BATCH_UPLOAD_MAX_BYTES = env_int("BATCH_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+BATCH_UPLOAD_DIR = Path(os.environ.get("BATCH_UPLOAD_DIR", DATA_DIR / "uploads")).resolve()
+BATCH_INLINE_MAX_ROWS = env_int("BATCH_INLINE_MAX_ROWS", 2000)
 
 # ---------------------------------------------------------------------------------------------
 # Training (training/services.py and training/pipeline.py explain each)

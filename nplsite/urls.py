@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from scoring.page_urls import batch_patterns, score_patterns
+
 from . import views
 
 urlpatterns = [
@@ -14,5 +16,10 @@ urlpatterns = [
     # The language switch is on the login page too, so it must not need a login itself.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # Analyst pages.
+    path("applicants/", include("applicants.page_urls")),
+    path("score/", include((score_patterns, "scoring"))),
+    path("batch/", include((batch_patterns, "batch"))),
+    path("models/", include("training.page_urls")),
     path("", include("scoring.urls")),
 ]

@@ -4,7 +4,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from scoring.page_selectors import dashboard_figures
+
 from .health import run_health_checks
+from .roles import is_analyst
 
 
 @login_not_required
@@ -21,4 +24,10 @@ def healthz(request):
 
 
 def home(request):
-    return render(request, "home.html")
+    """The dashboard: the loan book, today's scoring, the active model and recent training runs.
+
+    A user without a role sees only what to ask for."""
+    context = {}
+    if is_analyst(request.user):
+        context = {"figures": dashboard_figures()}
+    return render(request, "home.html", context)

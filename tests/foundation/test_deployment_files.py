@@ -23,8 +23,9 @@ def test_compose_has_the_four_services_built_from_the_dockerfile():
         assert env["DEBUG"] == "0"
         assert env["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"] == "redis://redis:6379/0"
-        assert "artifacts:/artifacts" in services[name]["volumes"]
-        assert env["MODEL_ARTIFACT_DIR"] == "/artifacts"
+        # Web and worker share the model artifacts and the batch uploads.
+        assert {"artifacts:/artifacts", "uploads:/uploads"} <= set(services[name]["volumes"])
+        assert env["MODEL_ARTIFACT_DIR"] == "/artifacts" and env["BATCH_UPLOAD_DIR"] == "/uploads"
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
     web_command = services["web"]["command"]
     assert web_command.index("migrate") < web_command.index("collectstatic") < web_command.index("gunicorn")

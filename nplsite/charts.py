@@ -1,0 +1,219 @@
+"""Geometry of the small server-rendered SVG charts (bars, lines, a gauge) used by the pages.
+
+Each function turns plain numbers into the coordinates a template in ``templates/charts/`` draws;
+coordinates are returned as strings with a dot decimal separator, so a localised template (where
+``{{ 0.5 }}`` would print ``0,5`` in Indonesian) can never break an SVG attribute. Labels and titles
+are passed in already worded and formatted by the caller. No JavaScript and no style attributes:
+colours come from CSS classes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+WIDTH = 640
+HEIGHT = 240
+MARGIN_TOP = 14
+MARGIN_RIGHT = 14
+MARGIN_BOTTOM = 40
+MARGIN_LEFT = 52
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+@dataclass(frozen=True)
+class Bar:
+    value: float
+    label: str = ""
+    title: str = ""
+    css: str = ""
+
+
+def nice_maximum(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``value`` (an axis top that reads well)."""
+    if value <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        candidate = step * 10**exponent
+        if candidate >= value - 1e-12:
+            return float(candidate)
+    return float(10 ** (exponent + 1))
+
+
+def _plot_box(width: int, height: int) -> tuple[float, float, float, float]:
+    return MARGIN_LEFT, MARGIN_TOP, width - MARGIN_RIGHT, height - MARGIN_BOTTOM
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    y_max: float | None = None,
+    y_tick_count: int = 4,
+    y_tick_format=lambda value: f"{value:g}",
+    max_x_labels: int = 12,
+    reference_lines: Sequence[tuple[float, str]] = (),
+    integer_ticks: bool = False,
+) -> dict:
+    """Vertical bars, one per item, with a y axis starting at 0 and optional horizontal reference lines.
+
+    ``integer_ticks``: the values are counts, so every tick is a whole number (the axis top is at
+    least 4, with five ticks when it divides by five, else four)."""
+    left, top, right, bottom = _plot_box(width, height)
+    largest = max([bar.value for bar in bars] + [value for value, _ in reference_lines] + [0.0])
+    top_value = y_max if y_max is not None else nice_maximum(largest)
+    if integer_ticks:
+        top_value = float(max(4, math.ceil(top_value)))
+        if top_value % 5 and top_value % 4:
+            top_value = float(math.ceil(top_value / 5) * 5)
+        y_tick_count = 5 if top_value % 5 == 0 else 4
+    plot_width = right - left
+    slot = plot_width / max(len(bars), 1)
+    gap = min(slot * 0.2, 6.0) if len(bars) > 1 else slot * 0.3
+
+    def y_of(value: float) -> float:
+        return bottom - (bottom - top) * min(max(value, 0.0), top_value) / top_value
+
+    label_every = max(1, math.ceil(len(bars) / max_x_labels))
+    drawn = []
+    for index, bar in enumerate(bars):
+        x = left + index * slot + gap / 2
+        y = y_of(bar.value)
+        drawn.append(
+            {
+                "x": _f(x),
+                "y": _f(y),
+                "width": _f(max(slot - gap, 1.0)),
+                "height": _f(max(bottom - y, 0.0 if bar.value <= 0 else 1.0)),
+                "label": bar.label,
+                "title": bar.title or bar.label,
+                "css": bar.css,
+                "label_x": _f(left + (index + 0.5) * slot),
+                "show_label": index % label_every == 0,
+            }
+        )
+    ticks = [
+        {"y": _f(y_of(top_value * i / y_tick_count)), "label": y_tick_format(top_value * i / y_tick_count)}
+        for i in range(y_tick_count + 1)
+    ]
+    references = [
+        {"y": _f(y_of(value)), "label": label, "label_x": _f(left + 4), "label_y": _f(y_of(value) - 4)}
+        for value, label in reference_lines
+        if value <= top_value
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "left": _f(left),
+        "right": _f(right),
+        "top": _f(top),
+        "bottom": _f(bottom),
+        "label_y": _f(bottom + 16),
+        "bars": drawn,
+        "y_ticks": ticks,
+        "references": references,
+    }
+
+
+@dataclass(frozen=True)
+class Series:
+    points: Sequence[tuple[float, float]]
+    label: str
+    css: str = ""
+    markers: bool = False
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    x_range: tuple[float, float] = (0.0, 1.0),
+    y_range: tuple[float, float] = (0.0, 1.0),
+    width: int = 360,
+    height: int = 300,
+    tick_count: int = 5,
+    tick_format=lambda value: f"{value:g}",
+    diagonal: bool = False,
+) -> dict:
+    """Lines (and optional point markers) on linear x and y axes, with an optional y = x diagonal."""
+    left, top, right, bottom = _plot_box(width, height)
+    (x_low, x_high), (y_low, y_high) = x_range, y_range
+
+    def position(x: float, y: float) -> tuple[float, float]:
+        px = left + (right - left) * (min(max(x, x_low), x_high) - x_low) / (x_high - x_low)
+        py = bottom - (bottom - top) * (min(max(y, y_low), y_high) - y_low) / (y_high - y_low)
+        return px, py
+
+    drawn = []
+    for line in series:
+        coordinates = [position(x, y) for x, y in line.points]
+        drawn.append(
+            {
+                "label": line.label,
+                "css": line.css,
+                "points": " ".join(f"{_f(x)},{_f(y)}" for x, y in coordinates),
+                "markers": [{"cx": _f(x), "cy": _f(y)} for x, y in coordinates] if line.markers else [],
+            }
+        )
+    x_ticks, y_ticks = [], []
+    for i in range(tick_count + 1):
+        x_value = x_low + (x_high - x_low) * i / tick_count
+        y_value = y_low + (y_high - y_low) * i / tick_count
+        x_ticks.append({"x": _f(position(x_value, y_low)[0]), "label": tick_format(x_value)})
+        y_ticks.append({"y": _f(position(x_low, y_value)[1]), "label": tick_format(y_value)})
+    result = {
+        "width": width,
+        "height": height,
+        "left": _f(left),
+        "right": _f(right),
+        "top": _f(top),
+        "bottom": _f(bottom),
+        "label_y": _f(bottom + 16),
+        "series": drawn,
+        "x_ticks": x_ticks,
+        "y_ticks": y_ticks,
+        "x_title_x": _f((left + right) / 2),
+        "x_title_y": _f(height - 4),
+        "y_title_x": _f(12),
+        "y_title_y": _f((top + bottom) / 2),
+        "diagonal": None,
+    }
+    if diagonal:
+        x1, y1 = position(max(x_low, y_low), max(x_low, y_low))
+        x2, y2 = position(min(x_high, y_high), min(x_high, y_high))
+        result["diagonal"] = {"x1": _f(x1), "y1": _f(y1), "x2": _f(x2), "y2": _f(y2)}
+    return result
+
+
+def gauge(probability: float, threshold: float | None = None, *, radius: float = 80.0) -> dict:
+    """A half-circle gauge from 0 (left) to 1 (right): the track, the filled arc up to ``probability``,
+    and a tick at ``threshold``."""
+    cx, cy = 100.0, 100.0
+    probability = min(max(float(probability), 0.0), 1.0)
+
+    def point(fraction: float, r: float = radius) -> tuple[float, float]:
+        angle = math.pi * (1.0 - fraction)
+        return cx + r * math.cos(angle), cy - r * math.sin(angle)
+
+    start_x, start_y = point(0.0)
+    end_x, end_y = point(1.0)
+    value_x, value_y = point(probability)
+    result = {
+        "track": f"M {_f(start_x)} {_f(start_y)} A {_f(radius)} {_f(radius)} 0 0 1 {_f(end_x)} {_f(end_y)}",
+        "value": (
+            f"M {_f(start_x)} {_f(start_y)} A {_f(radius)} {_f(radius)} 0 0 1 {_f(value_x)} {_f(value_y)}"
+            if probability > 0.0005
+            else ""
+        ),
+        "threshold": None,
+    }
+    if threshold is not None:
+        inner_x, inner_y = point(float(threshold), radius - 16)
+        outer_x, outer_y = point(float(threshold), radius + 10)
+        result["threshold"] = {"x1": _f(inner_x), "y1": _f(inner_y), "x2": _f(outer_x), "y2": _f(outer_y)}
+    return result

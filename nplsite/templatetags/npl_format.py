@@ -1,0 +1,80 @@
+"""Numbers as the current language writes them: rupiah, percentages, probabilities, counts.
+
+``{% load npl_format %}`` then ``{{ amount|rupiah }}`` gives ``Rp 12.000.000`` in Indonesian and
+``Rp 12,000,000`` in English (the thousands separator of the active locale). Dates need no filter of
+ours: Django's ``|date`` (``DATE_FORMAT``) is already localised (``30 Juni 2024`` / ``June 30, 2024``).
+"""
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+EMPTY = "—"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@register.filter
+def rupiah(value):
+    """An amount in whole rupiah with the locale's thousands separator: ``Rp 12,000,000``."""
+    if value is None or value == "":
+        return EMPTY
+    try:
+        amount = round(float(value))
+    except (TypeError, ValueError):
+        return value
+    sign = "−" if amount < 0 else ""
+    return f"{sign}Rp {number_format(abs(amount), decimal_pos=0, force_grouping=True)}"
+
+
+@register.filter
+def grouped(value):
+    """A whole number with the locale's thousands separator: ``12,345`` / ``12.345``."""
+    if not _is_number(value):
+        return EMPTY if value is None else value
+    return number_format(round(value), decimal_pos=0, force_grouping=True)
+
+
+@register.filter
+def percent(value, decimals=1):
+    """A ratio (0.123) as a percentage in the locale's notation: ``12.3 %`` / ``12,3 %``."""
+    if not _is_number(value):
+        return EMPTY
+    # number_format cuts surplus decimals off; round first so 90.476 shows as 90.5.
+    return f"{number_format(round(value * 100, int(decimals)), decimal_pos=int(decimals), force_grouping=True)} %"
+
+
+@register.filter
+def decimal(value, decimals=3):
+    """A metric such as 0.8123 with a fixed number of decimals, localised: ``0.812`` / ``0,812``."""
+    if not _is_number(value):
+        return EMPTY
+    return number_format(round(value, int(decimals)), decimal_pos=int(decimals))
+
+
+@register.filter
+def get_item(mapping, key):
+    """``{{ mapping|get_item:key }}``: a dict value by a key held in a variable."""
+    if isinstance(mapping, dict):
+        return mapping.get(key)
+    return None
+
+
+@register.filter
+def described_widget(bound_field):
+    """A form field's widget with ``aria-describedby`` naming its help text and error message
+    (ids ``<id>_helptext`` and ``<id>_error``, as ``includes/field.html`` renders them) and
+    ``aria-invalid`` when it has errors."""
+    described = []
+    if bound_field.help_text:
+        described.append(f"{bound_field.auto_id}_helptext")
+    attrs = {}
+    if bound_field.errors:
+        described.append(f"{bound_field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return bound_field.as_widget(attrs=attrs)

@@ -1,0 +1,218 @@
+"""Pages for scoring: the score form, "score now" on a stored applicant, and batch scoring of a file.
+
+Thin views: read the request, call one service or selector, render. Analysts (and Model admins,
+who are analysts too) only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from applicants.models import Applicant
+from nplsite.charts import gauge
+from nplsite.roles import analyst_required
+
+from .batch_jobs import (
+    batch_job_results,
+    batch_job_status,
+    get_batch_job,
+    inline_max_rows,
+    recent_batch_jobs,
+    submit_batch_file,
+)
+from .engine import ScoringUnavailableError
+from .forms import BatchUploadForm, ScoreForm, upload_max_bytes
+from .page_services import score_form_applicant, score_stored_applicant
+from .selectors import active_model_version
+from .services import ApplicantDataError
+
+# Multipart overhead allowed on top of the file size limit when checking Content-Length.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+def _result_context(result) -> dict:
+    prediction = result.prediction
+    return {
+        "prediction": prediction,
+        "gauge": gauge(prediction.npl_probability, prediction.threshold),
+        "not_npl_percent": result.not_npl_percent,
+    }
+
+
+@analyst_required
+@require_http_methods(["GET", "POST"])
+def score_applicant(request):
+    """The score form: nine attributes in, probability, score, grade, expected loss and reasons out."""
+    context = {"active_model": active_model_version()}
+    if request.method == "POST":
+        form = ScoreForm(request.POST)
+        if form.is_valid():
+            try:
+                result = score_form_applicant(form.attributes(), user=request.user, app_id=form.app_id_to_save())
+            except ApplicantDataError as exc:
+                for name, field_messages in exc.errors.get(0, {}).items():
+                    for message in field_messages:
+                        form.add_error(name if name in form.fields else None, message)
+            except ScoringUnavailableError as exc:
+                form.add_error(None, str(exc))
+            else:
+                context.update(_result_context(result))
+        status = 200 if form.is_valid() else 400
+    else:
+        form, status = ScoreForm(), 200
+    context["form"] = form
+    return render(request, "scoring/score.html", context, status=status)
+
+
+@analyst_required
+@require_POST
+def score_stored(request, app_id: int):
+    """ "Score now" on an applicant's page: score with the active model, then show the applicant."""
+    applicant = get_object_or_404(Applicant, app_id=app_id)
+    try:
+        result = score_stored_applicant(applicant, user=request.user)
+    except ScoringUnavailableError as exc:
+        messages.error(request, str(exc))
+    else:
+        prediction = result.prediction
+        messages.success(
+            request,
+            gettext(
+                "Scored with %(model)s: grade %(grade)s, credit score %(score)s, NPL probability %(probability)s %%."
+            )
+            % {
+                "model": prediction.model_version.name,
+                "grade": prediction.risk_grade,
+                "score": prediction.credit_score,
+                "probability": number_format(round(prediction.npl_probability * 100, 1), decimal_pos=1),
+            },
+        )
+    return redirect(reverse("applicants:detail", args=[app_id]) + "#predictions")
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Stops reading an upload as soon as it passes the size limit (also when no Content-Length was sent)."""
+
+    def __init__(self, request, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _batch_page(request, form, status=200, upload_error=""):
+    context = {
+        "form": form,
+        "upload_error": upload_error,
+        "jobs": recent_batch_jobs(request.user),
+        "limit": upload_max_bytes(),
+        "inline_max_rows": inline_max_rows(),
+        "active_model": active_model_version(),
+    }
+    return render(request, "scoring/batch.html", context, status=status)
+
+
+@csrf_exempt  # checked by csrf_protect below, after the size-limiting upload handler is installed
+@analyst_required
+@require_http_methods(["GET", "POST"])
+def batch(request):
+    """Upload a loan file to score; small files are scored at once, large ones in the worker."""
+    if request.method == "GET":
+        return _batch_page(request, BatchUploadForm())
+    limit = upload_max_bytes()
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit + UPLOAD_OVERHEAD_BYTES:
+        return _too_large(request, limit)
+    handler = SizeLimitedUploadHandler(request, limit)
+    request.upload_handlers.insert(0, handler)
+    return _batch_upload(request, handler, limit)
+
+
+def _too_large(request, limit):
+    message = gettext("The file is larger than the limit of %(limit)s.") % {"limit": filesizeformat(limit)}
+    return _batch_page(request, BatchUploadForm(), status=413, upload_error=message)
+
+
+@csrf_protect
+def _batch_upload(request, handler, limit):
+    form = BatchUploadForm(request.POST, request.FILES)
+    if handler.exceeded:
+        return _too_large(request, limit)
+    if not form.is_valid():
+        return _batch_page(request, form, status=400)
+    job = submit_batch_file(form.cleaned_data["file"], user=request.user)
+    return redirect("batch:job", job_id=job.id)
+
+
+def _job_or_404(request, job_id):
+    job = get_batch_job(job_id, request.user)
+    if job is None:
+        raise Http404(gettext("No such batch job."))
+    return job
+
+
+@analyst_required
+@require_GET
+def batch_job(request, job_id: str):
+    """A batch job: progress while it runs, then the summary, a preview, the row errors and downloads."""
+    job = _job_or_404(request, job_id)
+    context = {"job": job, "results": batch_job_results(job) if job.finished else None}
+    return render(request, "scoring/batch_job.html", context)
+
+
+@never_cache
+@analyst_required
+@require_GET
+def batch_job_status_json(request, job_id: str):
+    job = _job_or_404(request, job_id)
+    payload = batch_job_status(job)
+    payload["status_label"] = {
+        "queued": gettext("Waiting for a worker"),
+        "running": gettext("Scoring"),
+        "succeeded": gettext("Done"),
+        "failed": gettext("Failed"),
+    }.get(job.status, job.status)
+    return JsonResponse(payload)
+
+
+def _download(path, file_name):
+    if not path.is_file():
+        raise Http404(gettext("This file does not exist."))
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=file_name, content_type="text/csv")
+
+
+@analyst_required
+@require_GET
+def batch_job_download(request, job_id: str):
+    job = _job_or_404(request, job_id)
+    if not job.has_output:
+        raise Http404(gettext("This job has no results."))
+    return _download(job.output_path, f"scored-{job.id[:8]}.csv")
+
+
+@analyst_required
+@require_GET
+def batch_job_errors(request, job_id: str):
+    job = _job_or_404(request, job_id)
+    if not job.has_report:
+        raise Http404(gettext("This job has no row errors."))
+    return _download(job.report_path, f"scored-{job.id[:8]}-errors.csv")

@@ -1,0 +1,176 @@
+"""An analyst and a model admin use the product in a real browser (see conftest.py for the setup)."""
+
+import csv
+import re
+
+import pytest
+
+from scoring.models import Prediction
+from tests.conftest import make_user
+from training.models import ModelVersion, TrainingRun
+
+from .conftest import SAMPLE_FILE, Browsing
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def analyst_user(transactional_db):
+    return make_user("ana", "Analyst")
+
+
+@pytest.fixture
+def model_admin_user(transactional_db):
+    return make_user("mia", "Model admin", is_staff=True)
+
+
+def fill_score_form(page, *, income: str = "4500000") -> None:
+    page.get_by_label("Monthly income (Rp)").press_sequentially(income)
+    page.get_by_label("Vehicle price, on the road (Rp)").press_sequentially("350000000")
+    page.get_by_label("Down payment (Rp)").press_sequentially("20000000")
+    page.get_by_label("Tenor (months)").fill("60")
+    page.get_by_label("Occupation").select_option("Buruh")
+    page.get_by_label("Years in current job").fill("1")
+    page.get_by_label("Housing").select_option("kos")
+    page.get_by_label("Marital status").select_option("Belum Nikah")
+    page.get_by_label("Number of dependants").fill("4")
+
+
+def assert_stayed_on_the_live_server(browsing: Browsing) -> None:
+    assert browsing.requests, "the page made no request at all"
+    assert browsing.foreign_requests() == [], "requests left the live server"
+
+
+def test_analyst_logs_in_and_scores_an_applicant(browsing, analyst_user, make_version):
+    make_version()
+    page = browsing.page
+
+    browsing.log_in("ana")
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Score").click()
+    fill_score_form(page)
+    # The script shows thousands separators while typing.
+    assert page.get_by_label("Monthly income (Rp)").input_value() == "4,500,000"
+    page.locator("form.score-form").get_by_role("button", name="Score").click()
+
+    prediction = Prediction.objects.get()
+    result = page.locator("#result")
+    assert result.get_by_test_id("grade").inner_text() == prediction.risk_grade
+    assert prediction.input_attributes["monthly_income"] == 4_500_000
+    reasons = result.locator(".reason").all_inner_texts()
+    assert len(reasons) == len(prediction.reasons) > 0
+    assert prediction.reasons[0]["text"] in reasons[0]
+    assert f"Rp {prediction.expected_loss:,}" in result.inner_text()
+    browsing.screenshot("score-result")
+    assert_stayed_on_the_live_server(browsing)
+
+
+def test_analyst_sees_inline_errors_on_an_invalid_form(browsing, analyst_user, make_version):
+    make_version()
+    page = browsing.page
+    browsing.log_in("ana")
+    page.goto(browsing.url("/score/"))
+    fill_score_form(page)
+    page.get_by_label("Down payment (Rp)").fill("400000000")
+    page.locator("form.score-form").get_by_role("button", name="Score").click()
+
+    error = page.locator("#id_dp_error")
+    assert "dp (down payment) of 400,000,000 is larger than otr (vehicle price) of 350,000,000" in error.inner_text()
+    assert page.get_by_label("Down payment (Rp)").get_attribute("aria-invalid") == "true"
+    assert Prediction.objects.count() == 0
+    assert_stayed_on_the_live_server(browsing)
+
+
+def test_analyst_batch_scores_the_sample_file_and_downloads_the_results(browsing, analyst_user, make_version):
+    if not SAMPLE_FILE.exists():
+        pytest.skip(f"the shared sample loan file is absent: {SAMPLE_FILE}")
+    make_version()
+    page = browsing.page
+    browsing.log_in("ana")
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Batch").click()
+
+    page.get_by_label("Loan file (CSV)").set_input_files(str(SAMPLE_FILE))
+    page.get_by_role("button", name="Upload and score").click()
+    page.wait_for_url(re.compile(r".*/batch/[0-9a-f]{32}/$"))
+
+    assert page.get_by_test_id("scored-count").inner_text() == "6"
+    errors = page.locator("table", has=page.get_by_role("columnheader", name="Reason", exact=True))
+    lines = {row.split("\t")[0] for row in errors.locator("tbody tr").all_inner_texts()}
+    assert lines == {"15", "16"}
+    assert "negative" in errors.inner_text() and "rumah dinas" in errors.inner_text()
+    browsing.screenshot("batch-result")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download scored CSV").click()
+    with open(download_info.value.path(), newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["app_id"] for row in rows] == ["1001", "1002", "1003", "1004", "1005", "1006"]
+    assert Prediction.objects.filter(channel="batch").count() == 6
+    assert_stayed_on_the_live_server(browsing)
+
+
+def test_analyst_switches_to_indonesian(browsing, analyst_user, make_version, page_book):
+    make_version()
+    page = browsing.page
+    browsing.log_in("ana")
+
+    page.get_by_role("button", name="Bahasa Indonesia").click()
+
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert page.get_by_role("heading", level=1).inner_text() == "Dasbor"
+    nav = page.get_by_role("navigation", name="Navigasi utama")
+    nav.get_by_role("link", name="Pemohon").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Pemohon"
+    assert re.search(r"Rp \d{1,3}(\.\d{3})+", page.locator("table").inner_text())  # dots group thousands
+    nav.get_by_role("link", name="Skor").click()
+    page.get_by_label("Penghasilan bulanan (Rp)").press_sequentially("12000000")
+    assert page.get_by_label("Penghasilan bulanan (Rp)").input_value() == "12.000.000"
+    browsing.screenshot("score-form-id")
+    assert_stayed_on_the_live_server(browsing)
+
+
+def test_model_admin_retrains_and_watches_the_progress_bar_reach_done(
+    browsing, model_admin_user, retrain_book, celery_worker_process
+):
+    page = browsing.page
+    browsing.log_in("mia")
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Models").click()
+
+    page.get_by_label("Search profile").select_option("quick")
+    page.get_by_role("button", name="Retrain").click()
+    page.wait_for_url(re.compile(r".*/models/runs/\d+/$"))
+    progress = page.locator("#run-progress")
+    assert progress.is_visible()
+    seen = set()
+    page.wait_for_function(
+        "() => Number(document.querySelector('#run-progress').value) > 0", polling=200, timeout=600_000
+    )
+    seen.add(int(float(progress.get_attribute("value") or 0)))
+    browsing.screenshot("training-run-progress")
+    # The page follows the run and reloads itself when it has finished.
+    page.wait_for_selector("[data-status=succeeded], [data-status=failed]", timeout=600_000)
+
+    run = TrainingRun.objects.get()
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    assert progress.get_attribute("value") == "100"
+    assert "Done" in page.locator("#run-step").inner_text()
+    assert max(seen) > 0
+    version = ModelVersion.objects.get()
+    assert version.is_active and run.model_version == version
+    page.get_by_role("link", name="See the version").click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"{version.name} #{version.pk}"
+    browsing.screenshot("training-run-version")
+    assert_stayed_on_the_live_server(browsing)
+
+
+def test_analyst_has_no_retrain_button_and_gets_403_on_its_url(browsing, analyst_user, make_version):
+    make_version()
+    page = browsing.page
+    browsing.log_in("ana")
+
+    page.goto(browsing.url("/models/"))
+    assert page.get_by_role("button", name="Retrain").count() == 0
+    response = page.goto(browsing.url("/models/retrain/"))
+    assert response.status == 403
+    assert "Access denied" in page.content()
+    assert TrainingRun.objects.count() == 1  # only the run that produced the version
+    assert_stayed_on_the_live_server(browsing)
