@@ -14,7 +14,9 @@ How :func:`import_loan_file` keeps memory bounded and never half-writes:
    with an invalid row, with rows whose attributes disagree, or with two installments due on the
    same day (their other rows are reported as rejected with the application); upsert the rest
    (new rows inserted, changed rows updated, unchanged rows left alone — so a re-import changes
-   nothing) and label them as of ``as_of``.
+   nothing) and label them as of ``as_of``. On PostgreSQL the rows travel by COPY and are compared
+   with the stored ones inside the database (:func:`_write_partition_postgresql`); on SQLite, which
+   runs in-process, stored rows are read and compared in pandas, and written by prepared statements.
 4. **Report**: the rejection report, sorted by line, and an :class:`ImportSummary`.
 
 A re-import updates what changed and never deletes: installments stored earlier but absent from the
@@ -57,6 +59,7 @@ from .parsing import (
     parse_years,
 )
 from .selectors import (
+    HISTORY_COLUMNS,
     applicant_pk_ranges,
     dates_as_text,
     installment_history_frame,
@@ -139,8 +142,8 @@ class ImportSummary:
 
 
 # ---------------------------------------------------------------------------------------------
-# Database helpers: bulk INSERT ... ON CONFLICT DO UPDATE on the DB-API cursor (SQLite, PostgreSQL).
-# The DB-API cursor, because Django's debug cursor would format every parameter into its query log.
+# Database helpers (SQLite): bulk INSERT ... ON CONFLICT DO UPDATE on the DB-API cursor, because
+# Django's debug cursor would format every parameter into its query log.
 
 
 def _rows_per_statement(width: int) -> int:
@@ -162,14 +165,12 @@ def _upsert(
     conflict: list[str],
     update: list[str],
     returning: list[str] | None = None,
-    text_columns: tuple[str, ...] = (),
 ) -> list[tuple]:
     """Insert ``rows``, updating ``update`` columns of rows that clash on ``conflict``.
 
-    Returns the ``returning`` columns of every inserted or updated row. PostgreSQL gets the rows
-    through COPY into a temporary table and one ``INSERT ... SELECT``; SQLite, running in-process,
-    through prepared statements. ``text_columns`` are never NULL (COPY's CSV must not read an
-    empty string as NULL).
+    Returns the ``returning`` columns of every inserted or updated row. Prepared statements on the
+    DB-API cursor: for SQLite, which runs in-process (PostgreSQL imports go through
+    :func:`_write_partition_postgresql` instead).
     """
     if not rows:
         return []
@@ -182,24 +183,6 @@ def _upsert(
     returned: list[tuple] = []
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        if connection.vendor == "postgresql":
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(rows)
-            buffer.seek(0)
-            stage = _q("npl_import_stage")
-            raw.execute(f"DROP TABLE IF EXISTS {stage}")
-            create = f"CREATE TEMP TABLE {stage} AS SELECT {column_list} FROM {_q(table)} WITH NO DATA"  # noqa: S608
-            raw.execute(create)
-            force_not_null = f", FORCE_NOT_NULL ({', '.join(_q(c) for c in text_columns)})" if text_columns else ""
-            raw.copy_expert(f"COPY {stage} ({column_list}) FROM STDIN WITH (FORMAT csv{force_not_null})", buffer)
-            raw.execute(
-                f"INSERT INTO {_q(table)} ({column_list}) SELECT {column_list} FROM {stage} "  # noqa: S608
-                f"{conflict_clause} {returning_clause}"
-            )
-            if returning:
-                returned = raw.fetchall()
-            raw.execute(f"DROP TABLE {stage}")
-            return returned
         row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
         head = f"INSERT INTO {_q(table)} ({column_list}) VALUES"
         if not returning:
@@ -793,7 +776,6 @@ def _write_applicants(applications: pd.DataFrame, source: str, summary: ImportSu
             conflict=["app_id"],
             update=[*ATTRIBUTE_FIELDS, "source", "updated_at"],
             returning=["app_id", "id"],
-            text_columns=(*CATEGORY_FIELDS, "source"),
         )
         written = pd.Series([pk for _, pk in returned], index=[app_id for app_id, _ in returned], dtype=np.int64)
         pk_by_app = pd.concat([pk_by_app, written])
@@ -871,6 +853,235 @@ def _compare_with_stored(installments: pd.DataFrame, stored_ids: list[int]) -> t
     return is_new, ~is_new & ~same
 
 
+# PostgreSQL: a partition goes through COPY, and the comparison with stored rows happens in the
+# database, so nothing stored is read back. New applicants are inserted with their labels and their
+# installments copied straight into the table; the rows of applicants stored before go through
+# temporary tables and INSERT ... ON CONFLICT DO UPDATE ... WHERE <changed>, which leaves unchanged
+# rows (and their updated_at) alone. RETURNING tells what was written: ``xmax = 0`` marks a row this
+# statement inserted (a row updated through ON CONFLICT carries this transaction's lock in ``xmax``);
+# the rows not returned are the unchanged ones.
+
+STAGE_APPLICANTS = "npl_import_applicants"
+STAGE_INSTALLMENTS = "npl_import_installments"
+STAGE_LABELS = "npl_import_labels"
+INSTALLMENT_ROW_COLUMNS = ["applicant_id", "due_date", "paid_date", "due_amount", "paid_amount"]
+INSTALLMENT_VALUE_COLUMNS = ["paid_date", "due_amount", "paid_amount"]
+LABEL_FIELDS = ["max_dpd", "kolektibilitas", "is_npl"]
+
+# PostgreSQL's binary COPY format: a header, then per row the number of fields and, per field, its
+# length in bytes (-1 for NULL) and its big-endian value; a date is the number of days since 2000-01-01.
+_PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_PG_COPY_TRAILER = b"\xff\xff"
+_PG_BINARY_FORMATS = {"bigint": ">i8", "integer": ">i4", "smallint": ">i2", "boolean": "?", "date": ">i4"}
+_PG_DATE_EPOCH = np.datetime64("2000-01-01", "D")
+
+
+def _pg_binary_copy_data(fields: list, columns: list[np.ndarray]) -> io.BytesIO:
+    """Rows for ``COPY ... (FORMAT binary)``, built column by column with numpy (no Python loop per row).
+
+    ``columns`` holds one array per model field of ``fields``: integers or booleans for integer and
+    boolean fields, datetime64 for date fields (NaT becomes NULL).
+    """
+    types = [field.db_type(connection) for field in fields]
+    layout = [("fields", ">i2")]
+    for position, db_type in enumerate(types):
+        layout += [(f"length{position}", ">i4"), (f"value{position}", _PG_BINARY_FORMATS[db_type])]
+    rows = np.zeros(len(columns[0]), dtype=layout)
+    rows["fields"] = len(fields)
+    send = None  # which bytes of the fixed-width rows to send, when some value is NULL (no value bytes)
+    for position, (db_type, values) in enumerate(zip(types, columns, strict=True)):
+        size = np.dtype(_PG_BINARY_FORMATS[db_type]).itemsize
+        rows[f"length{position}"] = size
+        if db_type != "date":
+            rows[f"value{position}"] = values
+            continue
+        days = np.asarray(values).astype("datetime64[D]")
+        null = np.isnat(days)
+        rows[f"value{position}"] = np.where(null, 0, (days - _PG_DATE_EPOCH).astype(np.int64))
+        if null.any():
+            rows[f"length{position}"][null] = -1
+            if send is None:
+                send = np.ones((len(rows), rows.dtype.itemsize), dtype=bool)
+            offset = rows.dtype.fields[f"value{position}"][1]
+            send[null, offset : offset + size] = False
+    body = rows.tobytes() if send is None else rows.view(np.uint8).reshape(len(rows), -1)[send].tobytes()
+    return io.BytesIO(_PG_COPY_HEADER + body + _PG_COPY_TRAILER)
+
+
+def _pg_copy(raw, table: str, fields: list, data: io.IOBase, data_format: str = "binary") -> None:
+    column_list = ", ".join(_q(field.column) for field in fields)
+    raw.copy_expert(f"COPY {_q(table)} ({column_list}) FROM STDIN WITH (FORMAT {data_format})", data, size=1 << 20)
+
+
+def _pg_stage_tables() -> str:
+    """The stage tables, named in the temporary schema (never a permanent table of the same name)."""
+    return ", ".join(f"pg_temp.{_q(name)}" for name in (STAGE_APPLICANTS, STAGE_INSTALLMENTS, STAGE_LABELS))
+
+
+def _pg_create_stage_tables(raw) -> None:
+    """Empty temporary tables with the types of the columns they stage (recreated for every partition,
+    so that an import running inside an outer transaction never finds a previous partition's rows)."""
+    applicants, installments = _q(Applicant._meta.db_table), _q(Installment._meta.db_table)
+    raw.execute(f"DROP TABLE IF EXISTS {_pg_stage_tables()}")
+    for stage, columns, source_table in (
+        (STAGE_APPLICANTS, ["app_id", *ATTRIBUTE_FIELDS, *LABEL_FIELDS], applicants),
+        (STAGE_INSTALLMENTS, INSTALLMENT_ROW_COLUMNS, installments),
+        (STAGE_LABELS, ["id", *LABEL_FIELDS], applicants),
+    ):
+        raw.execute(
+            f"CREATE TEMP TABLE {_q(stage)} AS "  # noqa: S608 (names from model metadata and constants)
+            f"SELECT {', '.join(_q(c) for c in columns)} FROM {source_table} WITH NO DATA"
+        )
+
+
+def _pg_write_applicants(
+    raw, applications: pd.DataFrame, source: str, as_of: date, summary: ImportSummary
+) -> tuple[np.ndarray, np.ndarray]:
+    """Upsert ``applications`` (one row per app_id, ascending, with the labels from the file's rows);
+    returns (their primary keys, True where this transaction inserted the applicant).
+
+    A new applicant is inserted with its labels; an applicant stored before gets its attributes
+    updated when they changed, and keeps its labels here (see :func:`_pg_relabel_existing`). ON
+    CONFLICT DO UPDATE locks every stored applicant of the partition, changed or not, so no other
+    import writes their installments before this transaction ends.
+    """
+    fields = [Applicant._meta.get_field(name) for name in ["app_id", *ATTRIBUTE_FIELDS, *LABEL_FIELDS]]
+    buffer = io.StringIO()
+    cells = [applications[f.name].astype(object if f.name in CATEGORY_FIELDS else np.int64).tolist() for f in fields]
+    csv.writer(buffer, lineterminator="\n").writerows(zip(*cells, strict=True))
+    buffer.seek(0)
+    _pg_copy(raw, STAGE_APPLICANTS, fields, buffer, data_format="csv")
+
+    table, stage = _q(Applicant._meta.db_table), _q(STAGE_APPLICANTS)
+    columns = ", ".join(_q(f.column) for f in fields)
+    attributes = [_q(c) for c in ATTRIBUTE_FIELDS]
+    raw.execute(
+        f"INSERT INTO {table} ({columns}, source, created_at, updated_at, labelled_as_of) "  # noqa: S608
+        f"SELECT {columns}, %(source)s, %(now)s, %(now)s, %(as_of)s FROM {stage} ORDER BY app_id "
+        f"ON CONFLICT (app_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in attributes)}, "
+        "source = excluded.source, updated_at = excluded.updated_at "
+        f"WHERE ({', '.join(f'{table}.{c}' for c in attributes)}) "
+        f"IS DISTINCT FROM ({', '.join(f'excluded.{c}' for c in attributes)}) "
+        "RETURNING app_id, xmax = 0",
+        {"source": source, "now": timezone.now(), "as_of": as_of},
+    )
+    written = raw.fetchall()
+    inserted_ids = [app_id for app_id, inserted in written if inserted]
+    summary.applications_created += len(inserted_ids)
+    summary.applications_updated += len(written) - len(inserted_ids)
+    summary.applications_unchanged += len(applications) - len(written)
+
+    # One index lookup per application (OFFSET 0 keeps the planner from scanning the whole table instead).
+    raw.execute(
+        f"SELECT s.app_id, a.id FROM {stage} s "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT id FROM {table} WHERE app_id = s.app_id OFFSET 0) a"
+    )
+    pk_by_app = pd.Series(dict(raw.fetchall()), dtype=np.int64)
+    app_ids = applications["app_id"]
+    return pk_by_app.reindex(app_ids).to_numpy(), app_ids.isin(inserted_ids).to_numpy()
+
+
+def _pg_write_installments(raw, rows: pd.DataFrame, is_new: np.ndarray, summary: ImportSummary) -> None:
+    """Copy the installments of new applicants into the table; upsert the others through a stage table."""
+    fields = [Installment._meta.get_field(name) for name in INSTALLMENT_ROW_COLUMNS]
+
+    def copy_rows(table: str, mask: np.ndarray) -> None:
+        columns = [rows[name].to_numpy()[mask] for name in INSTALLMENT_ROW_COLUMNS]
+        _pg_copy(raw, table, fields, _pg_binary_copy_data(fields, columns))
+
+    if is_new.any():
+        copy_rows(Installment._meta.db_table, is_new)
+        summary.installments_created += int(is_new.sum())
+    if is_new.all():
+        return
+    copy_rows(STAGE_INSTALLMENTS, ~is_new)
+    table, stage = _q(Installment._meta.db_table), _q(STAGE_INSTALLMENTS)
+    columns = ", ".join(_q(c) for c in INSTALLMENT_ROW_COLUMNS)
+    values = [_q(c) for c in INSTALLMENT_VALUE_COLUMNS]
+    # Rows equal to a stored row are left out before the upsert, so that it neither locks nor
+    # rewrites them (one index lookup per row: OFFSET 0 keeps the planner from hashing the whole table).
+    raw.execute(
+        f"WITH written AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} s "  # noqa: S608
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} i WHERE i.applicant_id = s.applicant_id "
+        f"AND i.due_date = s.due_date AND ({', '.join(f'i.{c}' for c in values)}) "
+        f"IS NOT DISTINCT FROM ({', '.join(f's.{c}' for c in values)}) OFFSET 0) "
+        f"ON CONFLICT (applicant_id, due_date) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in values)} "
+        f"WHERE ({', '.join(f'{table}.{c}' for c in values)}) "
+        f"IS DISTINCT FROM ({', '.join(f'excluded.{c}' for c in values)}) "
+        "RETURNING xmax = 0 AS inserted) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written"
+    )
+    created, updated = raw.fetchone()
+    summary.installments_created += created
+    summary.installments_updated += updated
+    summary.installments_unchanged += int((~is_new).sum()) - created - updated
+
+
+def _pg_relabel_existing(
+    raw, existing: pd.DataFrame, history: pd.DataFrame, labels: pd.DataFrame, as_of: date
+) -> pd.DataFrame:
+    """Label the applicants stored before (``existing``: app_id, id) and store the labels that changed.
+
+    Their history is the file's rows (``history``, now stored) plus their stored installments the
+    file does not list (usually none: an export repeats what it knows); ``labels``, computed from
+    the file's rows, are returned with those applicants' labels recomputed.
+    """
+    table, stage = _q(Installment._meta.db_table), _q(STAGE_INSTALLMENTS)
+    raw.execute(  # per applicant, one index range scan (OFFSET 0 keeps it from becoming a table scan)
+        f"SELECT e.applicant_id, i.due_date::text, i.paid_date::text, i.due_amount "  # noqa: S608
+        f"FROM (SELECT DISTINCT applicant_id FROM {stage}) e CROSS JOIN LATERAL "
+        f"(SELECT due_date, paid_date, due_amount FROM {table} WHERE applicant_id = e.applicant_id OFFSET 0) i "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.applicant_id = e.applicant_id AND s.due_date = i.due_date)"
+    )
+    unlisted = pd.DataFrame.from_records(raw.fetchall(), columns=HISTORY_COLUMNS, coerce_float=False)
+    if len(unlisted):
+        unlisted["app_id"] = unlisted["applicant_id"].map(pd.Series(existing["app_id"].to_numpy(), existing["id"]))
+        unlisted["due_date"] = to_datetime_column(unlisted["due_date"])
+        unlisted["paid_date"] = to_datetime_column(unlisted["paid_date"])
+        full = pd.concat([history[history["app_id"].isin(unlisted["app_id"])], unlisted[history.columns]])
+        relabelled = label_installments(full, as_of)
+        labels = pd.concat([labels[~labels["app_id"].isin(relabelled["app_id"])], relabelled], ignore_index=True)
+
+    fields = [Applicant._meta.get_field(name) for name in ["id", *LABEL_FIELDS]]
+    staged = existing[["app_id", "id"]].merge(labels, on="app_id", how="left", validate="one_to_one")
+    _pg_copy(raw, STAGE_LABELS, fields, _pg_binary_copy_data(fields, [staged[f.name].to_numpy() for f in fields]))
+    table = _q(Applicant._meta.db_table)
+    raw.execute(
+        f"UPDATE {table} a SET {', '.join(f'{_q(c)} = l.{_q(c)}' for c in LABEL_FIELDS)}, "  # noqa: S608
+        f"labelled_as_of = %(as_of)s FROM {_q(STAGE_LABELS)} l WHERE a.id = l.id "
+        f"AND ({', '.join(f'a.{_q(c)}' for c in [*LABEL_FIELDS, 'labelled_as_of'])}) "
+        f"IS DISTINCT FROM ({', '.join(f'l.{_q(c)}' for c in LABEL_FIELDS)}, %(as_of)s::date)",
+        {"as_of": as_of},
+    )
+    return labels
+
+
+def _write_partition_postgresql(accepted: pd.DataFrame, source: str, as_of: date, summary: ImportSummary) -> None:
+    """Write a partition's accepted rows and their labels (inside the partition's transaction)."""
+    accepted = accepted.iloc[np.lexsort((accepted["due_date"].to_numpy(), accepted["app_id"].to_numpy()))]
+    history = accepted[["app_id", "due_date", "paid_date", "due_amount"]]
+    labels = label_installments(history, as_of)  # from the file's rows: final for new applicants
+    applications = accepted.drop_duplicates("app_id")[["app_id", *ATTRIBUTE_FIELDS]]
+    applications = applications.merge(labels, on="app_id", how="left", validate="one_to_one")
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        # Each statement here runs once per partition: JIT-compiling them (their cost estimates exceed
+        # jit_above_cost) takes longer than it saves. SET LOCAL: for this transaction only.
+        raw.execute("SET LOCAL jit = off")
+        _pg_create_stage_tables(raw)
+        pks, inserted = _pg_write_applicants(raw, applications, source, as_of, summary)
+        application_of_row = np.searchsorted(applications["app_id"].to_numpy(), accepted["app_id"].to_numpy())
+        rows = accepted[["due_date", "paid_date", "due_amount", "paid_amount"]].assign(
+            applicant_id=pks[application_of_row]
+        )
+        _pg_write_installments(raw, rows, inserted[application_of_row], summary)
+        if not inserted.all():
+            existing = pd.DataFrame({"app_id": applications["app_id"][~inserted], "id": pks[~inserted]})
+            labels = _pg_relabel_existing(raw, existing, history, labels, as_of)
+        raw.execute(f"DROP TABLE {_pg_stage_tables()}")
+    summary.labelling.add(labels)
+
+
 def _import_partition(staging: _Staging, number: int, source: str, as_of: date, summary: ImportSummary) -> None:
     """Reconcile one partition, then write and label its accepted applications in one transaction."""
     valid, bad = _load_partition(staging, number)
@@ -880,8 +1091,11 @@ def _import_partition(staging: _Staging, number: int, source: str, as_of: date, 
     summary.rejected_applications += len(rejected_ids)
     if accepted.empty:
         return
-    applications = accepted.drop_duplicates("app_id")[["app_id", *ATTRIBUTE_FIELDS]]
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            _write_partition_postgresql(accepted, source, as_of, summary)
+            return
+        applications = accepted.drop_duplicates("app_id")[["app_id", *ATTRIBUTE_FIELDS]]
         pk_by_app, existed = _write_applicants(applications, source, summary)
         _write_installments(accepted, pk_by_app, existed, summary)
         summary.labelling.merge(label_applications(as_of, app_ids=applications["app_id"].to_numpy()))
@@ -914,8 +1128,9 @@ def _finish_report(staging: _Staging, report_path: Path | None, summary: ImportS
 
 
 def _refresh_planner_statistics() -> None:
-    """ANALYZE the two tables on PostgreSQL: after a bulk load its planner would otherwise guess that
-    every "installments of these applicants" query reads the whole table, and scan all of it."""
+    """ANALYZE the two tables on PostgreSQL after an import: after a bulk load its planner would otherwise
+    guess that every "installments of these applicants" query (labelling, training) reads the whole
+    table, and scan all of it. (The import's own queries do not depend on these statistics.)"""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
@@ -981,10 +1196,8 @@ def import_loan_file(
         with tqdm(total=partitions, desc="writing", unit="partitions", disable=not show, file=sys.stderr) as bar:
             for number in range(partitions):
                 _import_partition(staging, number, summary.source, as_of, summary)
-                written = number + 1
-                if written & (written - 1) == 0 or written == partitions:  # after 1, 2, 4, 8, ... and the last
-                    _refresh_planner_statistics()
                 bar.update(1)
+        _refresh_planner_statistics()
         summary.report_path = str(report_path) if report_path is not None else None
         _finish_report(staging, Path(report_path) if report_path is not None else None, summary)
     return summary

@@ -14,7 +14,8 @@ that step alone:
 - the same against PostgreSQL when ``DATABASE_URL`` points at one: a scratch database
   ``npl_bench_import`` is created on that server and dropped afterwards (your data is not touched).
 
-Prints installment rows per second, peak memory, and the ratio of the import's time to the baseline's.
+Prints installment rows per second, peak memory, the ratio of the import's time to the baseline's,
+and the machine's load average before and after (on a shared machine, other work slows every figure).
 """
 
 import argparse
@@ -140,6 +141,10 @@ def postgres_scratch_url(database_url: str, create: bool) -> str:
 # --- main -------------------------------------------------------------------------------------------
 
 
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def report_import(name: str, result: dict, baseline: dict) -> None:
     rate = result["rows"] / result["seconds"]
     print(
@@ -165,6 +170,7 @@ def main() -> None:
     arguments = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
 
+    print(f"Load average (1, 5, 15 min) at start: {load_average()}")
     with tempfile.TemporaryDirectory(prefix="npl-bench-import-") as folder:
         book = str(Path(folder) / "loans.csv")
         generated = run_child("generate", book, str(arguments.applicants), str(arguments.seed), folder)
@@ -188,6 +194,7 @@ def main() -> None:
                 report_import("import_loan_file, PostgreSQL", postgres, baseline)
             finally:
                 postgres_scratch_url(database_url, create=False)
+    print(f"Load average (1, 5, 15 min) at end: {load_average()} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -208,6 +208,29 @@ class TestReimport:
         assert a1002.max_dpd == 272  # now from the 2018-10-01 installment, still owed on 2019-06-30
         assert Applicant.objects.get(app_id=1006).installments.count() == 3
 
+    def test_stored_installments_missing_from_the_file_stay_and_count_for_the_labels(self, tmp_path):
+        run_import(write(tmp_path, SAMPLE_CSV), "--as-of", AS_OF)
+        # An export listing only 1002's first installment, now paid two days late: its other two
+        # installments (still owed since 2018-10-01 and 2018-11-01) are not in this file.
+        update = "\n".join(
+            [HEADER, SAMPLE_CSV.splitlines()[5].replace(",,Rp8140000.0,Rp0.0", ",2018-09-03,Rp0.0,Rp8140000.0")]
+        )
+
+        summary = import_loan_file(
+            write(tmp_path, update + "\n", "recent.csv"), as_of=date(2019, 6, 30), progress=False
+        )
+
+        assert (summary.installments_created, summary.installments_updated, summary.installments_unchanged) == (0, 1, 0)
+        assert (summary.applications_updated, summary.applications_unchanged) == (0, 1)
+        a1002 = Applicant.objects.get(app_id=1002)
+        assert a1002.installments.count() == 3
+        # From the file's row alone: 2 days past due (kol 2); with the stored rows: 272 (kol 5).
+        assert (a1002.max_dpd, a1002.kolektibilitas, a1002.is_npl) == (272, 5, True)
+        assert (summary.labelling.labelled, summary.labelling.npl) == (1, 1)
+        assert {app_id: labels for app_id, labels in stored_labels().items() if app_id != 1002} == {
+            app_id: labels for app_id, labels in WORKED_EXAMPLE.items() if app_id != 1002
+        }
+
 
 def _attrs_of_1006():
     return {
