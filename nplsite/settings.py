@@ -7,6 +7,7 @@ every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "nplsite.apps.NplSiteConfig",
     "applicants",
     "training",
@@ -88,15 +90,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "nplsite.security.content_security_policy_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "nplsite.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login attempt into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nplsite.urls"
@@ -144,6 +150,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -235,12 +247,50 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 
+# Content-Security-Policy on every response (nplsite/security.py): this site's own scripts, styles
+# and connections only, data: images (Swagger UI's icons), no plugins, no framing, and never
+# 'unsafe-inline' — no page has an inline script, style or event handler (tests/security checks).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+# Login lockout (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one client
+# address lock that pair out for AXES_COOLOFF_MINUTES (each further try while locked restarts the
+# wait), on the site's login and the admin's alike. Attempts are rows in the database, shared by
+# every web process; a successful login clears the count. `manage.py axes_reset_username NAME`
+# (or deleting the access attempt in the admin, as a superuser) lifts a lockout early.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured(f"AXES_FAILURE_LIMIT must be at least 1, got {AXES_FAILURE_LIMIT}")
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+if AXES_COOLOFF_MINUTES < 1:  # 0 would mean "locked for ever" to django-axes
+    raise ImproperlyConfigured(f"AXES_COOLOFF_MINUTES must be at least 1, got {AXES_COOLOFF_MINUTES}")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "nplsite.security.locked_out_response"
+# Log lines and stored attempts name the username and address (never the password, always masked);
+# the form's CSRF token is masked in the stored attempts too. No start-up banner on every command.
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+# The client address a lockout counts against (nplsite/security.py: client_ip_address). With
+# TRUSTED_PROXY_COUNT=0 (default) it is REMOTE_ADDR and X-Forwarded-For is ignored, so a client cannot
+# pick its own address. Behind N reverse proxies that each append to X-Forwarded-For, set it to N:
+# the address the outermost proxy saw is then used (otherwise every client shares the proxy's address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "nplsite.security.client_ip_address"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: the browsable API's HTML pages need inline styles the Content-Security-Policy forbids;
+    # the Swagger UI at /api/v1/docs/ is the API's human interface.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -270,7 +320,6 @@ LOGGING = {
 # ---------------------------------------------------------------------------------------------
 # Scoring (scoring/scorecard.py explains each figure; the README's configuration table lists them)
 # ---------------------------------------------------------------------------------------------
-
 
 
 # Credit score scaling: SCORE_BASE_POINTS points at good:bad odds of SCORE_BASE_ODDS:1, and
@@ -306,3 +355,5 @@ TRAINING_RECALL_MARGIN_SE = env_float("TRAINING_RECALL_MARGIN_SE", 1.0)
 MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "precision_at_recall").strip()
 # How the winner's probabilities are calibrated to the real NPL rate: sigmoid or isotonic.
 TRAINING_CALIBRATION_METHOD = os.environ.get("TRAINING_CALIBRATION_METHOD", "sigmoid").strip()
+# A running training run whose worker has not written a heartbeat for this long is marked failed.
+TRAINING_STALE_HEARTBEAT_SECONDS = env_int("TRAINING_STALE_HEARTBEAT_SECONDS", 15 * 60)

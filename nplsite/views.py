@@ -23,6 +23,7 @@ def healthz(request):
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 
+@require_GET
 def home(request):
     """The dashboard: the loan book, today's scoring, the active model and recent training runs.
 

@@ -9,6 +9,7 @@ per field (per item index for a batch); a missing or unusable model answers 503.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from django.conf import settings
@@ -16,7 +17,13 @@ from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -77,6 +84,8 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
     403: OpenApiResponse(ErrorSerializer, description="The account lacks the role."),
 }
+# Paginated lists: a page number past the end (or below 1) is DRF's 404 {"detail": "Invalid page."}.
+PAGE_NOT_FOUND_RESPONSE = {404: OpenApiResponse(ErrorSerializer, description="No such page of results.")}
 UNAVAILABLE_RESPONSE = {
     503: OpenApiResponse(ErrorSerializer, description="No active model, or its artifact is unusable.")
 }
@@ -106,6 +115,12 @@ class ScoringApiView(APIView):
             )
         if isinstance(exc, ScoringUnavailableError):
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        if isinstance(exc, ValidationError):
+            # Query parameters and body shape: the same {"detail", "errors": {field: [...]}} as bad applicant data.
+            errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            return Response(
+                {"detail": gettext("Invalid request."), "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+            )
         return super().handle_exception(exc)
 
     def shape_errors(self, errors: dict[int, dict]) -> dict:
@@ -312,7 +327,7 @@ class PredictionListView(ScoringApiView, generics.ListAPIView):
             OpenApiParameter("channel", OpenApiTypes.STR, enum=Prediction.Channel.values),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (at most 500)."),
         ],
-        responses={200: PredictionSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: PredictionSerializer(many=True), **ERROR_RESPONSES, **PAGE_NOT_FOUND_RESPONSE},
         tags=["predictions"],
     )
     def get(self, request, *args, **kwargs):
@@ -344,7 +359,7 @@ class ApplicantListCreateView(ScoringApiView, generics.ListAPIView):
             OpenApiParameter("source", OpenApiTypes.STR, description="Loan file name, or 'api'."),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (at most 500)."),
         ],
-        responses={200: ApplicantSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: ApplicantSerializer(many=True), **ERROR_RESPONSES, **PAGE_NOT_FOUND_RESPONSE},
         tags=["applicants"],
     )
     def get(self, request, *args, **kwargs):
@@ -377,13 +392,18 @@ class ApplicantDetailView(ScoringApiView):
         summary="One applicant",
         description="Attributes, payment summary (kolektibilitas, max DPD, NPL, installment counts) and the latest "
         "prediction.",
+        # The URL takes any path segment (so a malformed id gets this API's JSON 400, not the site's HTML
+        # 404 page); the documented parameter is the whole number it must be.
+        parameters=[OpenApiParameter("app_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
         responses={200: ApplicantDetailSerializer, 404: ErrorSerializer, **ERROR_RESPONSES},
         tags=["applicants"],
     )
-    def get(self, request, app_id: int):
-        if app_id > MAX_BIGINT:
+    def get(self, request, app_id: str):
+        if not re.fullmatch(r"-?[0-9]{1,30}", app_id):
+            raise ValidationError({"app_id": [f"must be a whole number, got {app_id!r}"]})
+        if abs(int(app_id)) > MAX_BIGINT:
             raise ValidationError({"app_id": [f"must be at most {MAX_BIGINT}"]})
-        applicant = get_object_or_404(Applicant, app_id=app_id)
+        applicant = get_object_or_404(Applicant, app_id=int(app_id))
         return Response(ApplicantDetailSerializer(applicant).data)
 
 
@@ -400,7 +420,7 @@ class ModelVersionListView(ScoringApiView, generics.ListAPIView):
     @extend_schema(
         summary="All model versions (Model admins)",
         description="Every version with hyperparameters, full metrics and its training run's leaderboard.",
-        responses={200: ModelVersionDetailSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: ModelVersionDetailSerializer(many=True), **ERROR_RESPONSES, **PAGE_NOT_FOUND_RESPONSE},
         tags=["models"],
     )
     def get(self, request, *args, **kwargs):
@@ -416,7 +436,14 @@ class ActiveModelVersionView(ScoringApiView):
         description="Analysts get a summary (name, algorithm, threshold, dates, headline test metrics); Model "
         "admins get everything, as in /api/v1/models.",
         responses={
-            200: OpenApiResponse(ModelVersionSummarySerializer, description="Summary (Analysts) or full detail."),
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="ActiveModelVersion",
+                    serializers=[ModelVersionSummarySerializer, ModelVersionDetailSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="Summary (Analysts) or full detail (Model admins).",
+            ),
             404: ErrorSerializer,
             **ERROR_RESPONSES,
         },

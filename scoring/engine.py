@@ -5,8 +5,11 @@
 a restart and without anything in process memory that two processes could disagree about. Its
 artifact is loaded once per process and kept in a small cache keyed by (version id, artifact
 SHA-256, artifact path); :func:`training.artifacts.load_artifact` verifies the SHA-256 before
-unpickling. No active version → :class:`NoActiveModelError`; an artifact that is missing or fails
-its integrity check → :class:`ModelArtifactUnavailableError` (logged). The API answers both with 503.
+unpickling. Every use also compares the file's ``stat`` signature with the one it had when it was
+verified (one ``stat`` call), so a cached artifact whose file was deleted or altered since is loaded
+and verified again: every process then refuses it, not only the ones started after the change.
+No active version → :class:`NoActiveModelError`; an artifact that is missing or fails its integrity
+check → :class:`ModelArtifactUnavailableError` (logged). The API answers both with 503.
 
 **What it computes**, vectorised over a frame of applicants (the nine attributes): the calibrated
 NPL probability, the label at the version's threshold, then the scorecard figures of
@@ -153,6 +156,7 @@ class LoadedModel:
     model: object  # training.trained_model.TrainedNplModel
     references: ReferenceValues
     model_version: object  # the training.models.ModelVersion row as it was when loaded
+    file_signature: tuple | None = None  # training.artifacts.artifact_file_signature when verified
 
 
 @dataclass
@@ -208,20 +212,26 @@ class ScoringEngine:
         return ActiveVersion(*row)
 
     def loaded_model(self, version: ActiveVersion | None = None) -> LoadedModel:
+        from training.artifacts import artifact_file_signature
+
         version = version or self.active_version()
+        signature = artifact_file_signature(version.artifact_path)
         loaded = self._cache.get(version.cache_key)
-        if loaded is not None:
+        if loaded is not None and loaded.file_signature == signature:
             return loaded
         with self._lock:
             loaded = self._cache.get(version.cache_key)
-            if loaded is None:
-                loaded = self._load(version)
+            if loaded is None or loaded.file_signature != signature:
+                # Not loaded in this process yet, or its file was deleted or changed since it was
+                # verified: load and verify it again (a missing or altered file raises).
+                self._cache.pop(version.cache_key, None)
+                loaded = self._load(version, signature)
                 self._cache[version.cache_key] = loaded
                 while len(self._cache) > _CACHE_SIZE:
                     self._cache.popitem(last=False)
         return loaded
 
-    def _load(self, version: ActiveVersion) -> LoadedModel:
+    def _load(self, version: ActiveVersion, signature: tuple | None) -> LoadedModel:
         from training.artifacts import ArtifactIntegrityError, load_artifact
         from training.models import ModelVersion
 
@@ -245,7 +255,11 @@ class ScoringEngine:
             ) from exc
         logger.info("Loaded model version %s (%s) for scoring", version.id, version.name)
         return LoadedModel(
-            version=version, model=model, references=ReferenceValues.of(model), model_version=model_version
+            version=version,
+            model=model,
+            references=ReferenceValues.of(model),
+            model_version=model_version,
+            file_signature=signature,
         )
 
     def clear_cache(self) -> None:

@@ -310,7 +310,7 @@ class TrainingRunAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
 
     @admin.display(description=_("log"))
     def log_text(self, obj):
-        return format_html('<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>', obj.log)
+        return format_html('<pre class="npl-admin-log">{}</pre>', obj.log)
 
     @admin.action(description=_("Retrain now (with the selected run's parameters)"), permissions=["model_admin"])
     def retrain_now(self, request, queryset):

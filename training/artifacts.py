@@ -45,6 +45,19 @@ def resolve_artifact_path(stored_path: str) -> Path:
     return path if path.is_absolute() else artifact_dir() / path
 
 
+def artifact_file_signature(stored_path: str) -> tuple[int, int, int, int] | None:
+    """(inode, size, mtime, ctime) of an artifact's file, or ``None`` when it is missing.
+
+    One ``stat``: a cheap way for a process that verified the file earlier to notice that it was
+    deleted, replaced or written to since (any write changes the ctime), and verify it again.
+    """
+    try:
+        stat = resolve_artifact_path(stored_path).stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
 def _fsync_directory(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)

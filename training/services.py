@@ -18,12 +18,14 @@ before calibration) and ``champion_comparison``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from nplsite.roles import is_model_admin
@@ -116,6 +118,42 @@ def _mark_failed(run: TrainingRun, message: str) -> None:
     run.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "current_step", "log"])
 
 
+class RunHeartbeat:
+    """Refreshes a running ``TrainingRun``'s ``heartbeat_at`` from a daemon thread every few seconds.
+
+    Progress is reported between steps, and one candidate's search can take longer than the stale
+    threshold on a large book; this beat shows the run is alive in between, so only a run whose
+    process is gone (killed, out of memory, machine lost) ever looks stale. Used as a context
+    manager around the training; the thread uses (and closes) a database connection of its own.
+    """
+
+    def __init__(self, run_id: int, interval: float):
+        self.run_id = run_id
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"training-run-{run_id}-heartbeat", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=5)  # a beat stuck on a database lock must not hold up the result
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    TrainingRun.objects.filter(pk=self.run_id, status=TrainingRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError as exc:
+                    logger.warning("Training run %s: heartbeat not recorded: %s", self.run_id, exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
@@ -153,6 +191,7 @@ def train_model_version(
     except ValueError as exc:
         _mark_failed(run, str(exc))
         raise TrainingFailed(run, str(exc)) from exc
+    heartbeat = RunHeartbeat(run.pk, heartbeat_interval_seconds()).__enter__()
     try:
         target = recall_target()
         report(1, f"Loading labelled applicants{f' as of {as_of_label}' if as_of_label else ''}")
@@ -206,6 +245,8 @@ def train_model_version(
         message = f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
         _mark_failed(run, message)
         raise TrainingFailed(run, message) from exc
+    finally:
+        heartbeat.__exit__(None, None, None)
 
     finished = timezone.now()
     run.status = TrainingRun.Status.SUCCEEDED
@@ -425,6 +466,7 @@ def request_retraining(user, profile: str = "quick", as_of: date | None = None, 
     """
     _check_model_admin(user, "retrain models")
     get_profile(profile)  # an unknown profile is the caller's error, before anything is created
+    fail_stale_training_runs()  # runs whose worker died show as failed next to the new one
     run = TrainingRun.objects.create(
         started_by=user,
         parameters={"profile": profile, "as_of": as_of.isoformat() if as_of else None, "seed": int(seed)},
@@ -455,13 +497,48 @@ def _enqueue(run: TrainingRun) -> None:
     TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=async_result.id or "")
 
 
-# A running training reports progress at least once per candidate (seconds to a minute or two).
-STALE_HEARTBEAT_SECONDS = 15 * 60
+def stale_heartbeat_seconds() -> float:
+    """A run whose heartbeat is older than this lost its worker. A live run beats every
+    heartbeat_interval_seconds() (RunHeartbeat), so this only needs to cover a stalled database or
+    clock differences between machines, not long candidates."""
+    return float(settings.TRAINING_STALE_HEARTBEAT_SECONDS)
+
+
+def heartbeat_interval_seconds() -> float:
+    """How often a running training refreshes its heartbeat: well inside the stale threshold."""
+    return max(0.2, min(30.0, stale_heartbeat_seconds() / 5))
 
 
 def _heartbeat_is_stale(run: TrainingRun) -> bool:
     last = run.heartbeat_at or run.started_at or run.created_at
-    return (timezone.now() - last).total_seconds() > STALE_HEARTBEAT_SECONDS
+    return (timezone.now() - last).total_seconds() > stale_heartbeat_seconds()
+
+
+def _worker_lost_message(run: TrainingRun) -> str:
+    last = timezone.localtime(run.heartbeat_at or run.started_at or run.created_at)
+    return f"The worker running this training stopped (last heartbeat {last:%Y-%m-%d %H:%M:%S %Z}); retrain again."
+
+
+def fail_stale_training_runs() -> list[int]:
+    """Mark failed every run still "running" without a heartbeat for ``stale_heartbeat_seconds()``.
+
+    Such a run lost its worker (killed, out of memory, machine gone). The broker alone does not say
+    so: the embedded filesystem transport never redelivers a message whose worker died, and Redis
+    only after its visibility timeout (an hour). Called when a model admin asks for a retrain, and
+    when a redelivered message finds its run; returns the ids of the runs it marked failed.
+    """
+    cutoff = timezone.now() - timedelta(seconds=stale_heartbeat_seconds())
+    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    failed = []
+    with transaction.atomic():
+        # Locked and re-checked, so a run that beat in the meantime is left alone.
+        for run in TrainingRun.objects.select_for_update().filter(stale, status=TrainingRun.Status.RUNNING):
+            logger.warning(
+                "Training run %s lost its worker (last heartbeat %s): marking it failed", run.pk, run.heartbeat_at
+            )
+            _mark_failed(run, _worker_lost_message(run))
+            failed.append(run.pk)
+    return failed
 
 
 def run_queued_training(run_id: int) -> dict:
@@ -469,7 +546,7 @@ def run_queued_training(run_id: int) -> dict:
 
     A run that is not queued any more (already taken by another worker, or finished) is skipped,
     so a redelivered message never trains twice; a run still "running" without a heartbeat for
-    ``STALE_HEARTBEAT_SECONDS`` lost its worker (the broker redelivers unacknowledged tasks) and
+    ``settings.TRAINING_STALE_HEARTBEAT_SECONDS`` lost its worker (the broker redelivers unacknowledged tasks) and
     is marked failed.
     """
     claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
@@ -479,11 +556,7 @@ def run_queued_training(run_id: int) -> dict:
         run = TrainingRun.objects.filter(pk=run_id).first()
         if run is not None and run.status == TrainingRun.Status.RUNNING and _heartbeat_is_stale(run):
             # The message came back because the worker that ran it died (acks_late): say so.
-            _mark_failed(
-                run,
-                f"The worker running this training stopped (last heartbeat {run.heartbeat_at:%Y-%m-%d %H:%M:%S %Z}); "
-                "retrain again.",
-            )
+            _mark_failed(run, _worker_lost_message(run))
             return {"run_id": run_id, "status": "failed", "error": run.error}
         reason = "no such training run" if run is None else f"run is {run.status}, not queued"
         logger.warning("Skipping training run %s: %s", run_id, reason)

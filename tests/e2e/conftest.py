@@ -4,7 +4,8 @@ Without ``/usr/bin/chromium`` or the ``playwright`` package these tests are skip
 "Chromium not installed: run scripts/install-browser.sh" — unless ``NPL_REQUIRE_E2E=1`` (CI), where
 they fail instead. Playwright never downloads a browser of its own here.
 
-Every test records each request the page makes and asserts that none left the live server.
+Every test records each request the page makes and asserts that none left the live server, and
+fails if Chromium reports anything blocked by the Content-Security-Policy on the console.
 """
 
 import importlib.util
@@ -77,6 +78,7 @@ class Browsing:
     page: object
     base_url: str
     requests: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -111,8 +113,15 @@ def browsing(browser, live_server):
     page.set_default_timeout(60_000)  # a hang guard on a loaded machine, not a performance limit
     session = Browsing(page=page, base_url=live_server.url)
     page.on("request", lambda request: session.requests.append(request.url))
+
+    def record_csp_violation(message):  # Chromium reports what the Content-Security-Policy blocked
+        if "Content Security Policy" in message.text:
+            session.csp_violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", record_csp_violation)
     yield session
     context.close()
+    assert session.csp_violations == [], "the Content-Security-Policy blocked something"
 
 
 def import_generated_book(folder: Path, applicants: int, seed: int):

@@ -58,15 +58,19 @@ def test_healthz_needs_no_login_and_reports_each_dependency(client):
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_healthz_is_ok_with_an_active_model(client):
+def test_healthz_is_ok_with_an_active_model(client, settings, tmp_path):
+    from training.artifacts import write_artifact_bytes
+
+    settings.MODEL_ARTIFACT_DIR = tmp_path  # /healthz checks the active artifact's size and SHA-256
+    stored = write_artifact_bytes(b"a stored model", "x.joblib")
     ModelVersion.objects.create(
         name="LogisticRegression-smote",
         algorithm="LogisticRegression",
         balancing="smote",
         threshold=0.3,
-        artifact_path="x.joblib",
-        artifact_sha256="0" * 64,
-        artifact_size=1,
+        artifact_path=stored.path,
+        artifact_sha256=stored.sha256,
+        artifact_size=stored.size,
         is_active=True,
     )
     response = client.get("/healthz")

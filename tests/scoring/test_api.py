@@ -197,14 +197,14 @@ def test_batch_shape_errors(analyst_api, active_version, settings, body):
     settings.SCORING_BATCH_MAX = 2
     response = analyst_api.post(BATCH, body)
     assert response.status_code == 400
-    assert "applicants" in response.json()
+    assert "applicants" in response.json()["errors"]
     assert not Prediction.objects.exists()
 
 
 def test_batch_size_limit_names_the_maximum(analyst_api, active_version, settings):
     settings.SCORING_BATCH_MAX = 2
     response = analyst_api.post(BATCH, [VALID_APPLICANT] * 3)
-    assert response.status_code == 400 and "at most 2" in response.json()["applicants"][0]
+    assert response.status_code == 400 and "at most 2" in response.json()["errors"]["applicants"][0]
 
 
 @pytest.mark.parametrize("path", [SCORE, BATCH, "/predict/"])
@@ -394,7 +394,7 @@ def test_prediction_list_filters_and_pages(analyst_api, make_version):
 )
 def test_prediction_list_bad_filter_is_400(analyst_api, params):
     response = analyst_api.get("/api/v1/predictions", params)
-    assert response.status_code == 400 and set(params) <= set(response.json())
+    assert response.status_code == 400 and set(params) <= set(response.json()["errors"])
 
 
 def test_create_and_list_applicants(analyst_api):

@@ -1,0 +1,84 @@
+"""A database outage answers 503 Service Unavailable with a short message, never a traceback or a 500.
+
+:class:`DatabaseUnavailableMiddleware` turns ``django.db.OperationalError`` and ``InterfaceError``
+(connection refused, server gone, the SQLite file unreadable) into 503 with ``Retry-After``:
+
+- the REST API (``/api/…``): JSON ``{"detail": "…"}``, as its other errors;
+- the deprecated ``/predict/``: its own shape, ``{"res": [], "error_msg": "…"}``;
+- pages: a minimal HTML page (no template: rendering one may itself need the database).
+
+It sits right after ``AuthenticationMiddleware``, and its ``process_view`` resolves the logged-in
+user (the session and user queries; ``LoginRequiredMiddleware`` asks for them next on every
+request) so an outage there is caught too. If that fails on a view open without a login other
+than the APIs (``/healthz``, the login page), the request goes on as anonymous and the view
+answers for itself: ``/healthz`` then reports the database down in its own JSON. Exceptions from
+the view (the API's token lookup, any query) reach ``process_exception``. Each outage is logged at
+ERROR with the request and the driver's message (no stack: the cause is the database, not the code).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.utils.translation import gettext
+
+logger = logging.getLogger("nplsite.database")
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/predict/"))
+
+
+def database_unavailable_response(request, exc: Exception) -> HttpResponse:
+    """The 503 answer for ``request`` when the database failed with ``exc``."""
+    logger.error("Database unavailable for %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+    message = gettext(
+        "The service is temporarily unavailable: its database cannot be reached. Try again in a minute; "
+        "if this persists, tell the administrator."
+    )
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=503)
+    elif request.path.startswith("/predict/"):
+        response = JsonResponse({"res": [], "error_msg": message}, status=503)
+    else:
+        title = gettext("Service temporarily unavailable")
+        page = (
+            f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+            f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>"
+        )
+        response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None:
+            return None
+        try:
+            user.is_authenticated  # noqa: B018 (evaluates the lazy user: session and user queries)
+        except DATABASE_ERRORS as exc:
+            if getattr(view_func, "login_required", True) or _is_api(request):
+                return database_unavailable_response(request, exc)
+            request.user = AnonymousUser()  # /healthz, the login page: they answer for themselves
+        return None
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            return database_unavailable_response(request, exception)
+        return None
