@@ -47,7 +47,7 @@ OUTPUT_COLUMNS = [
     "model_version",
     "prediction_id",
 ]
-CHUNK_APPLICATIONS = 5_000
+CHUNK_APPLICATIONS = 1_000
 PREVIEW_LINES = 10
 _PARSERS = {
     "monthly_income": parse_rupiah_series,
@@ -76,7 +76,13 @@ class BatchScoringSummary:
 
 
 def score_loan_file(
-    in_path, out_path, *, report_path=None, user=None, chunk_applications: int = CHUNK_APPLICATIONS
+    in_path,
+    out_path,
+    *,
+    report_path=None,
+    user=None,
+    chunk_applications: int = CHUNK_APPLICATIONS,
+    progress=None,
 ) -> BatchScoringSummary:
     """Score every valid application of ``in_path`` into ``out_path``; see the module docstring.
 
@@ -84,7 +90,8 @@ def score_loan_file(
     ``report_path``, by default ``<out stem>-errors.csv`` beside the output when there are errors.
     Raises :class:`ScoreFileError` for an unusable file, and
     :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model (then
-    nothing is stored or written).
+    nothing is stored or written). ``progress(done, total)``, when given, is called after each chunk
+    of applications is scored.
     """
     in_path, out_path = Path(in_path), Path(out_path)
     rows = _read_rows(in_path)
@@ -103,6 +110,8 @@ def score_loan_file(
                         record[name] = int(record[name])
             linked = _stored_applicants(chunk["app_id"].tolist(), attributes)
             results.extend(score_applicants(attributes, user=user, channel=Prediction.Channel.BATCH, applicants=linked))
+            if progress is not None:
+                progress(len(results), len(applications))
     _write_output(out_path, applications["app_id"].tolist(), results)
     if results:
         summary.model_version = f"{results[0].version.name} #{results[0].version.id}"

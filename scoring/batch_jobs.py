@@ -196,8 +196,15 @@ def run_batch_job(job_id: str) -> dict:
     job.status, job.started_at, job.progress = JobStatus.RUNNING, _now(), 10
     _save(job)
     user = get_user_model().objects.filter(pk=job.user_id).first() if job.user_id else None
+    def show_progress(done: int, total: int) -> None:
+        # 10 % for reading and checking the file, 90 % spread over the applications scored.
+        job.progress = min(99, 10 + int(89 * done / max(total, 1)))
+        _save(job)
+
     try:
-        summary = score_loan_file(job.input_path, job.output_path, report_path=None, user=user)
+        summary = score_loan_file(
+            job.input_path, job.output_path, report_path=None, user=user, progress=show_progress
+        )
     except (ScoreFileError, ScoringUnavailableError) as exc:
         job.status, job.error = JobStatus.FAILED, str(exc)
     except Exception as exc:
@@ -296,8 +303,7 @@ def batch_job_status(job: BatchJob) -> dict:
     return {
         "id": job.id,
         "status": job.status,
-        # None while running: the scoring service reports no partial progress, so the bar is indeterminate.
-        "progress": None if job.status == JobStatus.RUNNING else job.progress,
+        "progress": job.progress,
         "rows": job.rows,
         "finished": job.finished,
         "error": job.error,

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import override_settings
 
 from nplsite.celery import app as celery_app
 from nplsite.roles import ANALYST, MODEL_ADMIN
@@ -22,6 +23,18 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # (or another session on the same Redis) never takes a test's task.
 TEST_QUEUE = f"npl-test-{uuid.uuid4().hex[:8]}"
 celery_app.conf.task_default_queue = TEST_QUEUE
+
+
+@pytest.fixture(scope="session")
+def session_artifact_dir(tmp_path_factory):
+    """The one MODEL_ARTIFACT_DIR of the models trained once per session (tests/scoring, tests/web):
+    a single folder, so a version made by one folder's fixture still finds its artifact while another
+    folder's session fixture is active."""
+    folder = tmp_path_factory.mktemp("session-artifacts")
+    override = override_settings(MODEL_ARTIFACT_DIR=folder)
+    override.enable()
+    yield folder
+    override.disable()
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ import pytest
 
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
-from tests.web.conftest import make_version, trained_model, web_artifact_folder  # noqa: F401 (fixtures)
+from tests.web.conftest import make_version, trained_model  # noqa: F401 (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

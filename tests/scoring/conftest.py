@@ -12,7 +12,6 @@ from datetime import date
 
 import pytest
 from django.db import connection, transaction
-from django.test import override_settings
 
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
@@ -73,12 +72,8 @@ class TrainedArtifact:
 
 
 @pytest.fixture(scope="session")
-def artifact_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scoring-artifacts")
-    override = override_settings(MODEL_ARTIFACT_DIR=folder)
-    override.enable()
-    yield folder
-    override.disable()
+def artifact_folder(session_artifact_dir):
+    return session_artifact_dir
 
 
 @pytest.fixture(scope="session")

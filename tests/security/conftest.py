@@ -32,7 +32,6 @@ from tests.web.conftest import (  # noqa: F401 (fixtures)
     page_book,
     page_book_file,
     trained_model,
-    web_artifact_folder,
 )
 
 PASSWORD = "Correct-Horse-42"

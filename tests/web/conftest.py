@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
-from django.test import override_settings
 
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
@@ -57,16 +56,7 @@ class TrainedModel:
 
 
 @pytest.fixture(scope="session")
-def web_artifact_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("web-artifacts")
-    override = override_settings(MODEL_ARTIFACT_DIR=folder)
-    override.enable()
-    yield folder
-    override.disable()
-
-
-@pytest.fixture(scope="session")
-def trained_model(django_db_setup, django_db_blocker, web_artifact_folder, tmp_path_factory) -> TrainedModel:
+def trained_model(django_db_setup, django_db_blocker, session_artifact_dir, tmp_path_factory) -> TrainedModel:
     folder = tmp_path_factory.mktemp("web-book")
     book = folder / "book.csv"
     write_loan_book(book, folder / "truth.csv", TRAINING_APPLICANTS, seed=5, as_of=AS_OF)
