@@ -15,35 +15,13 @@ from rest_framework.test import APIClient
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
 from nplsite.roles import ROLES
+from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
 from training.pipeline import narrowed_profile
 from training.services import activate_model_version, train_model_version
 
 AS_OF = date(2024, 6, 30)
 BOOK_APPLICANTS = 600
-VERSION_FIELDS = (
-    "name",
-    "algorithm",
-    "balancing",
-    "hyperparameters",
-    "threshold",
-    "metrics",
-    "training_data",
-    "artifact_path",
-    "artifact_sha256",
-    "artifact_size",
-)
-VALID_APPLICANT = {
-    "monthly_income": 15_000_000,
-    "housing_type": "milik sendiri",
-    "num_of_dependent": 1,
-    "lama_bekerja": 8,
-    "otr": 150_000_000,
-    "status_pernikahan": "Nikah",
-    "pekerjaan": "PNS",
-    "tenor": 24,
-    "dp": 60_000_000,
-}
 
 
 def closed_port() -> int:

@@ -10,9 +10,8 @@ import logging
 import pytest
 
 from scoring.models import Prediction
+from tests.support import VALID_APPLICANT
 from training.services import activate_model_version
-
-from .conftest import VALID_APPLICANT
 
 pytestmark = pytest.mark.django_db(transaction=True)  # /healthz checks on connections of its own
 

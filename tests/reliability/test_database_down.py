@@ -15,8 +15,9 @@ import pytest
 from django.db import connections
 
 from scoring.models import Prediction
+from tests.support import VALID_APPLICANT
 
-from .conftest import VALID_APPLICANT, closed_port
+from .conftest import closed_port
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the session and token rows must be committed
 

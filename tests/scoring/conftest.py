@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
+from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
 from training.pipeline import narrowed_profile
 from training.services import activate_model_version, train_model_version
@@ -28,30 +29,7 @@ TRAINED_ALGORITHMS = (
     "RandomForestClassifier",
     "KNeighborsClassifier",
 )
-VERSION_FIELDS = (
-    "name",
-    "algorithm",
-    "balancing",
-    "hyperparameters",
-    "threshold",
-    "metrics",
-    "training_data",
-    "artifact_path",
-    "artifact_sha256",
-    "artifact_size",
-)
 
-VALID_APPLICANT = {
-    "monthly_income": 15_000_000,
-    "housing_type": "milik sendiri",
-    "num_of_dependent": 1,
-    "lama_bekerja": 8,
-    "otr": 150_000_000,
-    "status_pernikahan": "Nikah",
-    "pekerjaan": "PNS",
-    "tenor": 24,
-    "dp": 60_000_000,
-}
 RISKY_APPLICANT = {
     "monthly_income": 4_000_000,
     "housing_type": "kos",
@@ -111,4 +89,3 @@ def make_version(db, trained_versions):
 @pytest.fixture
 def active_version(make_version):
     return make_version("LogisticRegression")
-

@@ -12,8 +12,9 @@ from applicants.models import Applicant
 from applicants.services import import_loan_file
 from scoring.models import Prediction
 from tests.conftest import make_user
+from tests.support import VALID_APPLICANT
 
-from .conftest import RISKY_APPLICANT, VALID_APPLICANT
+from .conftest import RISKY_APPLICANT
 
 SCORE = "/api/v1/score"
 BATCH = "/api/v1/score/batch"

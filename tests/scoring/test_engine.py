@@ -10,10 +10,11 @@ import pytest
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, engine
 from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
+from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
 from training.services import activate_model_version
 
-from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS, VALID_APPLICANT
+from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 
 REASON_TEXT = re.compile(r"^.+ — (raises|lowers) risk$")
 

@@ -6,8 +6,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from scoring.models import Prediction
+from tests.support import VALID_APPLICANT
 
-from .conftest import RISKY_APPLICANT, VALID_APPLICANT
+from .conftest import RISKY_APPLICANT
 
 # What the original Streamlit front end sent: every number a float, as pandas gave them.
 ORIGINAL_BODY = {

@@ -11,8 +11,7 @@ from applicants.generator import write_loan_book
 from applicants.models import Applicant
 from scoring.batch import OUTPUT_COLUMNS
 from scoring.models import Prediction
-
-from .conftest import VALID_APPLICANT
+from tests.support import VALID_APPLICANT
 
 HEADER = (
     "app_id,due_date,paid_date,due_amount,paid_amount,monthly_income,housing_type,num_of_dependent,lama_bekerja,"

@@ -15,7 +15,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from tests.conftest import make_user
-from tests.scoring.conftest import VALID_APPLICANT
+from tests.support import VALID_APPLICANT
 from tests.web.conftest import VALID_FORM
 
 pytestmark = pytest.mark.django_db

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
+from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
 from training.pipeline import narrowed_profile
 from training.services import activate_model_version, train_model_version
@@ -23,18 +24,6 @@ AS_OF = date(2024, 6, 30)
 TRAINING_APPLICANTS = 800
 PAGE_BOOK_APPLICANTS = 60
 SAMPLE_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "seed_format_sample.csv"
-VERSION_FIELDS = (
-    "name",
-    "algorithm",
-    "balancing",
-    "hyperparameters",
-    "threshold",
-    "metrics",
-    "training_data",
-    "artifact_path",
-    "artifact_sha256",
-    "artifact_size",
-)
 
 VALID_FORM = {
     "monthly_income": "12.000.000",

@@ -1,0 +1,29 @@
+"""Constants shared by several test folders."""
+
+# The ModelVersion fields a session-scoped fixture copies from a trained version, so tests can
+# store fresh rows that point at the same verified artifact.
+VERSION_FIELDS = (
+    "name",
+    "algorithm",
+    "balancing",
+    "hyperparameters",
+    "threshold",
+    "metrics",
+    "training_data",
+    "artifact_path",
+    "artifact_sha256",
+    "artifact_size",
+)
+
+# A valid, low-risk applicant (the nine attributes as the API takes them).
+VALID_APPLICANT = {
+    "monthly_income": 15_000_000,
+    "housing_type": "milik sendiri",
+    "num_of_dependent": 1,
+    "lama_bekerja": 8,
+    "otr": 150_000_000,
+    "status_pernikahan": "Nikah",
+    "pekerjaan": "PNS",
+    "tenor": 24,
+    "dp": 60_000_000,
+}
