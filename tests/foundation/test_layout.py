@@ -5,7 +5,6 @@ database with the role groups created by the data migration.
 """
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,67 +14,13 @@ from django.test import RequestFactory
 from django.views.defaults import permission_denied, server_error
 
 from nplsite.roles import ANALYST, MODEL_ADMIN
+from tests.web.pagecheck import assert_every_input_labelled, assert_self_contained_and_csp_ready
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-test-password-1234"
 LOGIN_URL = "/accounts/login/"
 ADMIN_HREF = 'href="/admin/"'
-
-
-class _Page(HTMLParser):
-    """Collects the tags of a rendered page: (tag, attrs) in order, and the text of <script> tags."""
-
-    def __init__(self, html: str):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.inline_scripts: list[str] = []
-        self._in_script = False
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        self.tags.append((tag, attributes))
-        self._in_script = tag == "script" and "src" not in attributes
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data):
-        if self._in_script and data.strip():
-            self.inline_scripts.append(data)
-
-    def all(self, tag: str) -> list[dict[str, str | None]]:
-        return [attrs for name, attrs in self.tags if name == tag]
-
-
-def assert_self_contained_and_csp_ready(html: str) -> _Page:
-    """No external host in src/href, no inline script, style attribute or event handler."""
-    page = _Page(html)
-    for tag, attrs in page.tags:
-        for name in ("src", "href", "action"):
-            value = (attrs.get(name) or "").strip().lower()
-            assert not value.startswith(("http://", "https://", "//")), f"<{tag} {name}={value!r}> points off-site"
-        assert "style" not in attrs, f"<{tag}> has an inline style attribute"
-        handlers = [name for name in attrs if name.startswith("on")]
-        assert not handlers, f"<{tag}> has inline event handlers {handlers}"
-    assert page.inline_scripts == [], "inline <script> found"
-    assert page.all("style") == [], "inline <style> element found"
-    return page
-
-
-def assert_every_input_labelled(page: _Page) -> None:
-    label_targets = {attrs.get("for") for attrs in page.all("label")}
-    controls = page.all("input") + page.all("select") + page.all("textarea")
-    for attrs in controls:
-        if attrs.get("type") in {"hidden", "submit", "button"}:
-            continue
-        labelled = attrs.get("id") in label_targets or attrs.get("aria-label") or attrs.get("aria-labelledby")
-        assert labelled, f"control without a label: {attrs}"
 
 
 def make_user(username: str, *roles: str):
@@ -271,3 +216,25 @@ def test_500_page_renders_without_request_context():
     assert "/static/css/app.css" in html
     assert "/i18n/setlang/" not in html  # no forms that would need a CSRF token
     assert re.search(r'<a class="btn btn-primary" href="/">', html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<img src="https://cdn.example.com/x.png">',
+        '<link href="//fonts.example.com/a.css">',
+        '<div style="color:red"></div>',
+        '<button onclick="go()">x</button>',
+        "<script>alert(1)</script>",
+        "<style>p{color:red}</style>",
+    ],
+)
+def test_the_page_checker_catches_each_kind_of_violation(html):
+    with pytest.raises(AssertionError):
+        assert_self_contained_and_csp_ready(f"<html><body>{html}</body></html>")
+
+
+def test_the_page_checker_catches_an_unlabelled_input():
+    page = assert_self_contained_and_csp_ready('<form><input name="x" id="x"></form>')
+    with pytest.raises(AssertionError):
+        assert_every_input_labelled(page)

@@ -36,12 +36,10 @@ class Page(HTMLParser):
         return [attrs for name, attrs in self.tags if name == tag]
 
 
-def checked_page(response, status: int = 200) -> Page:
-    """Parse a response after asserting its status, that nothing points off-site, that there is no
-    inline script, style or event handler (the Content-Security-Policy forbids them), and that every
-    form control has a label."""
-    assert response.status_code == status, (response.status_code, response.content[:2000])
-    page = Page(response.content.decode())
+def assert_self_contained_and_csp_ready(html: str) -> Page:
+    """No external host in src/href/action, no inline script, style attribute, style element or event
+    handler (the Content-Security-Policy forbids them)."""
+    page = Page(html)
     for tag, attrs in page.tags:
         for name in ("src", "href", "action"):
             value = (attrs.get(name) or "").strip().lower()
@@ -50,12 +48,24 @@ def checked_page(response, status: int = 200) -> Page:
         assert not [name for name in attrs if name.startswith("on")], f"<{tag}> has inline event handlers"
     assert page.inline_scripts == [], "inline <script> found"
     assert page.all("style") == [], "inline <style> element found"
+    return page
+
+
+def assert_every_input_labelled(page: Page) -> None:
     label_targets = {attrs.get("for") for attrs in page.all("label")}
     for attrs in page.all("input") + page.all("select") + page.all("textarea"):
         if attrs.get("type") in {"hidden", "submit", "button"}:
             continue
         labelled = attrs.get("id") in label_targets or attrs.get("aria-label") or attrs.get("aria-labelledby")
         assert labelled, f"control without a label: {attrs}"
+
+
+def checked_page(response, status: int = 200) -> Page:
+    """Parse a response after asserting its status, that the page is self-contained and CSP-ready,
+    and that every form control has a label."""
+    assert response.status_code == status, (response.status_code, response.content[:2000])
+    page = assert_self_contained_and_csp_ready(response.content.decode())
+    assert_every_input_labelled(page)
     return page
 
 
