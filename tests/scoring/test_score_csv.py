@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from applicants.generator import write_loan_book
 from applicants.models import Applicant
-from scoring.batch import OUTPUT_COLUMNS
+from scoring.batch import OUTPUT_COLUMNS, score_loan_file
 from scoring.models import Prediction
 from tests.support import VALID_APPLICANT
 
@@ -145,3 +145,15 @@ def test_unusable_files_are_refused_with_a_reason(active_version, tmp_path, cont
 def test_missing_file(active_version, tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         run(tmp_path / "nope.csv", tmp_path / "scores.csv")
+
+
+def test_progress_is_reported_after_each_chunk_of_applications(active_version, loan_file, tmp_path):
+    calls = []
+    summary = score_loan_file(
+        loan_file,
+        tmp_path / "scores.csv",
+        chunk_applications=4,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert summary.applications_scored == len(SCORED)
+    assert calls == [(4, len(SCORED)), (len(SCORED), len(SCORED))]
