@@ -4,6 +4,7 @@ import csv
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from scoring.models import Prediction
 from tests.conftest import make_user
@@ -25,6 +26,9 @@ def model_admin_user(transactional_db):
 
 
 def fill_score_form(page, *, income: str = "4500000") -> None:
+    # A click that navigates returns once the new page starts loading; the form's deferred
+    # script (thousands separators) runs only when the whole document has loaded.
+    page.wait_for_load_state()
     page.get_by_label("Monthly income (Rp)").press_sequentially(income)
     page.get_by_label("Vehicle price, on the road (Rp)").press_sequentially("350000000")
     page.get_by_label("Down payment (Rp)").press_sequentially("20000000")
@@ -49,7 +53,7 @@ def test_analyst_logs_in_and_scores_an_applicant(browsing, analyst_user, make_ve
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Score").click()
     fill_score_form(page)
     # The script shows thousands separators while typing.
-    assert page.get_by_label("Monthly income (Rp)").input_value() == "4,500,000"
+    expect(page.get_by_label("Monthly income (Rp)")).to_have_value("4,500,000")
     page.locator("form.score-form").get_by_role("button", name="Score").click()
 
     prediction = Prediction.objects.get()
@@ -122,8 +126,9 @@ def test_analyst_switches_to_indonesian(browsing, analyst_user, make_version, pa
     assert page.get_by_role("heading", level=1).inner_text() == "Pemohon"
     assert re.search(r"Rp \d{1,3}(\.\d{3})+", page.locator("table").inner_text())  # dots group thousands
     nav.get_by_role("link", name="Skor").click()
+    page.wait_for_load_state()  # the deferred separator script has run
     page.get_by_label("Penghasilan bulanan (Rp)").press_sequentially("12000000")
-    assert page.get_by_label("Penghasilan bulanan (Rp)").input_value() == "12.000.000"
+    expect(page.get_by_label("Penghasilan bulanan (Rp)")).to_have_value("12.000.000")
     browsing.screenshot("score-form-id")
     assert_stayed_on_the_live_server(browsing)
 
