@@ -120,10 +120,10 @@ def test_analyst_switches_to_indonesian(browsing, analyst_user, make_version, pa
     page.get_by_role("button", name="Bahasa Indonesia").click()
 
     assert page.locator("html").get_attribute("lang") == "id"
-    assert page.get_by_role("heading", level=1).inner_text() == "Dasbor"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dasbor")
     nav = page.get_by_role("navigation", name="Navigasi utama")
     nav.get_by_role("link", name="Pemohon").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Pemohon"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pemohon")
     assert re.search(r"Rp \d{1,3}(\.\d{3})+", page.locator("table").inner_text())  # dots group thousands
     nav.get_by_role("link", name="Skor").click()
     page.wait_for_load_state()  # the deferred separator script has run
@@ -162,7 +162,7 @@ def test_model_admin_retrains_and_watches_the_progress_bar_reach_done(
     version = ModelVersion.objects.get()
     assert version.is_active and run.model_version == version
     page.get_by_role("link", name="See the version").click()
-    assert page.get_by_role("heading", level=1).inner_text() == f"{version.name} #{version.pk}"
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{version.name} #{version.pk}")
     browsing.screenshot("training-run-version")
     assert_stayed_on_the_live_server(browsing)
 
