@@ -15,16 +15,21 @@ MODEL_ADMIN = "Model admin"
 ROLES = (ANALYST, MODEL_ADMIN)
 
 
-def _in_group(user, group_name: str) -> bool:
+def _in_group(user, role: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    cache = getattr(user, "_npl_group_names", None)
-    if cache is None:
-        cache = set(user.groups.values_list("name", flat=True))
-        user._npl_group_names = cache
-    return group_name in cache
+    roles = getattr(user, "_npl_roles", None)
+    if roles is None:  # not loaded with the user (see role_annotations): one query, once per request
+        roles = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user._npl_roles = roles
+    return role in roles
+
+
+def remember_roles(user, roles) -> None:
+    """Record ``user``'s roles when they were loaded with the user (so no query of their own follows)."""
+    user._npl_roles = set(roles) & set(ROLES)
 
 
 def is_analyst(user) -> bool:

@@ -196,15 +196,14 @@ def run_batch_job(job_id: str) -> dict:
     job.status, job.started_at, job.progress = JobStatus.RUNNING, _now(), 10
     _save(job)
     user = get_user_model().objects.filter(pk=job.user_id).first() if job.user_id else None
+
     def show_progress(done: int, total: int) -> None:
         # 10 % for reading and checking the file, 90 % spread over the applications scored.
         job.progress = min(99, 10 + int(89 * done / max(total, 1)))
         _save(job)
 
     try:
-        summary = score_loan_file(
-            job.input_path, job.output_path, report_path=None, user=user, progress=show_progress
-        )
+        summary = score_loan_file(job.input_path, job.output_path, report_path=None, user=user, progress=show_progress)
     except (ScoreFileError, ScoringUnavailableError) as exc:
         job.status, job.error = JobStatus.FAILED, str(exc)
     except Exception as exc:

@@ -9,10 +9,10 @@ that fails validation or cannot be scored.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pandas as pd
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
@@ -85,8 +85,7 @@ def score_applicants(
 
 
 def _score_and_store(cleaned: list[dict], *, user, channel: str, applicants) -> list[ScoreResult]:
-    frame = pd.DataFrame.from_records(cleaned, columns=list(ATTRIBUTE_FIELDS))
-    scores = engine.score(frame)
+    scores = engine.score({name: [attributes[name] for attributes in cleaned] for name in ATTRIBUTE_FIELDS})
     model_version = engine.loaded_model(scores.version).model_version
     predictions = []
     for index, attributes in enumerate(cleaned):
@@ -100,7 +99,12 @@ def _score_and_store(cleaned: list[dict], *, user, channel: str, applicants) -> 
                 **scores.row(index),
             )
         )
-    Prediction.objects.bulk_create(predictions, batch_size=500)
+    if len(predictions) == 1:
+        # One INSERT; bulk_create would wrap it in a transaction (BEGIN and COMMIT: two more
+        # database round trips on every single-applicant score).
+        predictions[0].save(force_insert=True)
+    else:
+        Prediction.objects.bulk_create(predictions, batch_size=500)
     return [ScoreResult(prediction=prediction, version=scores.version) for prediction in predictions]
 
 
@@ -145,12 +149,14 @@ def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = 
         raise ApplicantDataError(errors)
     if not cleaned:
         return []
-    with transaction.atomic():
-        new = {
-            app_id: Applicant(app_id=app_id, source=API_APPLICANT_SOURCE, **first_sent[app_id])
-            for app_id in dict.fromkeys(app_ids)
-            if app_id is not None and app_id not in stored
-        }
+    new = {
+        app_id: Applicant(app_id=app_id, source=API_APPLICANT_SOURCE, **first_sent[app_id])
+        for app_id in dict.fromkeys(app_ids)
+        if app_id is not None and app_id not in stored
+    }
+    # New applicants and their predictions are stored together or not at all; without new
+    # applicants there is nothing to hold a transaction open for while the model runs.
+    with transaction.atomic() if new else contextlib.nullcontext():
         if new:
             Applicant.objects.bulk_create(new.values())
             stored.update({a.app_id: a for a in Applicant.objects.filter(app_id__in=list(new))})

@@ -4,13 +4,18 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 
 from applicants.generator import write_loan_book
 from applicants.models import Applicant
 from applicants.services import import_loan_file
+from nplsite.roles import ANALYST, MODEL_ADMIN
 from scoring.models import Prediction
+from scoring.serializers import PredictionSerializer
+from scoring.services import score_applicants
 from tests.conftest import make_user
 from tests.support import VALID_APPLICANT
 
@@ -90,6 +95,38 @@ def test_user_without_a_role_is_403(roleless_api, method, path):
     response = getattr(roleless_api, method)(path, *([VALID_APPLICANT] if method == "post" else []))
     assert response.status_code == 403
     assert not Prediction.objects.exists()
+
+
+def test_a_deactivated_users_token_is_401(analyst_api, analyst, active_version):
+    assert analyst_api.post(SCORE, VALID_APPLICANT).status_code == 200
+    analyst.is_active = False
+    analyst.save()
+    response = analyst_api.post(SCORE, VALID_APPLICANT)
+    assert response.status_code == 401 and response.json()["detail"] == "User inactive or deleted."
+    assert Prediction.objects.count() == 1
+
+
+def test_a_role_granted_or_taken_counts_from_the_next_request(roleless_api, active_version):
+    user = Token.objects.get(key=roleless_api.headers["HTTP_AUTHORIZATION"].split()[1]).user
+    assert roleless_api.post(SCORE, VALID_APPLICANT).status_code == 403
+    user.groups.add(Group.objects.get(name=ANALYST))
+    assert roleless_api.post(SCORE, VALID_APPLICANT).status_code == 200
+    user.groups.clear()
+    user.groups.add(Group.objects.get(name=MODEL_ADMIN))  # Model admins may score too
+    assert roleless_api.post(SCORE, VALID_APPLICANT).status_code == 200
+    assert roleless_api.get("/api/v1/models").status_code == 200
+    user.groups.clear()
+    assert roleless_api.post(SCORE, VALID_APPLICANT).status_code == 403
+
+
+def test_a_token_request_loads_user_and_roles_in_one_query(
+    analyst_api, analyst, active_version, django_assert_num_queries
+):
+    analyst_api.post(SCORE, VALID_APPLICANT)  # the artifact is loaded (two queries) once per process
+    # token + user + roles; the active version; the prediction INSERT.
+    with django_assert_num_queries(3):
+        response = analyst_api.post(SCORE, VALID_APPLICANT)
+    assert response.status_code == 200 and Prediction.objects.latest("id").user == analyst
 
 
 def test_session_login_works_too(analyst_client, active_version):
@@ -387,6 +424,21 @@ def test_prediction_list_filters_and_pages(analyst_api, make_version):
     assert analyst_api.get("/api/v1/predictions", {"date_to": (today - timedelta(days=1))}).json()["count"] == 0
     page = analyst_api.get("/api/v1/predictions", {"page_size": 2, "page": 2}).json()
     assert len(page["results"]) == 2 and page["next"] and page["previous"]
+
+
+def test_prediction_answers_equal_the_declared_fields_output(analyst_api, analyst, make_version):
+    """PredictionSerializer writes its output by hand for speed: it must equal DRF's generic walk."""
+    make_version("XGBClassifier")
+    analyst_api.post(BATCH, [VALID_APPLICANT, {**RISKY_APPLICANT, "app_id": 12}])
+    score_applicants([RISKY_APPLICANT], channel="web")  # no user
+    predictions = list(Prediction.objects.select_related("applicant", "user", "model_version"))
+    assert {p.applicant_id is None for p in predictions} == {True, False}
+    assert {p.user_id is None for p in predictions} == {True, False}
+    assert any(p.reasons for p in predictions)
+    for prediction in predictions:
+        serializer = PredictionSerializer(prediction)
+        generic = serializers.ModelSerializer.to_representation(serializer, prediction)
+        assert json.dumps(serializer.data) == json.dumps(generic)
 
 
 @pytest.mark.parametrize(

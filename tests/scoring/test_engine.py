@@ -1,11 +1,16 @@
 """The scoring engine and service: active version, switching, failures, reasons, persistence."""
 
+import copy
+import dataclasses
 import logging
 import re
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, engine
 from scoring.models import Prediction
@@ -172,3 +177,60 @@ def test_model_admin_reads_the_audit_trail_in_the_admin(model_admin_client, acti
     assert model_admin_client.get(f"/admin/scoring/prediction/{prediction.pk}/change/").status_code == 200
     assert model_admin_client.post(f"/admin/scoring/prediction/{prediction.pk}/delete/").status_code == 403
     assert Prediction.objects.filter(pk=prediction.pk).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The model's direct probability path (TrainedNplModel.predict_npl_probability)
+# ---------------------------------------------------------------------------------------------
+
+
+def varied_applicants(count: int, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    otr = rng.integers(60, 900, count) * 1_000_000
+    return pd.DataFrame(
+        {
+            "monthly_income": rng.integers(2_500, 80_000, count) * 1_000,
+            "housing_type": rng.choice(["milik sendiri", "milik orang tua", "kontrak", "kos"], count),
+            "num_of_dependent": rng.integers(0, 7, count),
+            "lama_bekerja": rng.integers(0, 31, count),
+            "otr": otr,
+            "status_pernikahan": rng.choice(["Nikah", "Belum Nikah"], count),
+            "pekerjaan": rng.choice(["Wiraswasta", "PNS", "Buruh", "Karyawan Swasta"], count),
+            "tenor": rng.choice([12, 24, 36, 60], count),
+            "dp": (otr * rng.uniform(0, 0.6, count)).astype(np.int64),
+        }
+    )
+
+
+@pytest.mark.parametrize("algorithm", TRAINED_ALGORITHMS)
+def test_direct_probabilities_equal_calibrated_classifier_for_every_algorithm(make_version, algorithm):
+    model = load_artifact(make_version(algorithm, activate=False))
+    applicants = varied_applicants(300)
+    assert model._single_binary_calibrator() is not None  # the direct path is the one taken
+    direct = model.predict_npl_probability(applicants)
+    assert np.array_equal(direct, model.calibrated.predict_proba(applicants)[:, 1])
+    # Columns in another order, or extra ones, are selected first.
+    shuffled = applicants[list(reversed(applicants.columns))].assign(extra=1)
+    assert np.array_equal(model.predict_npl_probability(shuffled), direct)
+
+
+def test_direct_probabilities_equal_isotonic_calibration(make_version):
+    model = load_artifact(make_version("XGBClassifier", activate=False))
+    applicants = varied_applicants(400, seed=4)
+    labels = (np.random.default_rng(5).uniform(size=400) < model.predict_npl_probability(applicants)).astype(int)
+    isotonic = CalibratedClassifierCV(FrozenEstimator(model.pipeline), method="isotonic").fit(applicants, labels)
+    model = dataclasses.replace(model, calibrated=isotonic)
+    assert model._single_binary_calibrator() is not None
+    assert np.array_equal(model.predict_npl_probability(applicants), isotonic.predict_proba(applicants)[:, 1])
+
+
+def test_other_calibrations_go_through_calibrated_classifier(make_version):
+    model = load_artifact(make_version("LogisticRegression", activate=False))
+    applicants = varied_applicants(200, seed=6)
+    ensemble = copy.deepcopy(model.calibrated)
+    second = copy.deepcopy(ensemble.calibrated_classifiers_[0])
+    second.calibrators[0].a_ *= 2  # a different second calibration: the average is what counts
+    ensemble.calibrated_classifiers_.append(second)
+    model = dataclasses.replace(model, calibrated=ensemble)
+    assert model._single_binary_calibrator() is None
+    assert np.array_equal(model.predict_npl_probability(applicants), ensemble.predict_proba(applicants)[:, 1])
