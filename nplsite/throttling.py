@@ -6,8 +6,7 @@ that is a list of up to 6,000 floats (about 54 kB) sent to and from the cache tw
 and the cost grows with the limit. :class:`UserRateThrottle` here keeps two small counters instead,
 the *sliding window counter* many API gateways use:
 
-- one counter per user per fixed window of one period (key ``throttle_user_<id>:<window number>``),
-  incremented atomically in the shared cache (Redis ``INCR`` in production), and kept for two
+- one counter per user per fixed window of one period, incremented atomically, and kept for two
   periods so that it cannot expire while its window is still current;
 - the request is allowed when ``previous window's count × (share of the period not yet elapsed)
   + this window's count`` is at most the limit: the count of the last full period, assuming the
@@ -19,23 +18,82 @@ is let in again as soon as its rate drops, as with DRF's throttle. The 429 answe
 ``Retry-After``: the seconds until the estimate is under the limit again. Users are identified as
 in DRF (user id; the client address for anonymous requests, which never get this far here since
 every endpoint needs authentication).
+
+**Where the counters live.** With ``REDIS_URL`` set (production), in Redis, keys
+``npl:throttle_user_<id>:<window number>``: creating, incrementing and reading the previous
+window is one pipelined round trip (``SET NX EX``, ``INCRBY``, ``GET``). Without it, in Django's
+cache (the file cache in the data folder; increments are not atomic across processes there,
+which is fine for one developer). **If Redis cannot be reached** the request is let through and a
+warning is logged (at most once a minute per process): the rate limit protects the service, and
+Redis being down must not take scoring down with it.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
+import time
 
+import redis
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
+
+logger = logging.getLogger(__name__)
+
+REDIS_KEY_PREFIX = "npl:"
+REDIS_TIMEOUT_SECONDS = 0.5
+WARNING_INTERVAL_SECONDS = 60.0
+_last_warning = 0.0
+
+
+@functools.cache
+def _redis_client(url: str) -> redis.Redis:
+    """One client (and connection pool) per process and URL."""
+    return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS)
+
+
+class RedisCounters:
+    def __init__(self, url: str):
+        self.client = _redis_client(url)
+
+    def add_and_read(self, key: str, previous_key: str, delta: int, lifetime: int) -> tuple[int, int]:
+        """Add ``delta`` to ``key`` (created at 0 with ``lifetime``); (its new value, ``previous_key``'s)."""
+        pipeline = self.client.pipeline(transaction=False)
+        pipeline.set(REDIS_KEY_PREFIX + key, 0, ex=lifetime, nx=True)
+        pipeline.incrby(REDIS_KEY_PREFIX + key, delta)
+        pipeline.get(REDIS_KEY_PREFIX + previous_key)
+        _, value, previous = pipeline.execute()
+        return int(value), int(previous or 0)
+
+    def add(self, key: str, delta: int, lifetime: int) -> None:
+        self.client.incrby(REDIS_KEY_PREFIX + key, delta)
+
+
+class CacheCounters:
+    """Django's cache: get + set with the lifetime given each time (its ``incr`` would reset it)."""
+
+    def __init__(self):
+        self.cache = caches[DEFAULT_CACHE_ALIAS]
+
+    def add_and_read(self, key: str, previous_key: str, delta: int, lifetime: int) -> tuple[int, int]:
+        values = self.cache.get_many([key, previous_key])
+        value = max(values.get(key, 0) + delta, 0)
+        self.cache.set(key, value, timeout=lifetime)
+        return value, values.get(previous_key, 0)
+
+    def add(self, key: str, delta: int, lifetime: int) -> None:
+        self.add_and_read(key, key, delta, lifetime)
+
+
+def counters() -> RedisCounters | CacheCounters:
+    return RedisCounters(settings.REDIS_URL) if settings.REDIS_URL else CacheCounters()
 
 
 class UserRateThrottle(throttling.UserRateThrottle):
-    @property
-    def cache(self):
-        return caches[DEFAULT_CACHE_ALIAS]  # the backend itself (this thread's), not Django's proxy
-
     def allow_request(self, request, view) -> bool:
+        self.wait_seconds = None
         if self.rate is None:
             return True
         base = self.get_cache_key(request, view)
@@ -45,42 +103,21 @@ class UserRateThrottle(throttling.UserRateThrottle):
         window = math.floor(now / self.duration)
         elapsed_share = (now - window * self.duration) / self.duration
         current_key, previous_key = f"{base}:{window}", f"{base}:{window - 1}"
-        current = self._increment(current_key)
-        previous = self.cache.get(previous_key, 0)
-        if previous * (1.0 - elapsed_share) + current <= self.num_requests:
-            self.wait_seconds = None
+        lifetime = 2 * self.duration
+        store = counters()
+        try:
+            current, previous = store.add_and_read(current_key, previous_key, 1, lifetime)
+            if previous * (1.0 - elapsed_share) + current <= self.num_requests:
+                return True
+            store.add(current_key, -1, lifetime)
+        except redis.RedisError as exc:
+            _warn_unavailable(exc)
             return True
-        self._decrement(current_key)
         self.wait_seconds = self._seconds_until_allowed(previous, current - 1, elapsed_share)
         return False
 
     def wait(self) -> float | None:
-        return getattr(self, "wait_seconds", None)
-
-    def _increment(self, key: str) -> int:
-        return self._add_to(key, 1)
-
-    def _decrement(self, key: str) -> None:
-        self._add_to(key, -1)
-
-    def _add_to(self, key: str, delta: int) -> int:
-        """Add ``delta`` to a window's counter (created at 0 and kept for two periods); its new value.
-
-        Redis (production) adds atomically and keeps the key's lifetime, which is longer than its
-        window, so it never recreates an expired key without one. Django's file and database caches
-        (the development default) add by get + set, which would also reset the lifetime to the
-        cache's default: there the lifetime is set again explicitly.
-        """
-        lifetime = 2 * self.duration
-        if isinstance(self.cache, RedisCache):
-            try:
-                return self.cache.incr(key, delta)
-            except ValueError:  # the window's first request (or the key was evicted)
-                self.cache.add(key, 0, timeout=lifetime)
-                return self.cache.incr(key, delta)
-        value = max(self.cache.get(key, 0) + delta, 0)
-        self.cache.set(key, value, timeout=lifetime)
-        return value
+        return self.wait_seconds
 
     def _seconds_until_allowed(self, previous: int, current: int, elapsed_share: float) -> float:
         """Seconds until one more request fits, if no other request comes meanwhile.
@@ -95,3 +132,11 @@ class UserRateThrottle(throttling.UserRateThrottle):
             return max(0.0, 1.0 - room / previous - elapsed_share) * self.duration
         share_next_window = max(0.0, 1.0 - (self.num_requests - 1) / current)
         return (1.0 - elapsed_share + share_next_window) * self.duration
+
+
+def _warn_unavailable(exc: Exception) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= WARNING_INTERVAL_SECONDS:
+        _last_warning = now
+        logger.warning("API rate limit not applied: Redis is unreachable (%s); requests are let through.", exc)

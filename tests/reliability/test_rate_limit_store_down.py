@@ -1,0 +1,53 @@
+"""Fault: Redis, which holds the API rate-limit counters, is unreachable.
+
+Scoring goes on: the rate limit is not applied while Redis is away, and a warning says so in the
+log (once, not once per request). When Redis is back, the limit applies again.
+"""
+
+import logging
+import random
+
+import pytest
+
+from nplsite import throttling
+from scoring.models import Prediction
+from tests.support import VALID_APPLICANT
+
+from .conftest import closed_port
+
+SCORE = "/api/v1/score"
+
+
+@pytest.fixture
+def limit_of_three(monkeypatch):
+    monkeypatch.setattr(throttling.UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    monkeypatch.setattr(throttling, "_last_warning", float("-inf"))
+    # A minute no other run has counted in (counters in a shared Redis outlive a test run).
+    minute = 60 * random.randrange(10**9, 2 * 10**9)
+    monkeypatch.setattr(throttling.UserRateThrottle, "timer", lambda self: minute + 1.0)
+
+
+def test_scoring_goes_on_without_a_rate_limit_while_redis_is_unreachable(
+    analyst_api, make_version, settings, limit_of_three, caplog
+):
+    make_version("reliability-rate-limit.joblib")
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+
+    with caplog.at_level(logging.WARNING, logger="nplsite.throttling"):
+        answers = [analyst_api.post(SCORE, VALID_APPLICANT, format="json").status_code for _ in range(5)]
+
+    assert answers == [200] * 5  # over the limit of 3, and let through
+    assert Prediction.objects.count() == 5
+    warnings = [r.getMessage() for r in caplog.records if r.name == "nplsite.throttling"]
+    assert len(warnings) == 1 and "Redis is unreachable" in warnings[0] and "let through" in warnings[0]
+
+
+@pytest.mark.skipif(not throttling.settings.REDIS_URL, reason="needs the real Redis (REDIS_URL), as under .ci/run")
+def test_the_limit_applies_again_once_redis_answers(analyst_api, make_version, settings, limit_of_three):
+    make_version("reliability-rate-limit-back.joblib")
+    real = settings.REDIS_URL
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    assert analyst_api.post(SCORE, VALID_APPLICANT, format="json").status_code == 200
+    settings.REDIS_URL = real
+    answers = [analyst_api.post(SCORE, VALID_APPLICANT, format="json").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
