@@ -477,10 +477,10 @@ def main() -> int:
     missing = ok - stored
     ratio = load.throughput / baseline.throughput if baseline.throughput else float("nan")
     kind = "sync" if args.threads == 1 else f"gthread ({args.threads} threads each)"
-    cache = "Redis" if os.environ.get("REDIS_URL") else "files"
+    cache = "Redis" if os.environ.get("REDIS_URL") else "the file cache"
     print(
         f"\nLoad test: {args.requests} requests, {args.concurrency} concurrent clients; gunicorn {args.workers} "
-        f"{kind} workers; PostgreSQL; cache (throttle counters) in {cache}; API_THROTTLE_RATE {args.throttle_rate} "
+        f"{kind} workers; PostgreSQL; rate-limit counters in {cache}; API_THROTTLE_RATE {args.throttle_rate} "
         f"(raised for the run); {os.cpu_count()} CPUs shared by client, server and database, "
         f"load average {os.getloadavg()[0]:.1f} at the end"
     )

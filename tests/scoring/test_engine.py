@@ -17,6 +17,7 @@ from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
+from training.trained_model import _is_sequential_binary_forest
 from training.services import activate_model_version
 
 from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
@@ -207,6 +208,8 @@ def test_direct_probabilities_equal_calibrated_classifier_for_every_algorithm(ma
     model = load_artifact(make_version(algorithm, activate=False))
     applicants = varied_applicants(300)
     assert model._single_binary_calibrator() is not None  # the direct path is the one taken
+    if algorithm == "RandomForestClassifier":
+        assert _is_sequential_binary_forest(model.classifier)  # and its tree-by-tree loop
     direct = model.predict_npl_probability(applicants)
     assert np.array_equal(direct, model.calibrated.predict_proba(applicants)[:, 1])
     # Columns in another order, or extra ones, are selected first.
