@@ -123,28 +123,16 @@ def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = 
             errors[index] = item_errors
         cleaned.append(attributes)
         app_ids.append(app_id)
-    stored = {}
     wanted = {app_id for app_id in app_ids if app_id is not None}
-    if wanted:
-        stored = {applicant.app_id: applicant for applicant in Applicant.objects.filter(app_id__in=wanted)}
+    stored = _stored_applicants(wanted) if wanted else {}
     first_sent: dict[int, dict] = {}
     for index, (attributes, app_id) in enumerate(zip(cleaned, app_ids, strict=True)):
         if app_id is None or index in errors:
             continue
         reference = stored.get(app_id)
         reference_attributes = _stored_attributes(reference) if reference else first_sent.setdefault(app_id, attributes)
-        differing = [field for field in ATTRIBUTE_FIELDS if reference_attributes[field] != attributes[field]]
-        if differing:
-            where = gettext("is stored") if reference else gettext("appears earlier in this request")
-            errors[index] = {
-                "app_id": [
-                    gettext(
-                        "Application %(app_id)s %(where)s with different attributes (%(fields)s); send the same "
-                        "attributes, or leave out app_id to score without linking."
-                    )
-                    % {"app_id": app_id, "where": where, "fields": ", ".join(differing)}
-                ]
-            }
+        if message := _mismatch(app_id, reference_attributes, attributes, stored=reference is not None):
+            errors[index] = {"app_id": [message]}
     if errors:
         raise ApplicantDataError(errors)
     if not cleaned:
@@ -158,14 +146,41 @@ def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = 
     # applicants there is nothing to hold a transaction open for while the model runs.
     with transaction.atomic() if new else contextlib.nullcontext():
         if new:
-            Applicant.objects.bulk_create(new.values())
-            stored.update({a.app_id: a for a in Applicant.objects.filter(app_id__in=list(new))})
+            # A concurrent request may have stored one of them since the lookup above: keep its row
+            # (no duplicate, no error from the unique key) and hold this request's attributes to it.
+            Applicant.objects.bulk_create(new.values(), ignore_conflicts=True)
+            now_stored = _stored_applicants(new)
+            raced = {
+                index: {"app_id": [message]}
+                for index, (attributes, app_id) in enumerate(zip(cleaned, app_ids, strict=True))
+                if app_id in new
+                and (message := _mismatch(app_id, _stored_attributes(now_stored[app_id]), attributes, stored=True))
+            }
+            if raced:
+                raise ApplicantDataError(raced)  # rolls back this request's other new applicants
+            stored.update(now_stored)
         linked = [stored.get(app_id) if app_id is not None else None for app_id in app_ids]
         return _score_and_store(cleaned, user=user, channel=channel, applicants=linked if wanted else None)
 
 
+def _stored_applicants(app_ids) -> dict[int, Applicant]:
+    return {applicant.app_id: applicant for applicant in Applicant.objects.filter(app_id__in=list(app_ids))}
+
+
 def _stored_attributes(applicant: Applicant) -> dict:
     return {field: getattr(applicant, field) for field in ATTRIBUTE_FIELDS}
+
+
+def _mismatch(app_id: int, reference: dict, attributes: dict, *, stored: bool) -> str | None:
+    """The error for an ``app_id`` sent with attributes other than its stored (or first sent) ones."""
+    differing = [field for field in ATTRIBUTE_FIELDS if reference[field] != attributes[field]]
+    if not differing:
+        return None
+    where = gettext("is stored") if stored else gettext("appears earlier in this request")
+    return gettext(
+        "Application %(app_id)s %(where)s with different attributes (%(fields)s); send the same "
+        "attributes, or leave out app_id to score without linking."
+    ) % {"app_id": app_id, "where": where, "fields": ", ".join(differing)}
 
 
 def create_applicant(item, *, source: str = API_APPLICANT_SOURCE) -> Applicant:

@@ -13,6 +13,7 @@ from applicants.generator import write_loan_book
 from applicants.models import Applicant
 from applicants.services import import_loan_file
 from nplsite.roles import ANALYST, MODEL_ADMIN
+from scoring import services
 from scoring.models import Prediction
 from scoring.serializers import PredictionSerializer
 from scoring.services import score_applicants
@@ -204,6 +205,51 @@ def test_score_with_a_stored_app_id_and_other_attributes_is_refused(analyst_api,
     assert response.status_code == 400
     assert "tenor" in response.json()["errors"]["app_id"][0]
     assert Prediction.objects.count() == 1
+
+
+@pytest.fixture
+def concurrent_request_stores(monkeypatch):
+    """``concurrent_request_stores(app_id, attributes)``: the applicant is stored by "another request"
+    just after this one looked it up and found nothing (the race two clients sending a new app_id
+    at the same moment run)."""
+
+    def arrange(app_id: int, attributes: dict):
+        real = services._stored_applicants
+        calls = []
+
+        def looked_up_then_stored_elsewhere(app_ids):
+            found = real(app_ids)
+            if not calls:
+                calls.append(app_ids)
+                Applicant.objects.create(app_id=app_id, source="api", **attributes)
+            return found
+
+        monkeypatch.setattr(services, "_stored_applicants", looked_up_then_stored_elsewhere)
+
+    return arrange
+
+
+def test_an_app_id_stored_concurrently_with_the_same_attributes_is_linked(
+    analyst_api, active_version, concurrent_request_stores
+):
+    concurrent_request_stores(777, VALID_APPLICANT)
+    response = analyst_api.post(SCORE, {**VALID_APPLICANT, "app_id": 777})
+    assert response.status_code == 200 and response.json()["app_id"] == 777
+    assert Applicant.objects.filter(app_id=777).count() == 1
+    assert Prediction.objects.get().applicant == Applicant.objects.get(app_id=777)
+
+
+def test_an_app_id_stored_concurrently_with_other_attributes_is_refused_and_nothing_is_stored(
+    analyst_api, active_version, concurrent_request_stores
+):
+    concurrent_request_stores(777, {**VALID_APPLICANT, "tenor": 48})
+    items = [{**RISKY_APPLICANT, "app_id": 778}, {**VALID_APPLICANT, "app_id": 777}]
+    response = analyst_api.post(BATCH, items)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"1"} and "tenor" in errors["1"]["app_id"][0] and "is stored" in errors["1"]["app_id"][0]
+    assert not Prediction.objects.exists()
+    assert list(Applicant.objects.values_list("app_id", flat=True)) == [777]  # 778 rolled back with the rest
 
 
 def test_batch_scores_all_and_stores_each(analyst_api, active_version):

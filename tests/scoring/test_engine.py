@@ -17,8 +17,8 @@ from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
-from training.trained_model import _is_sequential_binary_forest
 from training.services import activate_model_version
+from training.trained_model import _is_sequential_binary_forest
 
 from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 
