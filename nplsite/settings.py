@@ -218,8 +218,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 
-# The cache (API throttling, login lockout counters) is shared by every process: Redis when
-# configured, otherwise files in the data folder.
+# The cache, shared by every process: Redis when configured, otherwise files in the data folder.
+# The API rate limit (nplsite/throttling.py) counts in Redis itself when REDIS_URL is set and in
+# this cache otherwise; login lockouts (django-axes) are kept in the database.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

@@ -31,7 +31,9 @@ def test_scoring_goes_on_without_a_rate_limit_while_redis_is_unreachable(
     analyst_api, make_version, settings, limit_of_three, caplog
 ):
     make_version("reliability-rate-limit.joblib")
-    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    unreachable = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.REDIS_URL = unreachable  # the rate-limit counters
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": unreachable}}
 
     with caplog.at_level(logging.WARNING, logger="nplsite.throttling"):
         answers = [analyst_api.post(SCORE, VALID_APPLICANT, format="json").status_code for _ in range(5)]
