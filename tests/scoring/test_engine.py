@@ -9,10 +9,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from django.utils import translation
+from django.utils.formats import number_format
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
-from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, engine
+from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
 from tests.support import VALID_APPLICANT
@@ -237,3 +239,14 @@ def test_other_calibrations_go_through_calibrated_classifier(make_version):
     model = dataclasses.replace(model, calibrated=ensemble)
     assert model._single_binary_calibrator() is None
     assert np.array_equal(model.predict_npl_probability(applicants), ensemble.predict_proba(applicants)[:, 1])
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_reason_amounts_are_written_as_django_number_format_writes_them(language):
+    with translation.override(language):
+        wording = _Wording()
+        for value in (0, 7, 999, 1_000, 9_295_094, 300_000_000, 12_345_678_901, -1_500_000):
+            assert wording.rupiah(value) == "Rp " + number_format(value, decimal_pos=0, force_grouping=True)
+    assert _Wording().gettext("raises risk") == "raises risk"
+    with translation.override("id"):
+        assert _Wording().gettext("raises risk") == translation.gettext("raises risk") != "raises risk"
