@@ -1,0 +1,240 @@
+"""Speed of scoring: one applicant through the whole API stack, the engine alone, and 100,000 at once.
+
+Usage::
+
+    .venv/bin/python benchmarks/scoring_speed.py [--requests 2000] [--bulk 100000] [--algorithm XGBClassifier]
+
+Self-contained: a fresh SQLite database and artifact folder in a temporary directory (your data
+folder is not touched; ``BENCHMARK_DATABASE_URL=postgres://…`` runs it on an empty PostgreSQL
+database instead, flushed afterwards), a generated loan book imported, a model trained with the
+quick profile (one algorithm, unless ``--algorithm all``) and an Analyst with an API token. All in
+this one process, after a warm-up; the targets are those of the scoring issue:
+
+- (a) **POST /api/v1/score** through Django's WSGI handler (test client, no network): middleware,
+  token authentication and role, rate limit, validation, engine, one ``Prediction`` INSERT, JSON —
+  median and p99 over ``--requests``. Target: median ≤ 3 ms and ≤ 1.5 × (b).
+- (b) **the floor**: the same stack on a trivial endpoint (mounted by this script only, same
+  authentication, role check, rate limit and parser) that inserts one ``Prediction`` row and
+  answers its id: what any scoring endpoint costs before it scores.
+- (c) **the engine alone** on one applicant: ``engine.score`` (active-version lookup, probability,
+  scorecard, the occlusion reasons), not stored. Target ≤ 0.3 ms. Shown beside it: the same
+  without reasons, and the model call alone.
+- (d) **throughput on ``--bulk`` applicants** (varied, valid, from a fixed seed): ``engine.score``
+  on all at once (target ≥ 100,000 applicants/s; with and without reasons), and ``manage.py
+  score_csv`` on a file of them (applicant columns only) including parsing, validation, storing
+  every ``Prediction`` and writing the output (target ≤ 15 s for 100,000).
+
+Also shown: the deprecated ``POST /predict/``. Each line says whether its target is met; the exit
+status is 0 either way (timings on a shared machine are noisy; compare the ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BODY = {
+    "monthly_income": 9295094.0,
+    "housing_type": "milik sendiri",
+    "num_of_dependent": 3.0,
+    "lama_bekerja": 2.0,
+    "otr": 300000000.0,
+    "status_pernikahan": "Belum Nikah",
+    "pekerjaan": "Karyawan Swasta",
+    "tenor": 36.0,
+    "dp": 60000000.0,
+}
+
+
+def timed(function, repeats: int) -> list[float]:
+    for _ in range(max(10, repeats // 10)):  # warm-up: caches, lazy imports, connection
+        function()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def varied_applicants(count: int, seed: int) -> dict[str, np.ndarray]:
+    """``count`` valid, varied applicants as columns (integers; dp ≤ otr), reproducible by seed."""
+    rng = np.random.default_rng(seed)
+    otr = rng.integers(60, 900, count) * 1_000_000
+    return {
+        "monthly_income": rng.integers(2_500, 80_000, count) * 1_000,
+        "housing_type": rng.choice(["milik sendiri", "milik orang tua", "milik pasangan", "kontrak", "kos"], count),
+        "num_of_dependent": rng.integers(0, 7, count),
+        "lama_bekerja": rng.integers(0, 31, count),
+        "otr": otr,
+        "status_pernikahan": rng.choice(["Nikah", "Belum Nikah"], count),
+        "pekerjaan": rng.choice(["Wiraswasta", "Profesional", "Karyawan Swasta", "PNS", "Buruh"], count),
+        "tenor": rng.choice([12, 18, 24, 36, 48, 60], count),
+        "dp": (otr * rng.uniform(0.0, 0.6, count)).astype(np.int64) // 1000 * 1000,
+    }
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="timed requests per HTTP path (default 2000)")
+    parser.add_argument("--calls", type=int, default=2000, help="timed engine calls on one applicant (default 2000)")
+    parser.add_argument("--bulk", type=int, default=100_000, help="applicants for the throughput part (default 100000)")
+    parser.add_argument("--applicants", type=int, default=1500, help="size of the generated training book")
+    parser.add_argument("--algorithm", default="XGBClassifier", help="algorithm to train, or 'all' (quick profile)")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="npl-scoring-speed-"))
+    os.environ.update(
+        {
+            "DATA_DIR": str(workdir),
+            "DATABASE_URL": os.environ.get("BENCHMARK_DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}"),
+            "LOG_LEVEL": "WARNING",
+            # Production-like: no debug query log; the test client's host allowed; no HTTPS redirect.
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "testserver",
+            "SECURE_SSL_REDIRECT": "0",
+            # Thousands of requests a minute from one user: measure scoring, not the rate limit (whose
+            # cost does not depend on the rate).
+            "API_THROTTLE_RATE": "100000000/minute",
+            "DJANGO_SETTINGS_MODULE": "nplsite.settings",
+        }
+    )
+    sys.path.insert(0, str(PROJECT_DIR))
+    import django
+
+    django.setup()
+    import pandas as pd
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import clear_url_caches, path
+    from rest_framework.authtoken.models import Token
+    from rest_framework.response import Response
+
+    from applicants.generator import write_loan_book
+    from applicants.services import import_loan_file
+    from nplsite import urls
+    from nplsite.roles import ANALYST
+    from scoring.api import ScoringApiView
+    from scoring.engine import engine
+    from scoring.models import Prediction
+    from training.artifacts import load_artifact
+    from training.models import TrainingRun
+    from training.pipeline import narrowed_profile
+    from training.services import train_model_version
+
+    print(f"Setting up in {workdir} …", file=sys.stderr)
+    call_command("migrate", verbosity=0)
+    as_of = date(2024, 6, 30)
+    write_loan_book(workdir / "book.csv", workdir / "truth.csv", args.applicants, seed=1, as_of=as_of)
+    import_loan_file(workdir / "book.csv", as_of=as_of)
+    profile = "quick" if args.algorithm == "all" else narrowed_profile("quick", algorithms=(args.algorithm,))
+    version = train_model_version(TrainingRun.objects.create(parameters={"source": "benchmark"}), profile=profile)
+    user = get_user_model().objects.create_user("bench-analyst", password=None)
+    user.groups.add(Group.objects.get(name=ANALYST))
+    token = Token.objects.create(user=user).key
+
+    model = load_artifact(version)
+    one_row = pd.DataFrame([BODY])
+    one_applicant = {name: [value] for name, value in BODY.items()}
+    template = Prediction(input_attributes=BODY, model_version=version, **engine.score(one_row).row(0), channel="api")
+
+    class Floor(ScoringApiView):
+        """(b): the scoring endpoints' authentication, role check, rate limit and parser; one INSERT."""
+
+        def post(self, request):
+            template.pk, template.user = None, request.user
+            template.save(force_insert=True)
+            return Response({"id": template.pk})
+
+    urls.urlpatterns.append(path("benchmark/floor", Floor.as_view()))
+    clear_url_caches()
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    payload = json.dumps(BODY)
+    strict_payload = json.dumps({k: int(v) if isinstance(v, float) else v for k, v in BODY.items()})
+
+    def post(url: str, body: str):
+        def call():
+            response = client.post(url, data=body, content_type="application/json")
+            assert response.status_code == 200, response.content[:300]
+
+        return call
+
+    results = {
+        "(b) floor: auth, role, rate limit, 1 INSERT": timed(post("/benchmark/floor", strict_payload), args.requests),
+        "(a) POST /api/v1/score (stored)": timed(post("/api/v1/score", strict_payload), args.requests),
+        "    POST /predict/ (stored)": timed(post("/predict/", payload), args.requests),
+        "(c) engine.score, 1 applicant": timed(lambda: engine.score(one_applicant), args.calls),
+        "    engine.score, 1 applicant, no reasons": timed(
+            lambda: engine.score(one_applicant, with_reasons=False), args.calls
+        ),
+        "    model.predict_npl_probability, 1 row": timed(lambda: model.predict_npl_probability(one_row), args.calls),
+    }
+    database = django.db.connection.vendor
+    print(f"\nModel {version.name} (version #{version.pk}); database {database}")
+    print(f"{'path':<46} {'calls':>6} {'median ms':>9} {'p99 ms':>7}")
+    medians = {}
+    for name, samples in results.items():
+        ordered = sorted(samples)
+        medians[name] = statistics.median(ordered)
+        p99 = ordered[int(0.99 * (len(ordered) - 1))]
+        print(f"{name:<46} {len(ordered):>6} {medians[name]:9.3f} {p99:7.2f}")
+    api, floor = medians["(a) POST /api/v1/score (stored)"], medians["(b) floor: auth, role, rate limit, 1 INSERT"]
+    engine_one = medians["(c) engine.score, 1 applicant"]
+    print(
+        f"(a) median {api:.2f} ms ≤ 3 ms: {verdict(api <= 3.0)}; "
+        f"{api / floor:.2f} × the floor ≤ 1.5: {verdict(api <= 1.5 * floor)}"
+    )
+    print(f"(c) engine on one applicant {engine_one:.3f} ms ≤ 0.3 ms: {verdict(engine_one <= 0.3)}")
+
+    # (d) throughput
+    bulk = varied_applicants(args.bulk, seed=2024)
+    engine.score({name: values[:100] for name, values in bulk.items()})  # warm-up
+    for label, with_reasons in (("with reasons", True), ("without reasons", False)):
+        started = time.perf_counter()
+        scores = engine.score(bulk, with_reasons=with_reasons)
+        seconds = time.perf_counter() - started
+        assert len(scores) == args.bulk
+        rate = args.bulk / seconds
+        print(
+            f"(d) engine.score on {args.bulk:,} applicants {label}: {seconds:.2f} s = {rate:,.0f} applicants/s "
+            f"(≥ 100,000/s: {verdict(rate >= 100_000)})"
+        )
+    in_path, out_path = workdir / "bulk.csv", workdir / "bulk-scored.csv"
+    frame = pd.DataFrame(bulk)
+    frame.insert(0, "app_id", np.arange(1, args.bulk + 1) + 10_000_000)
+    frame.to_csv(in_path, index=False)
+    before = Prediction.objects.filter(channel="batch").count()
+    started = time.perf_counter()
+    call_command("score_csv", str(in_path), str(out_path), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    seconds = time.perf_counter() - started
+    stored = Prediction.objects.filter(channel="batch").count() - before
+    target = 15.0 * args.bulk / 100_000
+    print(
+        f"(d) manage.py score_csv of {args.bulk:,} rows, {stored:,} predictions stored: {seconds:.2f} s = "
+        f"{args.bulk / seconds:,.0f} rows/s (≤ {target:g} s: {verdict(seconds <= target)})"
+    )
+    if database != "sqlite":
+        call_command("flush", interactive=False, verbosity=0)  # leave the benchmark database empty
+
+
+if __name__ == "__main__":
+    main()
