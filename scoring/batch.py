@@ -197,9 +197,10 @@ def _parse_and_check(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     combination = parsed.groupby(list(ATTRIBUTE_FIELDS), dropna=False, sort=False).ngroup().to_numpy()
     _, first_rows = np.unique(combination, return_index=True)
     rule_errors = []  # (combination, column, reason)
-    for position in first_rows:
-        record = parsed.iloc[position]
-        values = {name: _python_value(record[name]) for name in ATTRIBUTE_FIELDS}
+    distinct = parsed.iloc[first_rows]
+    distinct_columns = [distinct[name].tolist() for name in ATTRIBUTE_FIELDS]
+    for position, record in zip(first_rows, zip(*distinct_columns, strict=True), strict=True):
+        values = {name: _python_value(value) for name, value in zip(ATTRIBUTE_FIELDS, record, strict=True)}
         for column, messages in validate_applicant_attributes(values).items():
             if values[column] is None and column not in CATEGORY_FIELDS:
                 continue

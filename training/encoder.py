@@ -118,6 +118,19 @@ def categorical_attribute(frame: pd.DataFrame, name: str) -> list[str] | np.ndar
     return column.astype("string").str.strip().fillna("").to_numpy(dtype=object)
 
 
+def category_columns(values, columns: dict[str, int]) -> np.ndarray:
+    """The output column of each value (−1 when unseen), reading values as :func:`categorical_attribute`
+    does: blanks around a value removed, a missing one (``None``, NaN, ``pd.NA``) as ``""``.
+
+    Each distinct value is read and looked up once (pandas' hashing ``factorize``): a batch of
+    scoring variants repeats a handful of categories over a million rows.
+    """
+    row_codes, distinct = pd.factorize(np.asarray(values, dtype=object))  # missing → −1
+    lookup = [columns.get(value.strip() if isinstance(value, str) else str(value).strip(), -1) for value in distinct]
+    lookup.append(columns.get("", -1))  # row code −1 (missing) indexes this last entry
+    return np.asarray(lookup, dtype=np.intp)[row_codes]
+
+
 def write_derived_features(frame: pd.DataFrame, out: np.ndarray) -> None:
     """Write the :data:`DERIVED_FEATURES` of each applicant, unscaled, into ``out[:, :12]``.
 
@@ -238,7 +251,7 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
             numeric /= self.numeric_scale_
         # One-hot: a 1 in the column of each known category; an unseen one leaves its columns at 0.
         for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True):
-            codes = np.fromiter((columns.get(value, -1) for value in categorical_attribute(X, name)), np.intp, n)
+            codes = category_columns(X[name], columns)
             known = codes >= 0
             out[np.flatnonzero(known), codes[known]] = 1.0
         return out
