@@ -276,8 +276,8 @@ class ScoringEngine:
         columns = _columns_of(applicants)
         n = len(columns["otr"])
         variants = _occlusion_variants(columns, loaded.references) if with_reasons else []
-        frame = _frame_of([columns] + [variant for _, _, variant in variants])
-        probability_all = np.asarray(loaded.model.predict_npl_probability(frame), dtype=np.float64)
+        stacked = _stacked([columns] + [variant for _, _, variant in variants])
+        probability_all = np.asarray(loaded.model.predict_npl_probability(stacked), dtype=np.float64)
         probability = probability_all[:n]
         parameters = scorecard.scorecard_parameters()
         is_npl = probability >= loaded.version.threshold
@@ -326,13 +326,12 @@ def _columns_of(applicants) -> dict[str, np.ndarray]:
     return columns
 
 
-def _frame_of(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+def _stacked(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The applicants and their variants, one after the other, as columns for the model (no
+    DataFrame: building one costs more than the model call on a few rows)."""
     if len(parts) == 1:
-        return pd.DataFrame(parts[0], columns=APPLICANT_ATTRIBUTES)
-    return pd.DataFrame(
-        {name: np.concatenate([part[name] for part in parts]) for name in APPLICANT_ATTRIBUTES},
-        columns=APPLICANT_ATTRIBUTES,
-    )
+        return parts[0]
+    return {name: np.concatenate([part[name] for part in parts]) for name in APPLICANT_ATTRIBUTES}
 
 
 def _occlusion_variants(columns: dict[str, np.ndarray], ref: ReferenceValues) -> list[tuple[str, float, dict]]:

@@ -71,6 +71,8 @@ DERIVED_FEATURES = [
     "log_income_per_household_member",
 ]
 
+# Up to this many rows, categories are looked up value by value (see category_columns).
+FEW_ROWS = 64
 # An installment ten times the income is already hopeless; larger ratios (or no income) add only noise.
 MAX_INSTALLMENT_TO_INCOME = 10.0
 # The same for the financed amount: more than 50 years of income.
@@ -92,17 +94,22 @@ FEATURE_LABELS = {
 }
 
 
-def check_applicant_columns(frame: pd.DataFrame) -> None:
-    """Raise a ``ValueError`` naming every applicant attribute the frame lacks."""
-    columns = frame.columns
+def check_applicant_columns(frame) -> None:
+    """Raise a ``ValueError`` naming every applicant attribute the frame (or mapping of columns) lacks."""
+    columns = frame.columns if isinstance(frame, pd.DataFrame) else frame.keys()
     missing = [name for name in APPLICANT_ATTRIBUTES if name not in columns]
     if missing:
         raise ValueError(f"Applicant data is missing the attribute(s): {', '.join(missing)}")
 
 
-def numeric_attribute(frame: pd.DataFrame, name: str) -> np.ndarray:
+def numeric_attribute(frame, name: str) -> np.ndarray:
     """One numeric attribute as float64; anything that is not a number becomes NaN."""
     column = frame[name]
+    if not isinstance(column, pd.Series):  # a mapping of columns (the scoring engine's arrays)
+        column = np.asarray(column)
+        if column.dtype.kind in "iufb":
+            return column.astype(np.float64)
+        column = pd.Series(column)
     dtype = column.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iufb":
         return column.to_numpy(dtype=np.float64)
@@ -122,13 +129,27 @@ def category_columns(values, columns: dict[str, int]) -> np.ndarray:
     """The output column of each value (−1 when unseen), reading values as :func:`categorical_attribute`
     does: blanks around a value removed, a missing one (``None``, NaN, ``pd.NA``) as ``""``.
 
-    Each distinct value is read and looked up once (pandas' hashing ``factorize``): a batch of
-    scoring variants repeats a handful of categories over a million rows.
+    Many rows (a batch and its scoring variants repeat a handful of categories over a million rows):
+    each distinct value is read and looked up once, through pandas' hashing ``factorize``. A few
+    rows (one applicant): value by value, which costs less than setting up the hashing.
     """
-    row_codes, distinct = pd.factorize(np.asarray(values, dtype=object))  # missing → −1
-    lookup = [columns.get(value.strip() if isinstance(value, str) else str(value).strip(), -1) for value in distinct]
+    values = np.asarray(values, dtype=object)
+    if len(values) <= FEW_ROWS:
+        return np.fromiter((columns.get(text, -1) for text in _category_texts(values)), np.intp, len(values))
+    row_codes, distinct = pd.factorize(values)  # missing → −1
+    lookup = [columns.get(text, -1) for text in _category_texts(distinct)]
     lookup.append(columns.get("", -1))  # row code −1 (missing) indexes this last entry
     return np.asarray(lookup, dtype=np.intp)[row_codes]
+
+
+def _category_texts(values):
+    for value in values:
+        if isinstance(value, str):
+            yield value.strip()
+        elif value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            yield ""
+        else:
+            yield str(value).strip()
 
 
 def write_derived_features(frame: pd.DataFrame, out: np.ndarray) -> None:
@@ -236,10 +257,12 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         if "one_hot_" in self.__dict__ and "category_columns_" not in self.__dict__:
             self._set_transform_tables()
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
+    def transform(self, X) -> np.ndarray:
+        """Encode a DataFrame of applicants, or a mapping of the nine attribute names to equal-length
+        columns (arrays or lists: the scoring engine skips building a DataFrame for a few rows)."""
         check_is_fitted(self, "category_columns_")
         check_applicant_columns(X)
-        n = len(X)
+        n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
         out = np.zeros((n, len(self.feature_names_)), dtype=np.float64)
         numeric = out[:, : len(DERIVED_FEATURES)]
         write_derived_features(X, numeric)

@@ -55,8 +55,9 @@ class TrainedNplModel:
     def feature_names(self) -> list[str]:
         return [str(name) for name in self.encoder.get_feature_names_out()]
 
-    def predict_npl_probability(self, applicants: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of becoming NPL, one per row of ``applicants`` (nine attributes).
+    def predict_npl_probability(self, applicants) -> np.ndarray:
+        """Calibrated probability of becoming NPL, one per applicant: a DataFrame with the nine
+        attributes, or a mapping of the nine attribute names to equal-length columns.
 
         The same numbers as ``calibrated.predict_proba(...)[:, 1]``, computed directly for the
         shape training produces — one sigmoid or isotonic calibrator over the frozen pipeline of a
@@ -66,10 +67,12 @@ class TrainedNplModel:
         on every scored request. Any other shape goes through ``CalibratedClassifierCV``.
         """
         attributes = applicants
-        if list(applicants.columns) != APPLICANT_ATTRIBUTES:
+        if isinstance(applicants, pd.DataFrame) and list(applicants.columns) != APPLICANT_ATTRIBUTES:
             attributes = applicants[APPLICANT_ATTRIBUTES]
         calibrator = self._single_binary_calibrator()
         if calibrator is None:
+            if not isinstance(attributes, pd.DataFrame):
+                attributes = pd.DataFrame({name: attributes[name] for name in APPLICANT_ATTRIBUTES})
             return self.calibrated.predict_proba(attributes)[:, 1]
         features = self.encoder.transform(attributes)
         classifier = self.classifier

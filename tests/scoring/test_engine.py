@@ -214,9 +214,10 @@ def test_direct_probabilities_equal_calibrated_classifier_for_every_algorithm(ma
         assert _is_sequential_binary_forest(model.classifier)  # and its tree-by-tree loop
     direct = model.predict_npl_probability(applicants)
     assert np.array_equal(direct, model.calibrated.predict_proba(applicants)[:, 1])
-    # Columns in another order, or extra ones, are selected first.
+    # Columns in another order, or extra ones, are selected first; plain columns (the engine's) work too.
     shuffled = applicants[list(reversed(applicants.columns))].assign(extra=1)
     assert np.array_equal(model.predict_npl_probability(shuffled), direct)
+    assert np.array_equal(model.predict_npl_probability({k: v.to_numpy() for k, v in applicants.items()}), direct)
 
 
 def test_direct_probabilities_equal_isotonic_calibration(make_version):
@@ -238,7 +239,9 @@ def test_other_calibrations_go_through_calibrated_classifier(make_version):
     ensemble.calibrated_classifiers_.append(second)
     model = dataclasses.replace(model, calibrated=ensemble)
     assert model._single_binary_calibrator() is None
-    assert np.array_equal(model.predict_npl_probability(applicants), ensemble.predict_proba(applicants)[:, 1])
+    expected = ensemble.predict_proba(applicants)[:, 1]
+    assert np.array_equal(model.predict_npl_probability(applicants), expected)
+    assert np.array_equal(model.predict_npl_probability({k: v.to_numpy() for k, v in applicants.items()}), expected)
 
 
 @pytest.mark.parametrize("language", ["en", "id"])

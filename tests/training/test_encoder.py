@@ -16,9 +16,11 @@ from training.encoder import (
     APPLICANT_ATTRIBUTES,
     CATEGORICAL_ATTRIBUTES,
     DERIVED_FEATURES,
+    FEW_ROWS,
     MAX_INSTALLMENT_TO_INCOME,
     MAX_LOAN_TO_INCOME,
     ApplicantFeatureEncoder,
+    category_columns,
     derived_applicant_features,
 )
 from training.pipeline import build_candidate_pipeline, features_and_labels, make_sampler
@@ -294,3 +296,26 @@ def test_smote_pipeline_calibrates_and_scores_one_applicant_like_a_batch(small_f
 
     assert np.isfinite(batch).all() and 0 < batch.mean() < 1
     assert one[0] == pytest.approx(batch[3], abs=1e-12)
+
+
+def test_a_mapping_of_columns_encodes_exactly_like_the_frame(small_frame):
+    """The scoring engine hands the encoder plain columns instead of a DataFrame."""
+    encoder = ApplicantFeatureEncoder().fit(small_frame)
+    frame = pd.concat([odd_applicants(), small_frame[APPLICANT_ATTRIBUTES].iloc[:50]], ignore_index=True)
+    expected = encoder.transform(frame)
+    as_arrays = {name: frame[name].to_numpy() for name in APPLICANT_ATTRIBUTES}
+    as_lists = {name: frame[name].tolist() for name in APPLICANT_ATTRIBUTES}
+    np.testing.assert_array_equal(encoder.transform(as_arrays), expected)
+    np.testing.assert_array_equal(encoder.transform(as_lists), expected)
+    with pytest.raises(ValueError, match="missing the attribute"):
+        encoder.transform({name: as_arrays[name] for name in APPLICANT_ATTRIBUTES if name != "tenor"})
+
+
+def test_categories_are_read_the_same_value_by_value_and_hashed_in_bulk():
+    columns = {"PNS": 12, "Buruh": 13, "": 14, "5": 15}
+    odd = ["PNS", "  Buruh ", None, np.nan, pd.NA, "Astronot", 5, "", " PNS"]
+    few = category_columns(odd, columns)  # value by value
+    assert few.tolist() == [12, 13, 14, 14, 14, -1, 15, 14, 12]
+    many = odd * (FEW_ROWS // len(odd) + 3)
+    assert len(many) > FEW_ROWS  # through pandas' factorize
+    assert category_columns(many, columns).tolist() == few.tolist() * (FEW_ROWS // len(odd) + 3)
