@@ -49,4 +49,5 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         remember_roles(user, [role for index, role in enumerate(ROLES) if getattr(user, f"has_role_{index}")])
+        # request.auth: the token's key and user (its creation time is not loaded; nothing reads it).
         return (user, Token(key=key, user=user))

@@ -21,7 +21,7 @@ def _in_group(user, role: str) -> bool:
     if user.is_superuser:
         return True
     roles = getattr(user, "_npl_roles", None)
-    if roles is None:  # not loaded with the user (see role_annotations): one query, once per request
+    if roles is None:  # not loaded with the user (API tokens load them, see authentication.py): one query
         roles = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
         user._npl_roles = roles
     return role in roles

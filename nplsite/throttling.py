@@ -24,8 +24,11 @@ every endpoint needs authentication).
 window is one pipelined round trip (``SET NX EX``, ``INCRBY``, ``GET``). Without it, in Django's
 cache (the file cache in the data folder; increments are not atomic across processes there,
 which is fine for one developer). **If Redis cannot be reached** the request is let through and a
-warning is logged (at most once a minute per process): the rate limit protects the service, and
-Redis being down must not take scoring down with it.
+warning is logged (at most once a minute per process), and for the next
+:data:`REDIS_RETRY_AFTER_SECONDS` the process lets requests through without asking Redis (a
+Redis host that drops packets would otherwise cost every request the connect timeout): the rate
+limit protects the service, and Redis being down must not take scoring down with it. A rate of
+``0/…`` refuses every request (429), a way to close the API without a deployment.
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ logger = logging.getLogger(__name__)
 
 REDIS_KEY_PREFIX = "npl:"
 REDIS_TIMEOUT_SECONDS = 0.5
+# After Redis failed to answer, requests are let through without asking it for this long: a Redis
+# host that drops packets would otherwise cost every request the whole timeout.
+REDIS_RETRY_AFTER_SECONDS = 5.0
 WARNING_INTERVAL_SECONDS = 60.0
-_last_warning = 0.0
+_last_warning = float("-inf")
+_redis_unavailable_until = float("-inf")
 
 
 @functools.cache
@@ -99,11 +106,17 @@ class UserRateThrottle(throttling.UserRateThrottle):
         base = self.get_cache_key(request, view)
         if base is None:
             return True
+        if self.num_requests <= 0:  # "0/minute": the API is closed to everyone
+            self.wait_seconds = float(self.duration)
+            return False
         now = self.timer()
         window = math.floor(now / self.duration)
         elapsed_share = (now - window * self.duration) / self.duration
         current_key, previous_key = f"{base}:{window}", f"{base}:{window - 1}"
-        lifetime = 2 * self.duration
+        # Two periods, and a minute for servers whose clocks disagree: a counter outlives its window.
+        lifetime = 2 * self.duration + 60
+        if settings.REDIS_URL and time.monotonic() < _redis_unavailable_until:
+            return True
         store = counters()
         try:
             current, previous = store.add_and_read(current_key, previous_key, 1, lifetime)
@@ -111,7 +124,7 @@ class UserRateThrottle(throttling.UserRateThrottle):
                 return True
             store.add(current_key, -1, lifetime)
         except redis.RedisError as exc:
-            _warn_unavailable(exc)
+            _redis_unavailable(exc)
             return True
         self.wait_seconds = self._seconds_until_allowed(previous, current - 1, elapsed_share)
         return False
@@ -134,9 +147,10 @@ class UserRateThrottle(throttling.UserRateThrottle):
         return (1.0 - elapsed_share + share_next_window) * self.duration
 
 
-def _warn_unavailable(exc: Exception) -> None:
-    global _last_warning
+def _redis_unavailable(exc: Exception) -> None:
+    global _last_warning, _redis_unavailable_until
     now = time.monotonic()
+    _redis_unavailable_until = now + REDIS_RETRY_AFTER_SECONDS
     if now - _last_warning >= WARNING_INTERVAL_SECONDS:
         _last_warning = now
         logger.warning("API rate limit not applied: Redis is unreachable (%s); requests are let through.", exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
@@ -148,14 +149,23 @@ def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = 
         if new:
             # A concurrent request may have stored one of them since the lookup above: keep its row
             # (no duplicate, no error from the unique key) and hold this request's attributes to it.
-            Applicant.objects.bulk_create(new.values(), ignore_conflicts=True)
+            # In app_id order: two requests inserting the same new ids in opposite orders would
+            # otherwise each wait for the other's row (a deadlock PostgreSQL resolves by failing one).
+            Applicant.objects.bulk_create(sorted(new.values(), key=attrgetter("app_id")), ignore_conflicts=True)
             now_stored = _stored_applicants(new)
-            raced = {
-                index: {"app_id": [message]}
-                for index, (attributes, app_id) in enumerate(zip(cleaned, app_ids, strict=True))
-                if app_id in new
-                and (message := _mismatch(app_id, _stored_attributes(now_stored[app_id]), attributes, stored=True))
-            }
+            raced = {}
+            for index, (attributes, app_id) in enumerate(zip(cleaned, app_ids, strict=True)):
+                if app_id not in new:
+                    continue
+                row = now_stored.get(app_id)
+                if row is None:  # deleted meanwhile (or refused by the database): nothing to link to
+                    message = gettext("Application %(app_id)s could not be stored; send the request again.") % {
+                        "app_id": app_id
+                    }
+                else:
+                    message = _mismatch(app_id, _stored_attributes(row), attributes, stored=True)
+                if message:
+                    raced[index] = {"app_id": [message]}
             if raced:
                 raise ApplicantDataError(raced)  # rolls back this request's other new applicants
             stored.update(now_stored)

@@ -146,7 +146,7 @@ def _category_texts(values):
     for value in values:
         if isinstance(value, str):
             yield value.strip()
-        elif value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        elif pd.api.types.is_scalar(value) and pd.isna(value):  # None, NaN of any width, pd.NA, NaT
             yield ""
         else:
             yield str(value).strip()

@@ -101,12 +101,18 @@ class TrainedNplModel:
             or len(calibrated.calibrators) != 1
             or list(self.classifier.classes_) != [0, 1]
             or [name for name, _ in self.pipeline.steps] != ["encoder", "sampler", "classifier"]
+            or not _skipped_at_prediction(self.pipeline.named_steps["sampler"])
         ):
             return None
         return calibrated.calibrators[0]
 
     def predict_is_npl(self, applicants: pd.DataFrame) -> np.ndarray:
         return self.predict_npl_probability(applicants) >= self.threshold
+
+
+def _skipped_at_prediction(step) -> bool:
+    """imblearn applies a pipeline step at prediction unless it is a sampler (or absent)."""
+    return step is None or step == "passthrough" or hasattr(step, "fit_resample")
 
 
 def _is_sequential_binary_forest(classifier) -> bool:

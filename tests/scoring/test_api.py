@@ -252,6 +252,23 @@ def test_an_app_id_stored_concurrently_with_other_attributes_is_refused_and_noth
     assert list(Applicant.objects.values_list("app_id", flat=True)) == [777]  # 778 rolled back with the rest
 
 
+def test_a_new_app_id_whose_row_vanishes_before_linking_is_a_clear_400(analyst_api, active_version, monkeypatch):
+    real = services._stored_applicants
+    lookups = []
+
+    def deleted_right_after_insert(app_ids):
+        lookups.append(app_ids)
+        if len(lookups) == 2:  # the look-up after the insert: another request deleted it meanwhile
+            Applicant.objects.filter(app_id__in=list(app_ids)).delete()
+        return real(app_ids)
+
+    monkeypatch.setattr(services, "_stored_applicants", deleted_right_after_insert)
+    response = analyst_api.post(SCORE, {**VALID_APPLICANT, "app_id": 779})
+    assert response.status_code == 400
+    assert "could not be stored" in response.json()["errors"]["app_id"][0]
+    assert not Prediction.objects.exists()
+
+
 def test_batch_scores_all_and_stores_each(analyst_api, active_version):
     items = [VALID_APPLICANT, RISKY_APPLICANT, {**VALID_APPLICANT, "app_id": 5}]
     response = analyst_api.post(BATCH, {"applicants": items})

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.formats import number_format
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
+from sklearn.preprocessing import FunctionTransformer
 
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
@@ -228,6 +229,16 @@ def test_direct_probabilities_equal_isotonic_calibration(make_version):
     model = dataclasses.replace(model, calibrated=isotonic)
     assert model._single_binary_calibrator() is not None
     assert np.array_equal(model.predict_npl_probability(applicants), isotonic.predict_proba(applicants)[:, 1])
+
+
+def test_a_pipeline_step_applied_at_prediction_turns_the_direct_path_off(make_version):
+    """imblearn applies a middle step that is not a sampler at prediction; the direct path would skip it."""
+    model = copy.deepcopy(load_artifact(make_version("LogisticRegression", activate=False)))
+    assert model._single_binary_calibrator() is not None
+    model.pipeline.steps[1] = ("sampler", FunctionTransformer(lambda features: features * 2))
+    assert model._single_binary_calibrator() is None
+    applicants = varied_applicants(50, seed=8)
+    assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
 
 
 def test_other_calibrations_go_through_calibrated_classifier(make_version):

@@ -8,6 +8,8 @@ so counters left in a shared Redis by an earlier run never meet this one.
 import random
 
 import pytest
+import redis
+from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from nplsite.throttling import UserRateThrottle
@@ -89,3 +91,22 @@ def test_refused_requests_do_not_use_up_the_limit(client, clock, active_version)
     # ones had never come (had they counted, the estimate would be 23 × 39/60 + 1 ≈ 16).
     clock.at(PERIOD + 21)
     assert [score().status_code for _ in range(2)] == [200, 429]
+
+
+def test_a_rate_of_zero_closes_the_api(client, clock, monkeypatch, active_version):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "0/minute"})
+    refused = token_client(client, "ana")()
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert not Prediction.objects.exists()
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs the real Redis (REDIS_URL), as under .ci/run")
+def test_redis_counters_expire_after_their_window(client, clock, active_version):
+    score = token_client(client, "ana")
+    clock.at(10)
+    assert score().status_code == 200
+    user_id = Token.objects.get(user__username="ana").user_id
+    key = f"npl:throttle_user_{user_id}:{int(clock.now // PERIOD)}"
+    connection = redis.Redis.from_url(settings.REDIS_URL)
+    assert int(connection.get(key)) == 1
+    assert 2 * PERIOD < connection.ttl(key) <= 2 * PERIOD + 60  # outlives the next window, then goes

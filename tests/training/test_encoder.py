@@ -20,6 +20,7 @@ from training.encoder import (
     MAX_INSTALLMENT_TO_INCOME,
     MAX_LOAN_TO_INCOME,
     ApplicantFeatureEncoder,
+    categorical_attribute,
     category_columns,
     derived_applicant_features,
 )
@@ -298,11 +299,15 @@ def test_smote_pipeline_calibrates_and_scores_one_applicant_like_a_batch(small_f
     assert one[0] == pytest.approx(batch[3], abs=1e-12)
 
 
-def test_a_mapping_of_columns_encodes_exactly_like_the_frame(small_frame):
+@pytest.mark.parametrize("rows", [20, 200], ids=["few rows", "many rows"])
+def test_a_mapping_of_columns_encodes_exactly_like_the_frame(small_frame, rows):
     """The scoring engine hands the encoder plain columns instead of a DataFrame."""
     encoder = ApplicantFeatureEncoder().fit(small_frame)
-    frame = pd.concat([odd_applicants(), small_frame[APPLICANT_ATTRIBUTES].iloc[:50]], ignore_index=True)
+    frame = pd.concat([odd_applicants(), small_frame[APPLICANT_ATTRIBUTES].iloc[:rows]], ignore_index=True)
     expected = encoder.transform(frame)
+    # The one-hot block is what the fitted OneHotEncoder makes of categorical_attribute's reading.
+    reading = pd.DataFrame({name: categorical_attribute(frame, name) for name in CATEGORICAL_ATTRIBUTES})
+    np.testing.assert_array_equal(expected[:, len(DERIVED_FEATURES) :], encoder.one_hot_.transform(reading))
     as_arrays = {name: frame[name].to_numpy() for name in APPLICANT_ATTRIBUTES}
     as_lists = {name: frame[name].tolist() for name in APPLICANT_ATTRIBUTES}
     np.testing.assert_array_equal(encoder.transform(as_arrays), expected)
@@ -313,9 +318,11 @@ def test_a_mapping_of_columns_encodes_exactly_like_the_frame(small_frame):
 
 def test_categories_are_read_the_same_value_by_value_and_hashed_in_bulk():
     columns = {"PNS": 12, "Buruh": 13, "": 14, "5": 15}
-    odd = ["PNS", "  Buruh ", None, np.nan, pd.NA, "Astronot", 5, "", " PNS"]
+    odd = ["PNS", "  Buruh ", None, np.nan, pd.NA, "Astronot", 5, "", " PNS", np.float32("nan"), pd.NaT]
     few = category_columns(odd, columns)  # value by value
-    assert few.tolist() == [12, 13, 14, 14, 14, -1, 15, 14, 12]
+    assert few.tolist() == [12, 13, 14, 14, 14, -1, 15, 14, 12, 14, 14]
+    reading = categorical_attribute(pd.DataFrame({"pekerjaan": pd.Series(odd, dtype=object)}), "pekerjaan")
+    assert few.tolist() == [columns.get(text, -1) for text in reading]
     many = odd * (FEW_ROWS // len(odd) + 3)
     assert len(many) > FEW_ROWS  # through pandas' factorize
     assert category_columns(many, columns).tolist() == few.tolist() * (FEW_ROWS // len(odd) + 3)

@@ -1,6 +1,8 @@
 """Indonesian pages, and numbers, rupiah and dates written the way each language writes them."""
 
+import ast
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.template import Context, Template
@@ -95,3 +97,66 @@ def test_model_pages_in_indonesian(model_admin_client, active_version):
     detail = text_of(model_admin_client.get(f"/models/{active_version.pk}/"))
     assert "Latih ulang" in listing and "Profil pencarian" in listing
     assert "Matriks konfusi" in detail and "Papan peringkat kandidat" in detail and "Kurva ROC" in detail
+
+
+def _catalogue_entries(path: Path) -> list[dict]:
+    """The entries of a .po file: flags, msgid and every msgstr, strings joined across lines."""
+    entries = []
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        entry, key = {"flags": "", "msgid": None, "msgstr": []}, None
+        for line in block.splitlines():
+            if line.startswith("#,"):
+                entry["flags"] += line
+            elif line.startswith("#") or not line.strip():
+                continue
+            elif line.startswith(("msgid ", "msgid_plural ", "msgstr")):
+                key, _, text = line.partition(" ")
+                value = ast.literal_eval(text)
+                if key == "msgid":
+                    entry["msgid"] = value
+                elif key.startswith("msgstr"):
+                    entry["msgstr"].append(value)
+            elif line.startswith('"') and key:
+                value = ast.literal_eval(line)
+                if key == "msgid":
+                    entry["msgid"] += value
+                elif key.startswith("msgstr"):
+                    entry["msgstr"][-1] += value
+        if entry["msgid"]:
+            entries.append(entry)
+    return entries
+
+
+def test_the_indonesian_catalogue_is_complete_and_compiled():
+    po = Path(__file__).resolve().parents[2] / "locale" / "id" / "LC_MESSAGES" / "django.po"
+    entries = _catalogue_entries(po)
+    assert len(entries) > 500
+    assert [e["msgid"] for e in entries if "fuzzy" in e["flags"]] == []
+    assert [e["msgid"] for e in entries if not all(e["msgstr"])] == []
+    # The compiled catalogue is the one Django reads; it must carry what the .po says.
+    with translation.override("id"):
+        for entry in entries[:: max(1, len(entries) // 40)]:
+            if "%" not in entry["msgid"] and len(entry["msgstr"]) == 1:
+                assert translation.gettext(entry["msgid"]) == entry["msgstr"][0], entry["msgid"]
+
+
+TRANSLATION_CALLS = {"gettext", "gettext_lazy", "_", "ngettext", "ngettext_lazy", "gettext_noop"}
+
+
+def test_every_translatable_string_in_the_python_sources_is_in_the_catalogue():
+    """What makemessages would add (it needs GNU gettext, not on every machine), for the Python code."""
+    repo = Path(__file__).resolve().parents[2]
+    catalogue = {entry["msgid"] for entry in _catalogue_entries(repo / "locale" / "id" / "LC_MESSAGES" / "django.po")}
+    missing = []
+    for app in ("nplsite", "applicants", "scoring", "training"):
+        for path in sorted((repo / app).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                function = node.func
+                name = getattr(function, "id", None) or getattr(function, "attr", None)
+                text = node.args[0]
+                literal = isinstance(text, ast.Constant) and isinstance(text.value, str)
+                if name in TRANSLATION_CALLS and literal and text.value not in catalogue:
+                    missing.append(f"{path.relative_to(repo)}:{node.lineno}: {text.value!r}")
+    assert missing == [], "run manage.py makemessages -l id and translate:\n" + "\n".join(missing)
