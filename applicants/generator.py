@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from applicants.labelling import label_installments
+from applicants.validation import ATTRIBUTE_FIELDS
 
 LOAN_COLUMNS = [
     "app_id",
@@ -331,6 +332,20 @@ def _simulate_block(rng: np.random.Generator, n: int, as_of: date, first_app_id:
             f"e.g. app_id {mismatched.iloc[0]} (as of {as_of})"
         )
     return installments, truth
+
+
+def generate_applicants(n_applicants: int, seed: int) -> dict[str, np.ndarray]:
+    """The nine attributes of ``n_applicants`` applicants as columns, categories by name: drawn as the
+    loan books draw them (so valid and realistic), without payment histories. For scoring
+    benchmarks and tests that need many varied applicants."""
+    drawn = _draw_applicants(np.random.default_rng(seed), n_applicants)
+    for attribute, names in (
+        ("pekerjaan", PEKERJAAN),
+        ("status_pernikahan", STATUS_PERNIKAHAN),
+        ("housing_type", HOUSING_TYPES),
+    ):
+        drawn[attribute] = np.array(names, dtype=object)[drawn[attribute]]
+    return {attribute: drawn[attribute] for attribute in ATTRIBUTE_FIELDS}
 
 
 def _draw_applicants(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:

@@ -35,7 +35,6 @@ import argparse
 import http.client
 import json
 import os
-import random
 import re
 import secrets
 import shutil
@@ -57,40 +56,14 @@ HOST = "127.0.0.1"  # the only address this script ever sends to
 AS_OF = date(2024, 6, 30)
 THROUGHPUT_TARGET = 300.0  # requests per second
 
-HOUSING = ["milik sendiri", "milik orang tua", "milik pasangan", "kontrak", "kos"]
-MARITAL = ["Nikah", "Belum Nikah"]
-OCCUPATIONS = [
-    "Wiraswasta",
-    "Profesional",
-    "Karyawan Swasta",
-    "PNS",
-    "Buruh",
-    "Ibu Rumah Tangga/Pensiunan/Mahasiswa/Lainnya",
-]
-
 
 def varied_applicants(count: int, seed: int) -> list[bytes]:
-    """``count`` JSON bodies of valid, varied applicants (integers; dp ≤ otr), reproducible by seed."""
-    rng = random.Random(seed)
-    bodies = []
-    for _ in range(count):
-        otr = rng.randrange(60, 900) * 1_000_000
-        bodies.append(
-            json.dumps(
-                {
-                    "monthly_income": rng.randrange(2_500, 80_000) * 1_000,
-                    "housing_type": rng.choice(HOUSING),
-                    "num_of_dependent": rng.randrange(0, 7),
-                    "lama_bekerja": rng.randrange(0, 31),
-                    "otr": otr,
-                    "status_pernikahan": rng.choice(MARITAL),
-                    "pekerjaan": rng.choice(OCCUPATIONS),
-                    "tenor": rng.choice([12, 18, 24, 36, 48, 60]),
-                    "dp": int(otr * rng.uniform(0.0, 0.6)) // 1000 * 1000,
-                }
-            ).encode()
-        )
-    return bodies
+    """``count`` JSON bodies of valid applicants drawn as the generated loan books draw them (by seed)."""
+    import pandas as pd
+
+    from applicants.generator import generate_applicants
+
+    return [json.dumps(row).encode() for row in pd.DataFrame(generate_applicants(count, seed)).to_dict("records")]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Constants shared by several test folders."""
+"""Constants and small helpers shared by several test folders."""
+
+import random
 
 # The ModelVersion fields a session-scoped fixture copies from a trained version, so tests can
 # store fresh rows that point at the same verified artifact.
@@ -27,3 +29,9 @@ VALID_APPLICANT = {
     "tenor": 24,
     "dp": 60_000_000,
 }
+
+
+def unused_window_start(period: int) -> int:
+    """The start of a rate-limit window (a multiple of ``period`` seconds on the throttle's clock) that no
+    earlier run has counted in: counters left in a shared Redis outlive a test run by two periods."""
+    return period * random.randrange(10**9, 2 * 10**9)

@@ -11,9 +11,10 @@ from django.core.management import CommandError, call_command
 from sklearn.metrics import roc_auc_score
 
 from applicants import generator
-from applicants.generator import generate_loan_book, simulate_loan_book, write_loan_book
+from applicants.generator import generate_applicants, generate_loan_book, simulate_loan_book, write_loan_book
 from applicants.labelling import label_installments
 from applicants.parsing import parse_count, parse_date, parse_optional_date, parse_rupiah, parse_years
+from applicants.validation import ATTRIBUTE_FIELDS, validate_applicant_attributes
 
 AS_OF = date(2024, 6, 30)
 N = 3000
@@ -306,3 +307,15 @@ def test_generate_loans_command_rejects_unusable_arguments_with_a_specific_messa
         call_command("generate_loans", f"--out={loans_path}", "--as-of=2023-12-31", *arguments)
 
     assert not loans_path.exists()
+
+
+def test_generated_applicants_are_valid_varied_and_reproducible():
+    applicants = generate_applicants(3000, seed=4)
+    assert list(applicants) == list(ATTRIBUTE_FIELDS)
+    rows = pd.DataFrame(applicants).to_dict("records")
+    assert [validate_applicant_attributes(row) for row in rows] == [{}] * 3000
+    for category in ("housing_type", "status_pernikahan", "pekerjaan"):
+        assert len(set(applicants[category])) >= 2
+    assert len(set(applicants["otr"])) > 100
+    again = generate_applicants(3000, seed=4)
+    assert all(np.array_equal(again[name], applicants[name]) for name in ATTRIBUTE_FIELDS)

@@ -5,13 +5,12 @@ log (once, not once per request). When Redis is back, the limit applies again.
 """
 
 import logging
-import random
 
 import pytest
 
 from nplsite import throttling
 from scoring.models import Prediction
-from tests.support import VALID_APPLICANT
+from tests.support import VALID_APPLICANT, unused_window_start
 
 from .conftest import closed_port
 
@@ -23,8 +22,7 @@ def limit_of_three(monkeypatch):
     monkeypatch.setattr(throttling.UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
     monkeypatch.setattr(throttling, "_last_warning", float("-inf"))
     monkeypatch.setattr(throttling, "_redis_unavailable_until", float("-inf"))
-    # A minute no other run has counted in (counters in a shared Redis outlive a test run).
-    minute = 60 * random.randrange(10**9, 2 * 10**9)
+    minute = unused_window_start(60)
     monkeypatch.setattr(throttling.UserRateThrottle, "timer", lambda self: minute + 1.0)
 
 

@@ -15,6 +15,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import FunctionTransformer
 
+from applicants.generator import generate_applicants
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
@@ -189,21 +190,7 @@ def test_model_admin_reads_the_audit_trail_in_the_admin(model_admin_client, acti
 
 
 def varied_applicants(count: int, seed: int = 3) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    otr = rng.integers(60, 900, count) * 1_000_000
-    return pd.DataFrame(
-        {
-            "monthly_income": rng.integers(2_500, 80_000, count) * 1_000,
-            "housing_type": rng.choice(["milik sendiri", "milik orang tua", "kontrak", "kos"], count),
-            "num_of_dependent": rng.integers(0, 7, count),
-            "lama_bekerja": rng.integers(0, 31, count),
-            "otr": otr,
-            "status_pernikahan": rng.choice(["Nikah", "Belum Nikah"], count),
-            "pekerjaan": rng.choice(["Wiraswasta", "PNS", "Buruh", "Karyawan Swasta"], count),
-            "tenor": rng.choice([12, 24, 36, 60], count),
-            "dp": (otr * rng.uniform(0, 0.6, count)).astype(np.int64),
-        }
-    )
+    return pd.DataFrame(generate_applicants(count, seed))
 
 
 @pytest.mark.parametrize("algorithm", TRAINED_ALGORITHMS)

@@ -5,8 +5,6 @@ clock is the throttle's own (``timer``), set by the tests; each test starts at a
 so counters left in a shared Redis by an earlier run never meet this one.
 """
 
-import random
-
 import pytest
 import redis
 from django.conf import settings
@@ -15,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from nplsite.throttling import UserRateThrottle
 from scoring.models import Prediction
 from tests.conftest import make_user
-from tests.support import VALID_APPLICANT
+from tests.support import VALID_APPLICANT, unused_window_start
 
 SCORE = "/api/v1/score"
 PERIOD = 60
@@ -23,8 +21,7 @@ PERIOD = 60
 
 class Clock:
     def __init__(self):
-        # A minute boundary no earlier test run has used (about two thousand years of windows).
-        self.start = PERIOD * random.randrange(10**9, 2 * 10**9)
+        self.start = unused_window_start(PERIOD)
         self.now = float(self.start)
 
     def at(self, seconds: float) -> None:
