@@ -52,7 +52,9 @@ def artifact_file_signature(stored_path: str) -> tuple[int, int, int, int] | Non
     deleted, replaced or written to since (any write changes the ctime), and verify it again.
     """
     try:
-        stat = resolve_artifact_path(stored_path).stat()
+        # os.path rather than resolve_artifact_path: the same file (an absolute stored path wins the
+        # join), without building Path objects on every score.
+        stat = os.stat(os.path.join(settings.MODEL_ARTIFACT_DIR, stored_path))
     except OSError:
         return None
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)

@@ -7,13 +7,18 @@ with the nine raw applicant attributes; the encoder inside the pipeline does the
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
+from sklearn.calibration import _SigmoidCalibration
 from sklearn.ensemble import RandomForestClassifier
+from xgboost import XGBClassifier
 
-from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
+from .compiled_trees import xgboost_npl_probability
+from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder, variant_columns
 
 ARTIFACT_FORMAT_VERSION = 1
 
@@ -74,18 +79,42 @@ class TrainedNplModel:
             if not isinstance(attributes, pd.DataFrame):
                 attributes = pd.DataFrame({name: attributes[name] for name in APPLICANT_ATTRIBUTES})
             return self.calibrated.predict_proba(attributes)[:, 1]
-        features = self.encoder.transform(attributes)
+        return self._calibrated_probability(self.encoder.transform(attributes), calibrator)
+
+    def predict_npl_probability_of_variants(self, applicants, variants: Sequence[Mapping[str, object]]) -> np.ndarray:
+        """:meth:`predict_npl_probability` of the applicants followed by each variant of them
+        (``(1 + len(variants)) · n`` values; see :meth:`ApplicantFeatureEncoder.transform_variants`
+        for what a variant is). The encoder builds the variants' features from the applicants'
+        own instead of encoding every variant from scratch; the probabilities are the same."""
+        calibrator = self._single_binary_calibrator()
+        if calibrator is None:
+            return self.predict_npl_probability(variant_columns(applicants, variants))
+        return self._calibrated_probability(self.encoder.transform_variants(applicants, variants), calibrator)
+
+    def _calibrated_probability(self, features: np.ndarray, calibrator) -> np.ndarray:
         classifier = self.classifier
         if hasattr(classifier, "decision_function"):
             raw = classifier.decision_function(features)
         elif _is_sequential_binary_forest(classifier):
             raw = _forest_npl_probability(classifier, features)
+        elif type(classifier) is XGBClassifier:
+            raw = xgboost_npl_probability(classifier, features)
         else:
             raw = classifier.predict_proba(features)[:, 1]
-        probability = np.asarray(calibrator.predict(raw), dtype=np.float64)
+        if type(calibrator) is _SigmoidCalibration:
+            # _SigmoidCalibration.predict without its input check: the same expression.
+            probability = np.asarray(expit(-(calibrator.a_ * np.asarray(raw) + calibrator.b_)), dtype=np.float64)
+        else:
+            probability = np.asarray(calibrator.predict(raw), dtype=np.float64)
         # As scikit-learn does: a probability a rounding error above 1 is 1.
         probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0
         return probability
+
+    def use_prediction_threads(self, threads: int) -> None:
+        """Let the classifier use up to ``threads`` threads when predicting (XGBoost's ``nthread``;
+        each row is computed the same way on any thread, so the results do not change)."""
+        if type(self.classifier) is XGBClassifier:
+            self.classifier.get_booster().set_param("nthread", threads)
 
     def _single_binary_calibrator(self):
         """The calibrator when ``calibrated`` is one sigmoid/isotonic calibration of this binary pipeline."""

@@ -245,9 +245,22 @@ def test_other_calibrations_go_through_calibrated_classifier(make_version):
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_reason_amounts_are_written_as_django_number_format_writes_them(language):
     with translation.override(language):
-        wording = _Wording()
+        wording = _Wording.active()
         for value in (0, 7, 999, 1_000, 9_295_094, 300_000_000, 12_345_678_901, -1_500_000):
             assert wording.rupiah(value) == "Rp " + number_format(value, decimal_pos=0, force_grouping=True)
-    assert _Wording().gettext("raises risk") == "raises risk"
+        for ratio in [*np.linspace(0, 1, 2001), 0.1249, 0.12551, 1 / 3, 0.19951, 0.2004]:
+            percent = round(ratio * 100, 1)
+            decimals = 0 if abs(ratio * 100 - round(ratio * 100)) < 0.05 else 1
+            assert wording.percent(ratio) == number_format(percent, decimal_pos=decimals)
+    assert _Wording.active().gettext("raises risk") == "raises risk"
     with translation.override("id"):
-        assert _Wording().gettext("raises risk") == translation.gettext("raises risk") != "raises risk"
+        assert _Wording.active().gettext("raises risk") == translation.gettext("raises risk") != "raises risk"
+
+
+def test_a_language_s_wording_stays_in_that_language_whatever_is_active_later():
+    indonesian = _Wording("id")
+    assert indonesian.gettext("raises risk") == _Wording("id").gettext("raises risk")
+    with translation.override("en"):
+        assert indonesian.gettext("lowers risk") != "lowers risk"
+        assert indonesian.percent(0.125) == "12,5"
+    assert _Wording("en").percent(0.125) == "12.5"
