@@ -36,11 +36,12 @@ _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # classifier
 class CompiledTrees:
     """All trees of an ensemble in flat arrays; node ids are global (tree offset + node)."""
 
-    feature: np.ndarray  # split feature of each node (0 at leaves)
-    threshold: np.ndarray  # split condition of each node, float32 as XGBoost stores it
-    children: np.ndarray  # [2·node] → left child, [2·node + 1] → right child; a leaf points to itself
-    leaf_value: np.ndarray  # float32 leaf value of each node (0 at split nodes)
-    roots: np.ndarray  # global id of each tree's root, in tree order
+    # Indexed by *slot* = 2 · node id, so that slot + (goes right) picks a child without a multiply:
+    feature: np.ndarray  # split feature of each slot's node (0 at leaves)
+    threshold: np.ndarray  # split condition of each slot's node, float32 as XGBoost stores it
+    children: np.ndarray  # [slot] → left child's slot, [slot + 1] → right child's; a leaf points to itself
+    leaf_value: np.ndarray  # float32 leaf value of each slot's node (0 at split nodes)
+    roots: np.ndarray  # slot of each tree's root, in tree order
     depth: int  # the deepest leaf's depth: steps needed to reach every leaf
     base_margin: np.float32
 
@@ -52,7 +53,7 @@ class CompiledTrees:
         node = np.broadcast_to(self.roots, (n, len(self.roots)))
         for _ in range(self.depth):
             goes_right = values.take(row_offsets + self.feature.take(node)) >= self.threshold.take(node)
-            node = self.children.take(2 * node + goes_right)
+            node = self.children.take(node + goes_right)
         leaves = np.empty((n, len(self.roots) + 1), dtype=np.float32)
         leaves[:, 0] = self.base_margin
         leaves[:, 1:] = self.leaf_value.take(node)
@@ -107,11 +108,11 @@ def compile_xgboost(classifier) -> CompiledTrees | None:
     base_score = np.float32(float(str(parameters["base_score"]).strip("[]")))
     one = np.float32(1.0)
     return CompiledTrees(
-        feature=np.concatenate(features),
-        threshold=np.concatenate(thresholds).astype(np.float32),
-        children=np.concatenate(children).ravel(),
-        leaf_value=np.concatenate(leaf_values).astype(np.float32),
-        roots=np.asarray(roots, dtype=np.intp),
+        feature=np.repeat(np.concatenate(features), 2),
+        threshold=np.repeat(np.concatenate(thresholds).astype(np.float32), 2),
+        children=2 * np.concatenate(children).ravel(),
+        leaf_value=np.repeat(np.concatenate(leaf_values).astype(np.float32), 2),
+        roots=2 * np.asarray(roots, dtype=np.intp),
         depth=depth,
         base_margin=np.float32(-np.log(one / base_score - one)),  # XGBoost's logistic ProbToMargin
     )

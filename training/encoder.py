@@ -169,13 +169,12 @@ def variant_columns(X, variants: Sequence[Mapping[str, object]]) -> dict[str, np
     for name in APPLICANT_ATTRIBUTES:
         parts = [np.asarray(X[name])]
         for variant in variants:
-            replacement = variant.get(name)
-            if replacement is None:
+            if name not in variant:
                 parts.append(parts[0])
             elif name in CATEGORICAL_ATTRIBUTES:
-                parts.append(np.full(n, replacement, dtype=object))
+                parts.append(np.full(n, variant[name], dtype=object))
             else:
-                parts.append(np.asarray(replacement))
+                parts.append(np.asarray(variant[name]))
         columns[name] = np.concatenate(parts)
     return columns
 
@@ -322,12 +321,16 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         numeric_blocks = [0] + [
             k for k, variant in enumerate(variants, 1) if not variant.keys().isdisjoint(NUMERIC_ATTRIBUTES)
         ]
-        rows = {
-            name: np.concatenate(
-                [np.asarray(X[name])] + [np.asarray(variants[k - 1].get(name, X[name])) for k in numeric_blocks[1:]]
-            )
-            for name in NUMERIC_ATTRIBUTES
-        }
+        rows = {}
+        for name in NUMERIC_ATTRIBUTES:
+            column = np.asarray(X[name])
+            replacements = [(position, variants[k - 1].get(name)) for position, k in enumerate(numeric_blocks) if k]
+            replacements = [(position, np.asarray(values)) for position, values in replacements if values is not None]
+            stacked = np.empty((len(numeric_blocks), n), np.result_type(column, *(v for _, v in replacements)))
+            stacked[:] = column
+            for position, values in replacements:
+                stacked[position] = values
+            rows[name] = stacked.ravel()
         numeric = np.empty((len(numeric_blocks) * n, len(DERIVED_FEATURES)), dtype=np.float64)
         self._write_numeric(rows, numeric)
         blocks[numeric_blocks, :, : len(DERIVED_FEATURES)] = numeric.reshape(len(numeric_blocks), n, -1)

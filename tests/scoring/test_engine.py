@@ -9,18 +9,22 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost
 from django.utils import translation
 from django.utils.formats import number_format
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import FunctionTransformer
 
+import scoring.engine
 from applicants.generator import generate_applicants
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
+from training.compiled_trees import MAX_ROWS, compile_xgboost, xgboost_npl_probability
+from training.encoder import APPLICANT_ATTRIBUTES
 from training.services import activate_model_version
 from training.trained_model import _is_sequential_binary_forest
 
@@ -152,6 +156,126 @@ def test_down_payment_reason_reads_as_a_share_of_the_price(make_version):
     dp_reasons = [reason for reason in reasons if reason["attribute"] == "dp"]
     if dp_reasons:  # the model finds a 5 % down payment risky
         assert dp_reasons[0]["text"].startswith("Down payment is 5 % of the vehicle price (low)")
+
+
+def brute_force_reasons(model, applicant: dict, references) -> list[tuple[str, float]]:
+    """(group, log-odds effect) of every reason, straight from the definition in scoring.engine's
+    docstring: each group made typical in a row of its own, scored by the model, ranked."""
+    rows = [applicant]
+    for group in REASON_GROUPS:
+        for variant in brute_force_typical(applicant, group, references):
+            rows.append(variant[0])
+    probabilities = iter(model.predict_npl_probability(pd.DataFrame(rows)))
+    own = next(probabilities)
+
+    def log_odds(p):
+        p = min(max(p, 1e-9), 1 - 1e-9)
+        return np.log(p) - np.log1p(-p)
+
+    effects = []
+    for group in REASON_GROUPS:
+        typical = sum(weight * next(probabilities) for _, weight in brute_force_typical(applicant, group, references))
+        effects.append((group, log_odds(own) - log_odds(typical)))
+    raising = sorted([e for e in effects if e[1] >= 0.01], key=lambda e: -e[1])
+    lowering = sorted([e for e in effects if e[1] <= -0.01], key=lambda e: e[1])
+    return (raising + lowering)[:3]
+
+
+def brute_force_typical(applicant: dict, group: str, ref) -> list[tuple[dict, float]]:
+    if group == "dp":
+        return [({**applicant, "dp": round(ref.dp_ratio * applicant["otr"])}, 1.0)]
+    if group == "otr":
+        ratio = applicant["dp"] / applicant["otr"]
+        return [({**applicant, "otr": ref.otr, "dp": round(ratio * ref.otr)}, 1.0)]
+    if group in ref.categories:
+        return [({**applicant, group: category}, weight) for category, weight in ref.categories[group]]
+    return [({**applicant, group: getattr(ref, group)}, 1.0)]
+
+
+@pytest.mark.parametrize("algorithm", ["XGBClassifier", "RandomForestClassifier"])
+def test_reasons_are_the_ones_the_definition_gives(make_version, algorithm):
+    """The vectorised occlusion (variants built in feature space, ranked for all applicants at once)
+    against one model row per variant, ranked in plain Python; alone and in a batch."""
+    make_version(algorithm)
+    loaded = engine.loaded_model()
+    applicants = pd.DataFrame(generate_applicants(12, seed=21))
+    batch = engine.score(applicants)
+    for i, applicant in enumerate(applicants.to_dict("records")):
+        expected = brute_force_reasons(loaded.model, applicant, loaded.references)
+        for scores, row in ((batch, i), (engine.score(pd.DataFrame([applicant])), 0)):
+            reasons = scores.reasons[row]
+            assert [reason["attribute"] for reason in reasons] == [group for group, _ in expected]
+            for reason, (_, log_odds_effect) in zip(reasons, expected, strict=True):
+                assert reason["direction"] == ("raises" if log_odds_effect > 0 else "lowers")
+
+
+def test_large_batches_are_scored_in_chunks_with_the_same_results(active_version, monkeypatch):
+    applicants = pd.DataFrame(generate_applicants(40, seed=22))
+    whole = engine.score(applicants)
+    monkeypatch.setattr(scoring.engine, "CHUNK_SIZE", 7)
+    chunked = engine.score(applicants)
+    assert np.array_equal(chunked.npl_probability, whole.npl_probability)
+    assert list(chunked.reasons) == list(whole.reasons)
+    assert np.array_equal(chunked.credit_score, whole.credit_score)
+    plain = engine.score(applicants, with_reasons=False)
+    # Without the variants the model multiplies a smaller matrix: the same up to BLAS rounding.
+    assert np.abs(plain.npl_probability - whole.npl_probability).max() <= 1e-12 and plain.reasons == [[]] * 40
+
+
+def test_reasons_are_worded_in_the_language_of_the_scoring_call(make_version):
+    make_version("XGBClassifier")
+    with translation.override("id"):
+        scores = engine.score(pd.DataFrame([RISKY_APPLICANT, VALID_APPLICANT]))
+    english = engine.score(pd.DataFrame([RISKY_APPLICANT, VALID_APPLICANT]))
+    assert len(scores.reasons) == 2
+    indonesian = scores.reasons[0]  # read after the Indonesian block ended
+    assert [r["attribute"] for r in indonesian] == [r["attribute"] for r in english.reasons[0]]
+    assert indonesian[0]["text"] != english.reasons[0][0]["text"]
+    assert indonesian[0]["text"].endswith(("menaikkan risiko", "menurunkan risiko")), indonesian[0]["text"]
+    assert scores.reasons[-1] == scores.reasons[1] and scores.reasons[0:2] == [scores.reasons[0], scores.reasons[1]]
+    with pytest.raises(IndexError):
+        scores.reasons[2]
+
+
+def test_compiled_xgboost_trees_give_xgboost_s_probabilities(make_version):
+    model = load_artifact(make_version("XGBClassifier", activate=False))
+    classifier = model.classifier
+    compiled = compile_xgboost(classifier)
+    assert compiled is not None and compiled.depth >= 1
+    features = model.encoder.transform(varied_applicants(5000, seed=23))
+    native = classifier.predict_proba(features)[:, 1]
+    assert np.abs(compiled.npl_probability(features) - native).max() <= 1e-6  # float32 rounding apart
+    few = features[:MAX_ROWS]
+    assert np.array_equal(xgboost_npl_probability(classifier, few), compiled.npl_probability(few))
+    assert np.array_equal(xgboost_npl_probability(classifier, features), native)  # many rows: XGBoost itself
+    missing = few.copy()
+    missing[0, 0] = np.nan  # XGBoost's default directions decide: left to XGBoost
+    assert np.array_equal(xgboost_npl_probability(classifier, missing), classifier.predict_proba(missing)[:, 1])
+    # Through the model: one applicant and its variants take the compiled trees, within rounding.
+    applicants = varied_applicants(MAX_ROWS, seed=24)
+    calibrated = model.calibrated.predict_proba(applicants)[:, 1]
+    assert np.abs(model.predict_npl_probability(applicants) - calibrated).max() <= 1e-6
+
+
+def test_xgboost_shapes_the_compiled_trees_do_not_cover_are_left_to_xgboost(make_version):
+    model = load_artifact(make_version("XGBClassifier", activate=False))
+    stopped_early = copy.deepcopy(model.classifier)
+    stopped_early.get_booster().set_attr(best_iteration="3")
+    assert compile_xgboost(stopped_early) is None
+    three_classes = xgboost.XGBClassifier(n_estimators=3, max_depth=2).fit(
+        np.arange(30, dtype=float).reshape(15, 2), np.arange(15) % 3
+    )
+    assert compile_xgboost(three_classes) is None
+
+
+def test_prediction_threads_do_not_change_the_probabilities(make_version):
+    model = copy.deepcopy(load_artifact(make_version("XGBClassifier", activate=False)))
+    applicants = {name: values.to_numpy() for name, values in varied_applicants(3000, seed=25).items()}
+    model.use_prediction_threads(1)
+    one_thread = model.predict_npl_probability(applicants)
+    model.use_prediction_threads(2)
+    assert np.array_equal(model.predict_npl_probability(applicants), one_thread)
+    assert set(applicants) == set(APPLICANT_ATTRIBUTES)
 
 
 def test_engine_caches_the_loaded_artifact(active_version):

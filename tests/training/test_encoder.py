@@ -23,6 +23,7 @@ from training.encoder import (
     categorical_attribute,
     category_columns,
     derived_applicant_features,
+    variant_columns,
 )
 from training.pipeline import build_candidate_pipeline, features_and_labels, make_sampler
 
@@ -326,3 +327,28 @@ def test_categories_are_read_the_same_value_by_value_and_hashed_in_bulk():
     many = odd * (FEW_ROWS // len(odd) + 3)
     assert len(many) > FEW_ROWS  # through pandas' factorize
     assert category_columns(many, columns).tolist() == few.tolist() * (FEW_ROWS // len(odd) + 3)
+
+
+@pytest.mark.parametrize("scale", [True, False])
+@pytest.mark.parametrize("rows", [1, 20, 200], ids=["one applicant", "few rows", "many rows"])
+def test_variants_encode_exactly_like_the_variant_rows_themselves(small_frame, scale, rows):
+    """transform_variants builds the occlusion variants' features from the applicants' own; it must
+    give the matrix that encoding every variant row from scratch gives."""
+    encoder = ApplicantFeatureEncoder(scale=scale).fit(small_frame)
+    frame = pd.concat([odd_applicants(), small_frame[APPLICANT_ATTRIBUTES]], ignore_index=True).iloc[:rows]
+    columns = {name: frame[name].to_numpy() for name in APPLICANT_ATTRIBUTES}
+    n = len(frame)
+    variants = [
+        {"monthly_income": np.full(n, 7_000_000)},
+        {"otr": np.full(n, 150_000_000), "dp": np.arange(n) * 1_000_000},
+        {"housing_type": "milik sendiri"},
+        {"pekerjaan": "  Astronot "},  # unknown: its columns are all zero
+        {"status_pernikahan": "Nikah", "tenor": np.full(n, 12)},  # a number and a category at once
+        {"housing_type": None},  # missing reads as "", like in transform
+        {"lama_bekerja": np.arange(n) % 7},
+    ]
+    stacked = variant_columns(columns, variants)
+    assert len(stacked["otr"]) == (1 + len(variants)) * n
+    np.testing.assert_array_equal(encoder.transform_variants(columns, variants), encoder.transform(stacked))
+    np.testing.assert_array_equal(encoder.transform_variants(frame, variants), encoder.transform(stacked))
+    np.testing.assert_array_equal(encoder.transform_variants(columns, []), encoder.transform(columns))
