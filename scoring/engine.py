@@ -81,6 +81,9 @@ REASON_COUNT = 3
 # encoder and the model, large enough that per-call costs vanish (measured: 100,000 applicants
 # with reasons in 0.94 s in chunks of 4,096 against 1.46 s in one call).
 CHUNK_SIZE = 4096
+# From this many applicants on, a variant is scored only for the applicants it changes (finding
+# them costs more than it saves for a few applicants).
+SKIP_UNCHANGED_FROM = 64
 # Loaded artifacts kept per process: the active one and the one before it (a quick switch back).
 _CACHE_SIZE = 2
 INTEGER_ATTRIBUTES = ["monthly_income", "num_of_dependent", "lama_bekerja", "otr", "tenor", "dp"]
@@ -307,11 +310,12 @@ class ScoringEngine:
             end = start + len(part["otr"])
             if with_reasons:
                 variants = _occlusion_variants(part, loaded.references)
+                rows = _changed_rows(part, variants) if end - start >= SKIP_UNCHANGED_FROM else None
                 probability_all = loaded.model.predict_npl_probability_of_variants(
-                    part, [changes for _, _, changes in variants]
+                    part, [changes for _, _, changes in variants], rows
                 )
                 probability[start:end] = probability_all[: end - start]
-                typical[start:end] = _typical_probability(probability_all[end - start :], variants, end - start)
+                typical[start:end] = _typical_probability(probability_all, variants, rows, end - start)
             else:
                 probability[start:end] = loaded.model.predict_npl_probability(part)
         parameters = scorecard.scorecard_parameters()
@@ -381,13 +385,41 @@ def _occlusion_variants(columns: dict[str, np.ndarray], ref: ReferenceValues) ->
     return variants
 
 
-def _typical_probability(variant_probability: np.ndarray, variants, n: int) -> np.ndarray:
+def _changed_rows(columns: dict[str, np.ndarray], variants) -> list[np.ndarray | None]:
+    """For each variant, the applicants it changes (``None``: all of them). An applicant who already
+    has the typical value gets exactly its own probability from that variant, so the model need
+    not score it again: in the generated books that is about a fifth of all variant rows (a
+    standard tenor, the usual number of dependants, the most frequent categories)."""
+    rows = []
+    for _, _, changes in variants:
+        changed = np.zeros(len(columns["otr"]), dtype=bool)
+        for name, value in changes.items():
+            changed |= columns[name] != value
+        rows.append(None if changed.all() else np.flatnonzero(changed))
+    return rows
+
+
+def _typical_probability(probability_all: np.ndarray, variants, rows, n: int) -> np.ndarray:
     """n × groups: PD of each applicant with the group made typical (weighted over the group's variants),
-    columns in :data:`REASON_GROUPS` order."""
+    columns in :data:`REASON_GROUPS` order, from the probabilities of the applicants and their variants."""
+    if rows is None:
+        per_variant = probability_all[n:].reshape(len(variants), n)
+    else:  # an applicant left out of a variant's rows keeps its own probability there
+        own = probability_all[:n]
+        per_variant = np.empty((len(variants), n), dtype=np.float64)
+        start = n
+        for k, chosen in enumerate(rows):
+            size = n if chosen is None else len(chosen)
+            if chosen is None:
+                per_variant[k] = probability_all[start : start + size]
+            else:
+                per_variant[k] = own
+                per_variant[k, chosen] = probability_all[start : start + size]
+            start += size
     weights = np.zeros((len(variants), len(REASON_GROUPS)), dtype=np.float64)
     for row, (group, weight, _) in enumerate(variants):
         weights[row, _GROUP_INDEX[group]] = weight
-    return variant_probability.reshape(len(variants), n).T @ weights
+    return per_variant.T @ weights
 
 
 def _log_odds(probability: np.ndarray) -> np.ndarray:

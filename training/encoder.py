@@ -36,6 +36,7 @@ the definition, and the artifact keeps its attributes. Training and serving run 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -161,20 +162,24 @@ def _category_texts(values):
             yield str(value).strip()
 
 
-def variant_columns(X, variants: Sequence[Mapping[str, object]]) -> dict[str, np.ndarray]:
+def variant_columns(
+    X, variants: Sequence[Mapping[str, object]], rows: Sequence[np.ndarray | None] | None = None
+) -> dict[str, np.ndarray]:
     """The applicants followed by each variant of them, as columns of the nine attributes (see
     :meth:`ApplicantFeatureEncoder.transform_variants`, which encodes the same rows faster)."""
     n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
+    rows = [None] * len(variants) if rows is None else list(rows)
     columns = {}
     for name in APPLICANT_ATTRIBUTES:
         parts = [np.asarray(X[name])]
-        for variant in variants:
+        for variant, chosen in zip(variants, rows, strict=True):
             if name not in variant:
-                parts.append(parts[0])
+                part = parts[0]
             elif name in CATEGORICAL_ATTRIBUTES:
-                parts.append(np.full(n, variant[name], dtype=object))
+                part = np.full(n, variant[name], dtype=object)
             else:
-                parts.append(np.asarray(variant[name]))
+                part = np.asarray(variant[name])
+            parts.append(part if chosen is None else part[chosen])
         columns[name] = np.concatenate(parts)
     return columns
 
@@ -299,63 +304,71 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
             out[np.flatnonzero(known), codes[known]] = 1.0
         return out
 
-    def transform_variants(self, X, variants: Sequence[Mapping[str, object]]) -> np.ndarray:
-        """Encode the applicants and then each *variant* of them: ``(1 + len(variants)) · n`` rows,
-        block ``k`` being the applicants with the attributes of ``variants[k − 1]`` replaced.
+    def transform_variants(
+        self, X, variants: Sequence[Mapping[str, object]], rows: Sequence[np.ndarray | None] | None = None
+    ) -> np.ndarray:
+        """Encode the applicants and then each *variant* of them, one block of rows after another:
+        block 0 the applicants, block ``k`` the applicants with the attributes of ``variants[k − 1]``
+        replaced.
 
         A variant maps attribute names to replacements: a number attribute to an array of one value
-        per applicant, a categorical attribute to one category for every applicant. The result is
-        ``transform(variant_columns(X, variants))`` (a test holds them equal), computed without
-        reading anything twice: the applicants are encoded once and copied into every block, the
-        numeric features are recomputed only for the variants that change a number (all such
-        blocks in one pass), and a category change only rewrites its attribute's one-hot columns.
-        This is what the scoring engine's occlusion reasons cost, ten blocks per applicant.
+        per applicant, a categorical attribute to one category for every applicant. ``rows[k − 1]``,
+        when given and not ``None``, limits block ``k`` to those applicants (indices, in that order;
+        the scoring engine leaves out the applicants a variant would not change). The result is
+        ``transform(variant_columns(X, variants, rows))`` (a test holds them equal), computed
+        without reading anything twice: the applicants are encoded once and copied into every
+        block, the numeric features are recomputed only for the variants that change a number (all
+        such blocks in one pass), and a category change only rewrites its attribute's one-hot
+        columns. This is what the scoring engine's occlusion reasons cost, ten blocks per applicant.
         """
         _check_fitted(self)
         check_applicant_columns(X)
         n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
-        width = len(self.feature_names_)
-        out = np.empty(((1 + len(variants)) * n, width), dtype=np.float64)  # every value is written below
-        blocks = out.reshape(1 + len(variants), n, width)
+        rows = [None] * len(variants) if rows is None else list(rows)
+        sizes = [n] + [n if chosen is None else len(chosen) for chosen in rows]
+        starts = [0, *itertools.accumulate(sizes)]
+        numbers = len(DERIVED_FEATURES)
+        out = np.empty((starts[-1], len(self.feature_names_)), dtype=np.float64)  # every value is written below
         # The numeric features of the applicants and of every variant that changes a number, in one pass.
         numeric_blocks = [0] + [
             k for k, variant in enumerate(variants, 1) if not variant.keys().isdisjoint(NUMERIC_ATTRIBUTES)
         ]
-        rows = {}
+        stacked = {}
         for name in NUMERIC_ATTRIBUTES:
             column = np.asarray(X[name])
-            replacements = [(position, variants[k - 1].get(name)) for position, k in enumerate(numeric_blocks) if k]
-            replacements = [(position, np.asarray(values)) for position, values in replacements if values is not None]
-            stacked = np.empty((len(numeric_blocks), n), np.result_type(column, *(v for _, v in replacements)))
-            stacked[:] = column
-            for position, values in replacements:
-                stacked[position] = values
-            rows[name] = stacked.ravel()
-        numeric = np.empty((len(numeric_blocks) * n, len(DERIVED_FEATURES)), dtype=np.float64)
-        self._write_numeric(rows, numeric)
-        blocks[numeric_blocks, :, : len(DERIVED_FEATURES)] = numeric.reshape(len(numeric_blocks), n, -1)
-        # The applicants' categories, read once; the other blocks copy them, then a variant that
-        # changes a category rewrites that attribute's columns.
-        base = blocks[0]
-        base[:, len(DERIVED_FEATURES) :] = 0.0
+            parts = [column]
+            for k in numeric_blocks[1:]:
+                replacement = variants[k - 1].get(name)
+                part = column if replacement is None else np.asarray(replacement)
+                parts.append(part if rows[k - 1] is None else part[rows[k - 1]])
+            stacked[name] = np.concatenate(parts)
+        numeric = np.empty((len(stacked[NUMERIC_ATTRIBUTES[0]]), numbers), dtype=np.float64)
+        self._write_numeric(stacked, numeric)
+        position = 0
+        for k in numeric_blocks:
+            out[starts[k] : starts[k + 1], :numbers] = numeric[position : position + sizes[k]]
+            position += sizes[k]
+        # The applicants' categories, read once; the other blocks copy them (and their numbers when
+        # they change none), then a variant that changes a category rewrites that attribute's columns.
+        base = out[:n]
+        base[:, numbers:] = 0.0
         for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True):
             codes = category_columns(X[name], columns)
             known = codes >= 0
             base[np.flatnonzero(known), codes[known]] = 1.0
-        one_hot = slice(len(DERIVED_FEATURES), width)
-        blocks[1:, :, one_hot] = base[:, one_hot]
-        same_numbers = sorted(set(range(1, len(variants) + 1)) - set(numeric_blocks))
-        if same_numbers:
-            blocks[same_numbers, :, : len(DERIVED_FEATURES)] = base[:, : len(DERIVED_FEATURES)]
-        for k, variant in enumerate(variants, 1):
+        changes_numbers = set(numeric_blocks)
+        for k, (variant, chosen) in enumerate(zip(variants, rows, strict=True), 1):
+            block = out[starts[k] : starts[k + 1]]
+            copied = slice(numbers, None) if k in changes_numbers else slice(None)
+            block[:, copied] = base[:, copied] if chosen is None else base[chosen, copied]
             for name, category in variant.items():
                 if name in CATEGORICAL_ATTRIBUTES:
                     columns = self.category_columns_[CATEGORICAL_ATTRIBUTES.index(name)]
                     if columns:
-                        blocks[k, :, min(columns.values()) : max(columns.values()) + 1] = 0.0
+                        block[:, min(columns.values()) : max(columns.values()) + 1] = 0.0
                     column = columns.get(next(_category_texts([category])), -1)
                     if column >= 0:
-                        blocks[k, :, column] = 1.0
+                        block[:, column] = 1.0
         return out
 
     def _write_numeric(self, X, numeric: np.ndarray) -> None:

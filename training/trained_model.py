@@ -81,15 +81,17 @@ class TrainedNplModel:
             return self.calibrated.predict_proba(attributes)[:, 1]
         return self._calibrated_probability(self.encoder.transform(attributes), calibrator)
 
-    def predict_npl_probability_of_variants(self, applicants, variants: Sequence[Mapping[str, object]]) -> np.ndarray:
-        """:meth:`predict_npl_probability` of the applicants followed by each variant of them
-        (``(1 + len(variants)) · n`` values; see :meth:`ApplicantFeatureEncoder.transform_variants`
-        for what a variant is). The encoder builds the variants' features from the applicants'
-        own instead of encoding every variant from scratch; the probabilities are the same."""
+    def predict_npl_probability_of_variants(
+        self, applicants, variants: Sequence[Mapping[str, object]], rows: Sequence[np.ndarray | None] | None = None
+    ) -> np.ndarray:
+        """:meth:`predict_npl_probability` of the applicants followed by each variant of them (see
+        :meth:`ApplicantFeatureEncoder.transform_variants` for what a variant and its ``rows`` are).
+        The encoder builds the variants' features from the applicants' own instead of encoding
+        every variant from scratch; the probabilities are the same."""
         calibrator = self._single_binary_calibrator()
         if calibrator is None:
-            return self.predict_npl_probability(variant_columns(applicants, variants))
-        return self._calibrated_probability(self.encoder.transform_variants(applicants, variants), calibrator)
+            return self.predict_npl_probability(variant_columns(applicants, variants, rows))
+        return self._calibrated_probability(self.encoder.transform_variants(applicants, variants, rows), calibrator)
 
     def _calibrated_probability(self, features: np.ndarray, calibrator) -> np.ndarray:
         classifier = self.classifier

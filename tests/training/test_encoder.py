@@ -352,3 +352,9 @@ def test_variants_encode_exactly_like_the_variant_rows_themselves(small_frame, s
     np.testing.assert_array_equal(encoder.transform_variants(columns, variants), encoder.transform(stacked))
     np.testing.assert_array_equal(encoder.transform_variants(frame, variants), encoder.transform(stacked))
     np.testing.assert_array_equal(encoder.transform_variants(columns, []), encoder.transform(columns))
+    # Each variant limited to some applicants (the engine leaves out those a variant would not change).
+    every_other, reversed_, none = np.arange(0, n, 2), np.arange(n)[::-1], np.array([], dtype=np.intp)
+    rows = [every_other, None, reversed_, none, every_other[::-1], None, np.array([n - 1])]
+    stacked = variant_columns(columns, variants, rows)
+    assert len(stacked["otr"]) == n + sum(n if chosen is None else len(chosen) for chosen in rows)
+    np.testing.assert_array_equal(encoder.transform_variants(columns, variants, rows), encoder.transform(stacked))
