@@ -10,11 +10,14 @@ that fails validation or cannot be scored.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import JSONField
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from applicants.models import Applicant
@@ -105,8 +108,64 @@ def _score_and_store(cleaned: list[dict], *, user, channel: str, applicants) -> 
         # database round trips on every single-applicant score).
         predictions[0].save(force_insert=True)
     else:
-        Prediction.objects.bulk_create(predictions, batch_size=500)
+        insert_predictions(predictions)
     return [ScoreResult(prediction=prediction, version=scores.version) for prediction in predictions]
+
+
+def insert_predictions(predictions: list[Prediction], *, rows_per_statement: int = 500) -> None:
+    """``Prediction.objects.bulk_create(predictions)`` without the ORM's per-value machinery.
+
+    bulk_create sends each of a row's 14 values through the field's whole preparation chain
+    (expression checks, ``pre_save``, ``get_db_prep_save``, placeholders) — about 40 µs a
+    prediction, the largest part of ``score_csv``. Here the adaptation of each column is chosen
+    once from its field: JSON through the backend's own ``adapt_json_value``, the ``auto_now_add``
+    time taken and adapted once for the call, every other value passed as the engine made it
+    (Python ints, floats, bools, strings, ids or ``None``). Multi-row ``INSERT … RETURNING id`` within the
+    backend's parameter limit, in one transaction; the instances get their ids and time, as with
+    bulk_create. A test holds the stored rows equal to bulk_create's on SQLite and PostgreSQL.
+    """
+    if not predictions:
+        return
+    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+        Prediction.objects.bulk_create(predictions, batch_size=rows_per_statement)
+        return
+    meta, ops = Prediction._meta, connection.ops
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    now = timezone.now()
+    getters = []  # one per column: prediction → the value the database driver receives
+    for field in fields:
+        if getattr(field, "auto_now_add", False):
+            for prediction in predictions:
+                setattr(prediction, field.attname, now)
+            getters.append(functools.partial(_constant, ops.adapt_datetimefield_value(now)))
+        elif isinstance(field, JSONField):
+            getters.append(functools.partial(_adapted_json, ops.adapt_json_value, field.attname, field.encoder))
+        else:
+            getters.append(attrgetter(field.attname))
+    rows = [[get(prediction) for get in getters] for prediction in predictions]
+    if connection.features.max_query_params:
+        rows_per_statement = max(1, min(rows_per_statement, connection.features.max_query_params // len(fields)))
+    quote = ops.quote_name
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "  # noqa: S608 (quoted names; values are parameters)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), rows_per_statement):
+            chunk = rows[start : start + rows_per_statement]
+            cursor.execute(
+                head + ", ".join([placeholders] * len(chunk)) + f" RETURNING {quote(meta.pk.column)}",
+                [value for row in chunk for value in row],
+            )
+            for prediction, (pk,) in zip(predictions[start : start + len(chunk)], cursor.fetchall(), strict=True):
+                prediction.pk = pk
+                prediction._state.adding, prediction._state.db = False, connection.alias
+
+
+def _constant(value, prediction):
+    return value
+
+
+def _adapted_json(adapt, name: str, encoder, prediction):
+    return adapt(getattr(prediction, name), encoder)
 
 
 def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = False) -> list[ScoreResult]:

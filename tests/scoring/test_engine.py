@@ -20,7 +20,7 @@ import scoring.engine
 from applicants.generator import generate_applicants
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
-from scoring.services import ApplicantDataError, score_applicants
+from scoring.services import ApplicantDataError, insert_predictions, score_applicants, score_requests
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
 from training.compiled_trees import MAX_ROWS, compile_xgboost, xgboost_npl_probability
@@ -67,6 +67,38 @@ def test_batch_scores_equal_single_scores(active_version):
     assert batch[1].prediction.npl_probability == pytest.approx(single.prediction.npl_probability)
     assert batch[1].prediction.reasons == single.prediction.reasons
     assert Prediction.objects.filter(channel="batch").count() == 60
+
+
+def test_a_batch_is_stored_as_bulk_create_stores_it(active_version, analyst):
+    """insert_predictions writes the rows itself; they must read back as bulk_create's do."""
+    items = [
+        {**applicant, "app_id": 7_000 + i}
+        for i, applicant in enumerate(pd.DataFrame(generate_applicants(25, seed=30)).to_dict("records"))
+    ]
+    results = score_requests(items[:5], user=analyst, channel="api") + score_applicants(
+        [{k: v for k, v in item.items() if k != "app_id"} for item in items[5:]], channel="batch"
+    )
+    ours = [result.prediction for result in results]
+    assert len({p.pk for p in ours}) == 25 and all(p.pk and not p._state.adding for p in ours)
+    copies = [copy.copy(p) for p in ours]
+    for prediction in copies:
+        prediction.pk = None
+        prediction._state.adding = True
+    Prediction.objects.bulk_create(copies)
+    fields = [f.attname for f in Prediction._meta.concrete_fields if f.attname not in ("id", "created_at")]
+    stored = {row["id"]: row for row in Prediction.objects.values("id", "created_at", *fields)}
+    for mine, theirs in zip(ours, copies, strict=True):
+        assert {f: stored[mine.pk][f] for f in fields} == {f: stored[theirs.pk][f] for f in fields}
+        assert {f: stored[mine.pk][f] for f in fields} == {f: getattr(mine, f) for f in fields}
+        assert stored[mine.pk]["created_at"] == mine.created_at
+    assert stored[ours[0].pk]["applicant_id"] is not None and stored[ours[0].pk]["user_id"] == analyst.pk
+    # Many statements (7 rows each): every instance still gets the id of its own row.
+    more = [copy.copy(p) for p in ours]
+    for prediction in more:
+        prediction.pk, prediction.npl_probability = None, prediction.npl_probability / 2
+    insert_predictions(more, rows_per_statement=7)
+    for prediction in more:
+        assert Prediction.objects.get(pk=prediction.pk).npl_probability == prediction.npl_probability
 
 
 def test_invalid_applicant_stores_nothing(active_version):
