@@ -27,7 +27,7 @@ from applicants.parsing import parse_count_series, parse_integer_series, parse_r
 from applicants.validation import ATTRIBUTE_FIELDS, CATEGORY_FIELDS, validate_applicant_attributes
 
 from .models import Prediction
-from .services import score_applicants
+from .services import score_valid_applicants
 
 REQUIRED_COLUMNS = ("app_id", *ATTRIBUTE_FIELDS)
 REPORT_COLUMNS = ["line", "app_id", "column", "value", "reason"]
@@ -109,7 +109,10 @@ def score_loan_file(
                     if name not in CATEGORY_FIELDS:
                         record[name] = int(record[name])
             linked = _stored_applicants(chunk["app_id"].tolist(), attributes)
-            results.extend(score_applicants(attributes, user=user, channel=Prediction.Channel.BATCH, applicants=linked))
+            # Every row was validated above (_parse_and_check), so they go straight to the engine.
+            results.extend(
+                score_valid_applicants(attributes, user=user, channel=Prediction.Channel.BATCH, applicants=linked)
+            )
             if progress is not None:
                 progress(len(results), len(applications))
     _write_output(out_path, applications["app_id"].tolist(), results)

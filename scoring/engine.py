@@ -67,7 +67,7 @@ import pandas as pd
 from django.conf import settings
 from django.utils import translation
 from django.utils.formats import get_format, number_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from training.encoder import APPLICANT_ATTRIBUTES, CATEGORICAL_ATTRIBUTES
 
@@ -445,6 +445,8 @@ class Reasons(Sequence):
     def __init__(self, columns, probability: np.ndarray, typical: np.ndarray, references: ReferenceValues):
         self._columns, self._references = columns, references
         self._wording = _Wording.active()
+        self._values: dict[str, list] | None = None
+        self._typical: dict[str, str] = {}
         self._effect = probability[:, None] - typical  # n × groups, probability points
         log_odds = _log_odds(np.concatenate([probability[:, None], typical], axis=1))
         effect = self._log_odds_effect = log_odds[:, :1] - log_odds[:, 1:]
@@ -461,17 +463,21 @@ class Reasons(Sequence):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         i = range(len(self))[i]  # negative indices; IndexError beyond the end
+        if self._values is None:  # Python values, read once: indexing numpy arrays costs more per value
+            self._values = {name: column.tolist() for name, column in self._columns.items()}
+            self._typical = {}
+        values = {name: column[i] for name, column in self._values.items()}
         return [
             _reason(
                 REASON_GROUPS[j],
                 float(self._effect[i, j]),
                 float(self._log_odds_effect[i, j]),
-                self._columns,
-                i,
+                values,
                 self._references,
                 self._wording,
+                self._typical,
             )
-            for j in self._chosen[i, : self._count[i]]
+            for j in self._chosen[i, : self._count[i]].tolist()
         ]
 
 
@@ -530,55 +536,55 @@ class _Wording:
 
 
 def _reason(
-    group: str, effect: float, log_odds_effect: float, columns, i: int, ref: ReferenceValues, wording: _Wording
+    group: str,
+    effect: float,
+    log_odds_effect: float,
+    values: dict,
+    ref: ReferenceValues,
+    wording: _Wording,
+    typical_texts: dict[str, str],
 ) -> dict:
-    """One reason, structured and worded: attribute, value, typical value, effect, direction, text."""
+    """One reason, structured and worded: attribute, value, typical value, effect, direction, text.
+
+    ``values``: the applicant's nine attributes; ``typical_texts``: the typical value of each
+    group as worded so far for these references and this wording (filled here, the same for every
+    applicant of a scoring call)."""
     gettext, rupiah, percent = wording.gettext, wording.rupiah, wording.percent
     raises = log_odds_effect > 0
-    value = columns[group][i]
-    value = value.item() if hasattr(value, "item") else value
-    otr, dp = int(columns["otr"][i]), int(columns["dp"][i])
+    value = values[group]
+    otr, dp = values["otr"], values["dp"]
+    typical = typical_texts.get(group)
+    if typical is None:
+        typical = typical_texts[group] = _typical_text(group, ref, wording)
     if group == "dp":
         ratio = dp / otr if otr > 0 else 0.0
         label = gettext("Down payment")
         described = gettext("Down payment is %(percent)s %% of the vehicle price") % {"percent": percent(ratio)}
         qualifier = _qualifier(ratio, ref.dp_ratio, gettext("low"), gettext("high"), tolerance=0.005)
-        typical = gettext("%(percent)s %% of the vehicle price") % {"percent": percent(ref.dp_ratio)}
     elif group == "otr":
         label = gettext("Vehicle price")
         described = gettext("Vehicle price (OTR) is %(amount)s") % {"amount": rupiah(otr)}
         qualifier = _qualifier(otr, ref.otr, gettext("low"), gettext("high"), relative=True)
-        typical = rupiah(ref.otr)
     elif group == "monthly_income":
         label = gettext("Monthly income")
         described = gettext("Monthly income is %(amount)s") % {"amount": rupiah(value)}
         qualifier = _qualifier(value, ref.monthly_income, gettext("low"), gettext("high"), relative=True)
-        typical = rupiah(ref.monthly_income)
     elif group == "tenor":
         label = gettext("Tenor")
         described = gettext("Tenor is %(months)s months") % {"months": value}
         qualifier = _qualifier(value, ref.tenor, gettext("short"), gettext("long"))
-        typical = gettext("%(months)s months") % {"months": ref.tenor}
     elif group == "num_of_dependent":
         label = gettext("Number of dependants")
         described = gettext("Number of dependants is %(count)s") % {"count": value}
         qualifier = _qualifier(value, ref.num_of_dependent, gettext("few"), gettext("many"))
-        typical = str(ref.num_of_dependent)
     elif group == "lama_bekerja":
         label = gettext("Years in current job")
         described = gettext("Years in current job is %(years)s") % {"years": value}
         qualifier = _qualifier(value, ref.lama_bekerja, gettext("short"), gettext("long"))
-        typical = str(ref.lama_bekerja)
     else:
-        label = {
-            "housing_type": gettext("Housing"),
-            "status_pernikahan": gettext("Marital status"),
-            "pekerjaan": gettext("Occupation"),
-        }[group]
+        label = gettext(_CATEGORY_LABELS[group])
         described = gettext("%(label)s is %(value)s") % {"label": label, "value": value}
         qualifier = ""
-        choices = ref.categories[group]
-        typical = choices[0][0] if len(choices) == 1 else gettext("the average of all categories")
     if qualifier:
         described = gettext("%(described)s (%(qualifier)s)") % {"described": described, "qualifier": qualifier}
     if group == "otr":
@@ -596,6 +602,27 @@ def _reason(
         "effect": round(effect, 4),
         "text": gettext("%(described)s — %(consequence)s") % {"described": described, "consequence": consequence},
     }
+
+
+_CATEGORY_LABELS = {
+    "housing_type": gettext_noop("Housing"),
+    "status_pernikahan": gettext_noop("Marital status"),
+    "pekerjaan": gettext_noop("Occupation"),
+}
+
+
+def _typical_text(group: str, ref: ReferenceValues, wording: _Wording) -> str:
+    """How a reason words the typical value of its group."""
+    if group == "dp":
+        return wording.gettext("%(percent)s %% of the vehicle price") % {"percent": wording.percent(ref.dp_ratio)}
+    if group in ("otr", "monthly_income"):
+        return wording.rupiah(getattr(ref, group))
+    if group == "tenor":
+        return wording.gettext("%(months)s months") % {"months": ref.tenor}
+    if group in ("num_of_dependent", "lama_bekerja"):
+        return str(getattr(ref, group))
+    choices = ref.categories[group]
+    return choices[0][0] if len(choices) == 1 else wording.gettext("the average of all categories")
 
 
 def _qualifier(value, reference, low: str, high: str, *, tolerance: float = 0.0, relative: bool = False) -> str:

@@ -85,10 +85,16 @@ def score_applicants(
         raise ApplicantDataError(errors)
     if not cleaned:
         return []
-    return _score_and_store(cleaned, user=user, channel=channel, applicants=applicants)
+    return score_valid_applicants(cleaned, user=user, channel=channel, applicants=applicants)
 
 
-def _score_and_store(cleaned: list[dict], *, user, channel: str, applicants) -> list[ScoreResult]:
+def score_valid_applicants(
+    cleaned: list[dict], *, user=None, channel: str, applicants: Sequence[Applicant | None] | None = None
+) -> list[ScoreResult]:
+    """:func:`score_applicants` for applicants a caller has already validated with
+    :func:`applicants.validation.validate_applicant_attributes` (the nine attributes, amounts and
+    counts as ``int``): batch scoring checks a whole file first and would otherwise validate every
+    row twice."""
     scores = engine.score({name: [attributes[name] for attributes in cleaned] for name in ATTRIBUTE_FIELDS})
     model_version = engine.loaded_model(scores.version).model_version
     predictions = []
@@ -229,7 +235,7 @@ def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = 
                 raise ApplicantDataError(raced)  # rolls back this request's other new applicants
             stored.update(now_stored)
         linked = [stored.get(app_id) if app_id is not None else None for app_id in app_ids]
-        return _score_and_store(cleaned, user=user, channel=channel, applicants=linked if wanted else None)
+        return score_valid_applicants(cleaned, user=user, channel=channel, applicants=linked if wanted else None)
 
 
 def _stored_applicants(app_ids) -> dict[int, Applicant]:
