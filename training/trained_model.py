@@ -70,6 +70,11 @@ class TrainedNplModel:
         has one, else the NPL column of ``predict_proba``, the order scikit-learn's calibration
         uses) → calibrator. That skips about 1 ms of scikit-learn's per-call checks and wrappers
         on every scored request. Any other shape goes through ``CalibratedClassifierCV``.
+
+        Two classifiers are evaluated outside their library for speed: a random forest's trees
+        are summed in one loop (identical results), and an XGBoost model's trees are evaluated in
+        numpy for a few rows (:mod:`training.compiled_trees`; float32 rounding apart). A sigmoid
+        calibrator is applied as the expression it computes.
         """
         attributes = applicants
         if isinstance(applicants, pd.DataFrame) and list(applicants.columns) != APPLICANT_ATTRIBUTES:
