@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.special import expit
 from sklearn.calibration import _SigmoidCalibration
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from xgboost import XGBClassifier
 
 from .compiled_trees import xgboost_npl_probability
@@ -71,10 +72,11 @@ class TrainedNplModel:
         uses) → calibrator. That skips about 1 ms of scikit-learn's per-call checks and wrappers
         on every scored request. Any other shape goes through ``CalibratedClassifierCV``.
 
-        Two classifiers are evaluated outside their library for speed: a random forest's trees
-        are summed in one loop (identical results), and an XGBoost model's trees are evaluated in
-        numpy for a few rows (:mod:`training.compiled_trees`; float32 rounding apart). A sigmoid
-        calibrator is applied as the expression it computes.
+        Some classifiers are evaluated outside their library's checks for speed: a logistic
+        regression's score is the expression ``decision_function`` computes (identical), a
+        random forest's trees are summed in one loop (identical), and an XGBoost model's trees are
+        evaluated in numpy for a few rows (:mod:`training.compiled_trees`; float32 rounding
+        apart). A sigmoid calibrator is applied as the expression it computes.
         """
         attributes = applicants
         if isinstance(applicants, pd.DataFrame) and list(applicants.columns) != APPLICANT_ATTRIBUTES:
@@ -100,7 +102,10 @@ class TrainedNplModel:
 
     def _calibrated_probability(self, features: np.ndarray, calibrator) -> np.ndarray:
         classifier = self.classifier
-        if hasattr(classifier, "decision_function"):
+        if type(classifier) is LogisticRegression and classifier.coef_.shape[0] == 1:
+            # LogisticRegression.decision_function without its input checks: the same expression.
+            raw = (features @ classifier.coef_.T + classifier.intercept_).reshape(-1)
+        elif hasattr(classifier, "decision_function"):
             raw = classifier.decision_function(features)
         elif _is_sequential_binary_forest(classifier):
             raw = _forest_npl_probability(classifier, features)
