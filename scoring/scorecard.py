@@ -210,7 +210,7 @@ def risk_grade(score, parameters: ScorecardParameters | None = None) -> np.ndarr
 
 def exposure_at_default(otr, dp) -> np.ndarray:
     """EAD in rupiah: the amount financed, otr − dp (never negative)."""
-    return np.clip(np.asarray(otr, dtype=np.int64) - np.asarray(dp, dtype=np.int64), 0, None)
+    return np.maximum(np.asarray(otr, dtype=np.int64) - np.asarray(dp, dtype=np.int64), 0)
 
 
 def expected_loss(npl_probability, otr, dp, parameters: ScorecardParameters | None = None) -> np.ndarray:

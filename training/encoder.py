@@ -342,14 +342,12 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
                 part = column if replacement is None else np.asarray(replacement)
                 parts.append(part if rows[k - 1] is None else part[rows[k - 1]])
             stacked[name] = np.concatenate(parts)
-        numeric = np.empty((len(stacked[NUMERIC_ATTRIBUTES[0]]), numbers), dtype=np.float64)
+        numeric = out[:n, :numbers] if len(numeric_blocks) == 1 else np.empty((len(stacked["otr"]), numbers))
         self._write_numeric(stacked, numeric)
-        position = 0
-        for k in numeric_blocks:
-            out[starts[k] : starts[k + 1], :numbers] = numeric[position : position + sizes[k]]
-            position += sizes[k]
-        # The applicants' categories, read once; the other blocks copy them (and their numbers when
-        # they change none), then a variant that changes a category rewrites that attribute's columns.
+        out[:n, :numbers] = numeric[:n]
+        # The applicants' categories, read once into block 0; the other blocks copy them (and their
+        # numbers when they change none), then a variant that changes a category rewrites that
+        # attribute's columns.
         base = out[:n]
         base[:, numbers:] = 0.0
         for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True):
@@ -357,12 +355,27 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
             known = codes >= 0
             base[np.flatnonzero(known), codes[known]] = 1.0
         changes_numbers = set(numeric_blocks)
-        for k, (variant, chosen) in enumerate(zip(variants, rows, strict=True), 1):
-            block = out[starts[k] : starts[k + 1]]
-            copied = slice(numbers, None) if k in changes_numbers else slice(None)
-            block[:, copied] = base[:, copied] if chosen is None else base[chosen, copied]
+        same_numbers = [k for k in range(1, len(variants) + 1) if k not in changes_numbers]
+        if all(chosen is None for chosen in rows):  # every block has all applicants: copy them at once
+            blocks = out.reshape(1 + len(variants), n, -1)
+            blocks[numeric_blocks[1:], :, :numbers] = numeric[n:].reshape(len(numeric_blocks) - 1, n, numbers)
+            blocks[1:, :, numbers:] = base[:, numbers:]
+            if same_numbers:
+                blocks[same_numbers, :, :numbers] = base[:, :numbers]
+        else:
+            position = n
+            for k, chosen in enumerate(rows, 1):
+                block = out[starts[k] : starts[k + 1]]
+                if k in same_numbers:
+                    block[:] = base if chosen is None else base[chosen]
+                else:
+                    block[:, :numbers] = numeric[position : position + sizes[k]]
+                    position += sizes[k]
+                    block[:, numbers:] = base[:, numbers:] if chosen is None else base[chosen, numbers:]
+        for k, variant in enumerate(variants, 1):
             for name, category in variant.items():
                 if name in CATEGORICAL_ATTRIBUTES:
+                    block = out[starts[k] : starts[k + 1]]
                     columns = self.category_columns_[CATEGORICAL_ATTRIBUTES.index(name)]
                     if columns:
                         block[:, min(columns.values()) : max(columns.values()) + 1] = 0.0

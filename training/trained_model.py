@@ -49,13 +49,15 @@ class TrainedNplModel:
     def name(self) -> str:
         return f"{self.algorithm}-{self.balancing}"
 
+    # The first and last steps by position: ``named_steps`` builds a new Bunch on every access,
+    # and these are read on every score.
     @property
     def encoder(self) -> ApplicantFeatureEncoder:
-        return self.pipeline.named_steps["encoder"]
+        return self.pipeline.steps[0][1]
 
     @property
     def classifier(self):
-        return self.pipeline.named_steps["classifier"]
+        return self.pipeline.steps[-1][1]
 
     @property
     def feature_names(self) -> list[str]:
@@ -142,7 +144,7 @@ class TrainedNplModel:
             or len(calibrated.calibrators) != 1
             or list(self.classifier.classes_) != [0, 1]
             or [name for name, _ in self.pipeline.steps] != ["encoder", "sampler", "classifier"]
-            or not _skipped_at_prediction(self.pipeline.named_steps["sampler"])
+            or not _skipped_at_prediction(self.pipeline.steps[1][1])
         ):
             return None
         return calibrated.calibrators[0]
