@@ -7,7 +7,9 @@ with the nine raw applicant attributes; the encoder inside the pipeline does the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +24,8 @@ from .compiled_trees import xgboost_npl_probability
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder, variant_columns
 
 ARTIFACT_FORMAT_VERSION = 1
+# From this many rows on, a random forest's rows are shared between the prediction threads.
+THREADED_FOREST_ROWS = 8192
 
 
 @dataclass
@@ -110,7 +114,7 @@ class TrainedNplModel:
         elif hasattr(classifier, "decision_function"):
             raw = classifier.decision_function(features)
         elif _is_sequential_binary_forest(classifier):
-            raw = _forest_npl_probability(classifier, features)
+            raw = _forest_npl_probability(classifier, features, self.__dict__.get("_prediction_threads", 1))
         elif type(classifier) is XGBClassifier:
             raw = xgboost_npl_probability(classifier, features)
         else:
@@ -125,8 +129,10 @@ class TrainedNplModel:
         return probability
 
     def use_prediction_threads(self, threads: int) -> None:
-        """Let the classifier use up to ``threads`` threads when predicting (XGBoost's ``nthread``;
-        each row is computed the same way on any thread, so the results do not change)."""
+        """Let prediction use up to ``threads`` threads on large inputs: XGBoost's ``nthread``, and
+        a random forest's rows split between threads (:func:`_forest_npl_probability`). Each row is
+        computed the same way on any thread, so the results do not change."""
+        self.__dict__["_prediction_threads"] = max(1, int(threads))
         if type(self.classifier) is XGBClassifier:
             self.classifier.get_booster().set_param("nthread", threads)
 
@@ -167,15 +173,21 @@ def _is_sequential_binary_forest(classifier) -> bool:
     )
 
 
-def _forest_npl_probability(forest: RandomForestClassifier, features: np.ndarray) -> np.ndarray:
+def _forest_npl_probability(forest: RandomForestClassifier, features: np.ndarray, threads: int = 1) -> np.ndarray:
     """``forest.predict_proba(features)[:, 1]``, the trees summed in one loop.
 
     scikit-learn sends every tree through joblib even with ``n_jobs=1`` — about 35 µs a tree, so
     3.8 ms for the 100 trees of the full search profile on the few rows of one scoring request,
     against 0.5 ms here. The sums are the same, in the same order (estimator order, as joblib runs
-    them one by one with ``n_jobs=1``), divided the same way, so the result is identical.
+    them one by one with ``n_jobs=1``), divided the same way, so the result is identical. From
+    :data:`THREADED_FOREST_ROWS` rows on, ``threads`` threads each take a share of the rows (the
+    trees' traversal runs without the GIL); every row is still summed in estimator order.
     """
     rows = np.asarray(features, dtype=np.float32)
+    if threads > 1 and len(rows) >= THREADED_FOREST_ROWS:
+        parts = np.array_split(rows, threads)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return np.concatenate(list(pool.map(functools.partial(_forest_npl_probability, forest), parts)))
     total = np.zeros((rows.shape[0], forest.n_classes_), dtype=np.float64)
     for tree in forest.estimators_:
         total += tree.tree_.predict(rows)[:, : forest.n_classes_]

@@ -309,9 +309,10 @@ def test_xgboost_shapes_the_compiled_trees_do_not_cover_are_left_to_xgboost(make
     assert compile_xgboost(three_classes) is None
 
 
-def test_prediction_threads_do_not_change_the_probabilities(make_version):
-    model = copy.deepcopy(load_artifact(make_version("XGBClassifier", activate=False)))
-    applicants = {name: values.to_numpy() for name, values in varied_applicants(3000, seed=25).items()}
+@pytest.mark.parametrize("algorithm", ["XGBClassifier", "RandomForestClassifier"])
+def test_prediction_threads_do_not_change_the_probabilities(make_version, algorithm):
+    model = copy.deepcopy(load_artifact(make_version(algorithm, activate=False)))
+    applicants = {name: values.to_numpy() for name, values in varied_applicants(9000, seed=25).items()}
     model.use_prediction_threads(1)
     one_thread = model.predict_npl_probability(applicants)
     model.use_prediction_threads(2)
