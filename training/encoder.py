@@ -297,11 +297,7 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
         out = np.zeros((n, len(self.feature_names_)), dtype=np.float64)
         self._write_numeric(X, out[:, : len(DERIVED_FEATURES)])
-        # One-hot: a 1 in the column of each known category; an unseen one leaves its columns at 0.
-        for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True):
-            codes = category_columns(X[name], columns)
-            known = codes >= 0
-            out[np.flatnonzero(known), codes[known]] = 1.0
+        self._write_one_hot(X, out)
         return out
 
     def transform_variants(
@@ -350,10 +346,7 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         # attribute's columns.
         base = out[:n]
         base[:, numbers:] = 0.0
-        for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True):
-            codes = category_columns(X[name], columns)
-            known = codes >= 0
-            base[np.flatnonzero(known), codes[known]] = 1.0
+        self._write_one_hot(X, base)
         changes_numbers = set(numeric_blocks)
         same_numbers = [k for k in range(1, len(variants) + 1) if k not in changes_numbers]
         if all(chosen is None for chosen in rows):  # every block has all applicants: copy them at once
@@ -383,6 +376,18 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
                     if column >= 0:
                         block[:, column] = 1.0
         return out
+
+    def _write_one_hot(self, X, out: np.ndarray) -> None:
+        """A 1 in ``out``'s column of each applicant's known categories (its one-hot columns are 0
+        before); an unseen category leaves its attribute's columns at 0."""
+        codes = np.stack(
+            [
+                category_columns(X[name], columns)
+                for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True)
+            ]
+        )  # attributes × applicants
+        attribute, row = np.nonzero(codes >= 0)
+        out[row, codes[attribute, row]] = 1.0
 
     def _write_numeric(self, X, numeric: np.ndarray) -> None:
         """The derived features of ``X`` into ``numeric``: missing ones filled, standardised when scaling."""
