@@ -15,7 +15,9 @@ this one process, after a warm-up; the targets are those of the scoring issue:
   median and p99 over ``--requests``. Target: median ≤ 3 ms and ≤ 1.5 × (b).
 - (b) **the floor**: the same stack on a trivial endpoint (mounted by this script only, same
   authentication, role check, rate limit and parser) that inserts one ``Prediction`` row and
-  answers its id: what any scoring endpoint costs before it scores.
+  answers its id: what any scoring endpoint costs before it scores. The HTTP paths take turns
+  request by request, so a change in the shared machine's speed during the run touches (a) and
+  (b) alike.
 - (c) **the engine alone** on one applicant: ``engine.score(...).row(0)`` (active-version lookup,
   probability, scorecard, the occlusion reasons chosen and worded), not stored. Target ≤ 0.3 ms.
   Shown beside it: the same without reasons, and the model call alone.
@@ -61,13 +63,22 @@ BODY = {
 
 
 def timed(function, repeats: int) -> list[float]:
+    return timed_together({"": function}, repeats)[""]
+
+
+def timed_together(functions: dict, repeats: int) -> dict[str, list[float]]:
+    """Milliseconds of each call of each function, the functions taking turns call by call, so
+    that a change in the machine's speed during the run (it is shared) touches all of them alike
+    and their ratios stay meaningful."""
     for _ in range(max(10, repeats // 10)):  # warm-up: caches, lazy imports, connection
-        function()
-    samples = []
+        for function in functions.values():
+            function()
+    samples = {name: [] for name in functions}
     for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            samples[name].append((time.perf_counter() - started) * 1000)
     return samples
 
 
@@ -164,10 +175,15 @@ def main() -> None:
 
         return call
 
-    results = {
-        "(b) floor: auth, role, rate limit, 1 INSERT": timed(post("/benchmark/floor", strict_payload), args.requests),
-        "(a) POST /api/v1/score (stored)": timed(post("/api/v1/score", strict_payload), args.requests),
-        "    POST /predict/ (stored)": timed(post("/predict/", payload), args.requests),
+    results = timed_together(
+        {
+            "(b) floor: auth, role, rate limit, 1 INSERT": post("/benchmark/floor", strict_payload),
+            "(a) POST /api/v1/score (stored)": post("/api/v1/score", strict_payload),
+            "    POST /predict/ (stored)": post("/predict/", payload),
+        },
+        args.requests,
+    )
+    results |= {
         "(c) engine.score, 1 applicant, worded": timed(lambda: engine.score(one_applicant).row(0), args.calls),
         "    engine.score, 1 applicant, no reasons": timed(
             lambda: engine.score(one_applicant, with_reasons=False), args.calls
