@@ -337,9 +337,14 @@ DECLINE_MIN_PD = env_float("DECLINE_MIN_PD", 0.30)
 APPROVE_MIN_SCORE = env_float("APPROVE_MIN_SCORE", 545.0)
 # Most applicants one POST /api/v1/score/batch may carry.
 SCORING_BATCH_MAX = env_int("SCORING_BATCH_MAX", 1000)
-# Threads an XGBoost model may use on a large scoring call (a few rows never use more than one);
-# the probabilities do not depend on it.
-SCORING_THREADS = max(1, env_int("SCORING_THREADS", os.cpu_count() or 1))
+# Threads an XGBoost model or a random forest may use on a large scoring call (a few rows never
+# use more than one); the probabilities do not depend on it. Default: the CPUs this process may run on.
+SCORING_THREADS = max(
+    1,
+    env_int(
+        "SCORING_THREADS", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    ),
+)
 # Batch-scoring uploads: largest accepted file, where files are kept (outside any static root;
 # web and worker processes must share it), and up to how many rows a file is scored in the request
 # instead of by the worker.

@@ -23,7 +23,8 @@ applicant. The method only needs the model's probabilities, so it works the same
 algorithm training can choose (logistic regression, trees, forests, k-NN, XGBoost), and it
 speaks in the nine attributes an analyst knows rather than in encoded features. All variants of
 all applicants go through the model in one call (per chunk of :data:`CHUNK_SIZE` applicants in a
-large batch); the encoder builds the variants' features from the applicant's own
+large batch, where a variant that would not change an applicant, who already has the typical
+value, is not scored again); the encoder builds the variants' features from the applicant's own
 (:meth:`training.encoder.ApplicantFeatureEncoder.transform_variants`). Groups:
 
 - ``monthly_income``, ``num_of_dependent``, ``lama_bekerja``, ``tenor``: the attribute itself;
@@ -416,10 +417,12 @@ def _typical_probability(probability_all: np.ndarray, variants, rows, n: int) ->
                 per_variant[k] = own
                 per_variant[k, chosen] = probability_all[start : start + size]
             start += size
-    weights = np.zeros((len(variants), len(REASON_GROUPS)), dtype=np.float64)
-    for row, (group, weight, _) in enumerate(variants):
-        weights[row, _GROUP_INDEX[group]] = weight
-    return per_variant.T @ weights
+    if [group for group, _, _ in variants] == list(REASON_GROUPS) and all(weight == 1.0 for _, weight, _ in variants):
+        return per_variant.T  # one variant per group, in group order: the usual case
+    typical: dict[str, np.ndarray] = {}
+    for (group, weight, _), values in zip(variants, per_variant, strict=True):
+        typical[group] = typical.get(group, 0.0) + weight * values  # in variant order
+    return np.column_stack([typical[group] for group in REASON_GROUPS])
 
 
 def _log_odds(probability: np.ndarray) -> np.ndarray:
@@ -486,8 +489,9 @@ class _Wording:
 
     Django looks the language up again on every ``gettext`` and ``number_format`` call; for a
     batch that was about 90 % of the engine's time (seven translated strings a reason, three
-    reasons an applicant), and for one applicant still a third. Translations do not change while
-    a process runs, so :meth:`active` keeps one instance per language, which translates each
+    reasons an applicant), and for one applicant still a third. The compiled catalogues are read
+    once per process anyway, so :meth:`active` keeps one instance per language (a changed catalogue
+    is used after a restart, as Django's own are in production), which translates each
     string once (in its own language, whatever is active when a reason is worded later) and
     groups rupiah amounts with the language's thousands separator directly
     (``number_format(..., force_grouping=True)`` gives the same text; a test holds them equal in

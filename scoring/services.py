@@ -71,10 +71,6 @@ def score_applicants(
     Raises :class:`ApplicantDataError` (nothing stored) when any item is invalid, and
     :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model.
     """
-    if channel not in Prediction.Channel.values:
-        raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(Prediction.Channel.values)}")
-    if applicants is not None and len(applicants) != len(attributes_list):
-        raise ValueError("applicants must be as long as attributes_list")
     cleaned, errors = [], {}
     for index, item in enumerate(attributes_list):
         attributes, _, item_errors = clean_applicant_input(item, allow_app_id=False, lenient=lenient)
@@ -83,8 +79,6 @@ def score_applicants(
         cleaned.append(attributes)
     if errors:
         raise ApplicantDataError(errors)
-    if not cleaned:
-        return []
     return score_valid_applicants(cleaned, user=user, channel=channel, applicants=applicants)
 
 
@@ -95,6 +89,12 @@ def score_valid_applicants(
     :func:`applicants.validation.validate_applicant_attributes` (the nine attributes, amounts and
     counts as ``int``): batch scoring checks a whole file first and would otherwise validate every
     row twice."""
+    if channel not in Prediction.Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(Prediction.Channel.values)}")
+    if applicants is not None and len(applicants) != len(cleaned):
+        raise ValueError("applicants must be as long as cleaned")
+    if not cleaned:
+        return []
     scores = engine.score({name: [attributes[name] for attributes in cleaned] for name in ATTRIBUTE_FIELDS})
     model_version = engine.loaded_model(scores.version).model_version
     predictions = []
@@ -125,13 +125,19 @@ def insert_predictions(predictions: list[Prediction], *, rows_per_statement: int
     (expression checks, ``pre_save``, ``get_db_prep_save``, placeholders) — about 40 µs a
     prediction, the largest part of ``score_csv``. Here the adaptation of each column is chosen
     once from its field: JSON through the backend's own ``adapt_json_value``, the ``auto_now_add``
-    time taken and adapted once for the call, every other value passed as the engine made it
-    (Python ints, floats, bools, strings, ids or ``None``). Multi-row ``INSERT … RETURNING id`` within the
-    backend's parameter limit, in one transaction; the instances get their ids and time, as with
-    bulk_create. A test holds the stored rows equal to bulk_create's on SQLite and PostgreSQL.
+    time taken and adapted once for the call (every row of one call is stamped with the same time),
+    every other value passed as the engine made it (Python ints, floats, bools, strings, ids or
+    ``None``). Related objects are checked as bulk_create checks them (an unsaved applicant is an
+    error, not a silent NULL). Multi-row ``INSERT … RETURNING id`` within the backend's parameter
+    limit, all or nothing; the instances get their ids and time, as with bulk_create. A test holds
+    the stored rows equal to bulk_create's on SQLite and PostgreSQL.
     """
     if not predictions:
         return
+    if any(prediction.pk is not None for prediction in predictions):
+        raise ValueError("insert_predictions stores new predictions only; these already have ids")
+    for prediction in predictions:
+        prediction._prepare_related_fields_for_save(operation_name="insert_predictions")
     if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
         Prediction.objects.bulk_create(predictions, batch_size=rows_per_statement)
         return
@@ -154,14 +160,16 @@ def insert_predictions(predictions: list[Prediction], *, rows_per_statement: int
     quote = ops.quote_name
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "  # noqa: S608 (quoted names; values are parameters)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         for start in range(0, len(rows), rows_per_statement):
             chunk = rows[start : start + rows_per_statement]
             cursor.execute(
                 head + ", ".join([placeholders] * len(chunk)) + f" RETURNING {quote(meta.pk.column)}",
                 [value for row in chunk for value in row],
             )
-            for prediction, (pk,) in zip(predictions[start : start + len(chunk)], cursor.fetchall(), strict=True):
+            # Ids grow in VALUES order within a statement; sorted, they do not rely on RETURNING's order.
+            ids = sorted(pk for (pk,) in cursor.fetchall())
+            for prediction, pk in zip(predictions[start : start + len(chunk)], ids, strict=True):
                 prediction.pk = pk
                 prediction._state.adding, prediction._state.db = False, connection.alias
 

@@ -321,6 +321,8 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         check_applicant_columns(X)
         n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
         rows = [None] * len(variants) if rows is None else list(rows)
+        if n == 0:
+            return np.zeros((0, len(self.feature_names_)), dtype=np.float64)
         sizes = [n] + [n if chosen is None else len(chosen) for chosen in rows]
         starts = [0, *itertools.accumulate(sizes)]
         numbers = len(DERIVED_FEATURES)

@@ -20,6 +20,7 @@ from sklearn.preprocessing import FunctionTransformer
 import scoring.engine
 import training.compiled_trees
 from applicants.generator import generate_applicants
+from applicants.models import Applicant
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
 from scoring.services import ApplicantDataError, insert_predictions, score_applicants, score_requests
@@ -101,6 +102,15 @@ def test_a_batch_is_stored_as_bulk_create_stores_it(active_version, analyst):
     insert_predictions(more, rows_per_statement=7)
     for prediction in more:
         assert Prediction.objects.get(pk=prediction.pk).npl_probability == prediction.npl_probability
+    # Only new rows; an unsaved applicant is refused as bulk_create refuses it, and nothing is stored.
+    count = Prediction.objects.count()
+    with pytest.raises(ValueError, match="already have ids"):
+        insert_predictions(more)
+    valid, unsaved = copy.copy(ours[1]), copy.copy(ours[0])
+    valid.pk, unsaved.pk, unsaved.applicant = None, None, Applicant(app_id=99_999, **VALID_APPLICANT)
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert_predictions([valid, unsaved])
+    assert Prediction.objects.count() == count
 
 
 def test_invalid_applicant_stores_nothing(active_version):

@@ -358,3 +358,7 @@ def test_variants_encode_exactly_like_the_variant_rows_themselves(small_frame, s
     stacked = variant_columns(columns, variants, rows)
     assert len(stacked["otr"]) == n + sum(n if chosen is None else len(chosen) for chosen in rows)
     np.testing.assert_array_equal(encoder.transform_variants(columns, variants, rows), encoder.transform(stacked))
+    # No applicants: no rows, as transform gives.
+    empty = {name: values[:0] for name, values in columns.items()}
+    no_rows = [{**v, **{k: x[:0] for k, x in v.items() if isinstance(x, np.ndarray)}} for v in variants]
+    assert encoder.transform_variants(empty, no_rows).shape == encoder.transform(variant_columns(empty, no_rows)).shape
