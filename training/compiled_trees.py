@@ -27,6 +27,7 @@ import ctypes
 import ctypes.util
 import json
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -42,31 +43,48 @@ _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # classifier
 
 @dataclass(frozen=True)
 class CompiledTrees:
-    """All trees of an ensemble in flat arrays; node ids are global (tree offset + node)."""
+    """All trees of an ensemble in flat arrays; node ids are global (tree offset + node).
 
+    ``kind`` ``"xgboost"``: a row goes right when its value is ≥ the float32 condition; the leaf
+    values are summed in float32 after the base margin, then XGBoost's logistic function.
+    ``kind`` ``"forest"`` (scikit-learn): a row goes right when its float32 value is > the float64
+    threshold (scikit-learn goes left when ≤); the mean of the trees' class-1 leaf values, summed
+    in float64 in tree order and divided by the number of trees, as the tree-by-tree loop does.
+    """
+
+    kind: str
     # Indexed by *slot* = 2 · node id, so that slot + (goes right) picks a child without a multiply:
     feature: np.ndarray  # split feature of each slot's node (0 at leaves)
-    threshold: np.ndarray  # split condition of each slot's node, float32 as XGBoost stores it
+    threshold: np.ndarray  # split condition of each slot's node
     children: np.ndarray  # [slot] → left child's slot, [slot + 1] → right child's; a leaf points to itself
-    leaf_value: np.ndarray  # float32 leaf value of each slot's node (0 at split nodes)
+    leaf_value: np.ndarray  # leaf value of each slot's node (0 at split nodes)
     roots: np.ndarray  # slot of each tree's root, in tree order
     depth: int  # the deepest leaf's depth: steps needed to reach every leaf
-    base_margin: np.float32
+    base_margin: np.float32 = np.float32(0.0)
 
     def npl_probability(self, features: np.ndarray) -> np.ndarray:
-        """Probability of the positive class for each row of ``features`` (float32, no NaN)."""
-        n, width = features.shape
-        values = np.ascontiguousarray(features, dtype=np.float32).ravel()
-        row_offsets = (np.arange(n) * width)[:, None]
-        node = np.broadcast_to(self.roots, (n, len(self.roots)))
-        for _ in range(self.depth):
-            goes_right = values.take(row_offsets + self.feature.take(node)) >= self.threshold.take(node)
-            node = self.children.take(node + goes_right)
-        leaves = np.empty((n, len(self.roots) + 1), dtype=np.float32)
+        """Probability of the positive class for each row of ``features`` (no NaN)."""
+        node = self._leaf_slots(features)
+        if self.kind == "forest":
+            return np.cumsum(self.leaf_value.take(node), axis=1)[:, -1] / len(self.roots)
+        leaves = np.empty((len(node), len(self.roots) + 1), dtype=np.float32)
         leaves[:, 0] = self.base_margin
         leaves[:, 1:] = self.leaf_value.take(node)
         margin = np.cumsum(leaves, axis=1, dtype=np.float32)[:, -1]  # sequential, in tree order
         return _xgboost_sigmoid(margin)
+
+    def _leaf_slots(self, features: np.ndarray) -> np.ndarray:
+        """rows × trees: the slot of the leaf each row reaches in each tree."""
+        n, width = features.shape
+        values = np.ascontiguousarray(features, dtype=np.float32).ravel()
+        row_offsets = (np.arange(n) * width)[:, None]
+        node = np.broadcast_to(self.roots, (n, len(self.roots)))
+        right_when_equal = self.kind == "xgboost"
+        for _ in range(self.depth):
+            value, condition = values.take(row_offsets + self.feature.take(node)), self.threshold.take(node)
+            goes_right = value >= condition if right_when_equal else value > condition
+            node = self.children.take(node + goes_right)
+        return node
 
 
 def _xgboost_sigmoid(margin: np.ndarray) -> np.ndarray:
@@ -117,6 +135,46 @@ def compile_xgboost(classifier) -> CompiledTrees | None:
     return compiled
 
 
+def compiled_forest(forest, summed_trees) -> CompiledTrees | None:
+    """The compiled trees of a binary scikit-learn random forest, for a few rows, when they are
+    faster than ``summed_trees(forest, rows)`` (the tree-by-tree loop, one scikit-learn call a tree)
+    on one applicant's ten rows; ``None`` otherwise. Deep trees need a numpy step per level, so a
+    small forest of deep trees is faster through scikit-learn. Decided once per loaded forest."""
+    compiled = _compiled.get(forest, False)
+    if compiled is False:
+        compiled = compile_forest(forest, summed_trees)
+        if compiled is not None:
+            rows = _probe_rows(compiled, forest.n_features_in_)[:10]
+            if _best_time(lambda: compiled.npl_probability(rows)) >= _best_time(lambda: summed_trees(forest, rows)):
+                compiled = None
+        _compiled[forest] = compiled
+    return compiled
+
+
+def compile_forest(forest, summed_trees) -> CompiledTrees | None:
+    """A binary random forest's trees as :class:`CompiledTrees`, or ``None`` when they do not give
+    ``summed_trees(forest, rows)`` bit for bit on probe rows around every split."""
+    trees = []
+    for estimator in forest.estimators_:
+        tree = estimator.tree_
+        trees.append((tree.feature, tree.threshold, tree.children_left, tree.children_right, tree.value[:, 0, 1]))
+    compiled = _flatten("forest", trees, np.float64)
+    probes = _probe_rows(compiled, forest.n_features_in_)
+    if not np.array_equal(compiled.npl_probability(probes), summed_trees(forest, probes)):
+        logger.warning("Random forest left to scikit-learn: its compiled trees differ from it on probe rows")
+        return None
+    return compiled
+
+
+def _best_time(function, repeats: int = 7) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def _probe_rows(compiled: CompiledTrees, width: int, count: int = 512) -> np.ndarray:
     """Rows whose every feature sits on, just below or just above one of its split conditions."""
     rng = np.random.default_rng(0)
@@ -152,30 +210,48 @@ def _compile(classifier) -> CompiledTrees | None:
     trees = gradient_booster["model"]["trees"]
     if not trees or any(any(tree["split_type"]) for tree in trees):
         return None
+    base_score = np.float32(float(str(parameters["base_score"]).strip("[]")))
+    one = np.float32(1.0)
+    return _flatten(
+        "xgboost",
+        [
+            (
+                tree["split_indices"],
+                tree["split_conditions"],
+                tree["left_children"],
+                tree["right_children"],
+                tree["split_conditions"],
+            )
+            for tree in trees  # a leaf's value is its split condition
+        ],
+        np.float32,
+        base_margin=np.float32(-np.log(one / base_score - one)),  # XGBoost's logistic ProbToMargin
+    )
+
+
+def _flatten(kind: str, trees, dtype, base_margin: float = 0.0) -> CompiledTrees:
+    """:class:`CompiledTrees` from ``[(feature, threshold, left, right, value)]`` node arrays per
+    tree, where ``left`` is −1 at a leaf and ``value`` matters only at leaves."""
     features, thresholds, children, leaf_values, roots, depth, offset = [], [], [], [], [], 0, 0
-    for tree in trees:
-        left = np.asarray(tree["left_children"], dtype=np.intp)
-        right = np.asarray(tree["right_children"], dtype=np.intp)
-        condition = np.asarray(tree["split_conditions"], dtype=np.float32)
-        is_leaf = left == -1
-        own = np.arange(len(left))
-        features.append(np.where(is_leaf, 0, np.asarray(tree["split_indices"], dtype=np.intp)))
-        thresholds.append(np.where(is_leaf, np.float32(0.0), condition))
-        leaf_values.append(np.where(is_leaf, condition, np.float32(0.0)))  # a leaf's value is its condition
+    for feature, threshold, left, right, value in trees:
+        left, right = np.asarray(left, dtype=np.intp), np.asarray(right, dtype=np.intp)
+        is_leaf, own = left == -1, np.arange(len(left))
+        features.append(np.where(is_leaf, 0, np.asarray(feature, dtype=np.intp)))
+        thresholds.append(np.where(is_leaf, 0, np.asarray(threshold, dtype=dtype)).astype(dtype))
+        leaf_values.append(np.where(is_leaf, np.asarray(value, dtype=dtype), 0).astype(dtype))
         children.append(np.column_stack([np.where(is_leaf, own, left), np.where(is_leaf, own, right)]) + offset)
         roots.append(offset)
         depth = max(depth, _tree_depth(left, right))
         offset += len(left)
-    base_score = np.float32(float(str(parameters["base_score"]).strip("[]")))
-    one = np.float32(1.0)
     return CompiledTrees(
+        kind=kind,
         feature=np.repeat(np.concatenate(features), 2),
-        threshold=np.repeat(np.concatenate(thresholds).astype(np.float32), 2),
+        threshold=np.repeat(np.concatenate(thresholds), 2),
         children=2 * np.concatenate(children).ravel(),
-        leaf_value=np.repeat(np.concatenate(leaf_values).astype(np.float32), 2),
+        leaf_value=np.repeat(np.concatenate(leaf_values), 2),
         roots=2 * np.asarray(roots, dtype=np.intp),
         depth=depth,
-        base_margin=np.float32(-np.log(one / base_score - one)),  # XGBoost's logistic ProbToMargin
+        base_margin=np.float32(base_margin),
     )
 
 

@@ -26,10 +26,10 @@ from scoring.models import Prediction
 from scoring.services import ApplicantDataError, insert_predictions, score_applicants, score_requests
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
-from training.compiled_trees import MAX_ROWS, compile_xgboost, xgboost_npl_probability
+from training.compiled_trees import MAX_ROWS, compile_forest, compile_xgboost, xgboost_npl_probability
 from training.encoder import APPLICANT_ATTRIBUTES
 from training.services import activate_model_version
-from training.trained_model import _is_sequential_binary_forest
+from training.trained_model import _is_sequential_binary_forest, _summed_trees
 
 from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 
@@ -307,6 +307,19 @@ def test_compiled_xgboost_trees_give_xgboost_s_probabilities(make_version):
     # Through the model: a few applicants take the compiled trees, and get CalibratedClassifierCV's
     # probabilities exactly (a threshold is some validation applicant's exact probability).
     applicants = varied_applicants(MAX_ROWS, seed=24)
+    assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
+
+
+def test_compiled_forest_trees_give_the_tree_by_tree_sums(make_version):
+    model = load_artifact(make_version("RandomForestClassifier", activate=False))
+    forest = model.classifier
+    compiled = compile_forest(forest, _summed_trees)
+    assert compiled is not None and compiled.kind == "forest" and compiled.depth >= 1
+    rows = model.encoder.transform(varied_applicants(3000, seed=26)).astype(np.float32)
+    assert np.array_equal(compiled.npl_probability(rows), _summed_trees(forest, rows))  # bit for bit
+    # A few applicants, through the compiled trees when they are the faster way: still exactly
+    # CalibratedClassifierCV's probabilities.
+    applicants = varied_applicants(4, seed=27)
     assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
 
 
