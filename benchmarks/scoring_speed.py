@@ -132,6 +132,7 @@ def main() -> None:
     from scoring.api import ScoringApiView
     from scoring.engine import engine
     from scoring.models import Prediction
+    from scoring.services import insert_predictions
     from training.artifacts import load_artifact
     from training.models import TrainingRun
     from training.pipeline import narrowed_profile
@@ -158,7 +159,7 @@ def main() -> None:
 
         def post(self, request):
             template.pk, template.user = None, request.user
-            template.save(force_insert=True)
+            insert_predictions([template])  # how the scoring endpoints store a prediction
             return Response({"id": template.pk})
 
     urls.urlpatterns.append(path("benchmark/floor", Floor.as_view()))

@@ -1,9 +1,9 @@
-"""XGBoost's trees as numpy arrays, to score a few rows without XGBoost's per-call overhead.
+"""Tree ensembles as numpy arrays, to score a few rows without the libraries' per-call overhead.
 
 ``XGBClassifier.predict_proba`` (and even ``Booster.inplace_predict``) costs about 0.3 ms a call
 on this machine whatever the number of rows — the proxy DMatrix, configuration checks, thread
 set-up — more than everything else the scoring engine does for one applicant and its occlusion
-variants. For up to :data:`MAX_ROWS` rows, :func:`xgboost_npl_probability` evaluates the same trees
+variants. For up to :data:`MAX_ROWS` rows, :func:`few_rows_npl_probability` evaluates the same trees
 with a handful of numpy operations instead: every tree at once, one level per step (a row goes
 right when its feature value is ≥ the split condition, XGBoost's rule), the leaf values summed in
 float32 in tree order after the base margin, as XGBoost sums them, then XGBoost's logistic
@@ -19,6 +19,16 @@ Only the shape training produces is compiled: a ``gbtree`` booster with the ``bi
 objective, one output, numerical splits only, no early-stopping iteration range. Anything else,
 and any input with a missing value (XGBoost would follow each node's default direction), goes to
 XGBoost unchanged. The arrays are built once per loaded classifier (a few ms) and kept beside it.
+
+A scikit-learn random forest is compiled the same way (:func:`compile_forest`): scikit-learn goes
+left when a float32 value is ≤ the float64 threshold, and the forest's probability is the trees'
+class-1 values summed in float64 in tree order and divided by the number of trees — bit for bit
+:func:`forest_tree_sums`, the loop the scoring path used before, checked on probe rows per forest.
+Deep trees need a numpy step per level, so a forest's compiled trees are only used when they are
+faster than that loop on one applicant's rows (measured once per loaded forest).
+
+:func:`few_rows_npl_probability` is the one entry point: the compiled trees' probabilities for up
+to :data:`MAX_ROWS` rows without a missing value, or ``None`` for the caller's own path.
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from xgboost import XGBClassifier
 
 # Up to this many rows the numpy evaluation is cheaper than a call into XGBoost (measured: about
 # 0.07 ms against 0.3 ms for ten rows; equal near 60 rows of a 60-tree model).
@@ -111,15 +123,30 @@ _expf = _c_expf()
 _ONE, _EPSILON = np.float32(1.0), np.float32(1e-16)
 
 
-def xgboost_npl_probability(classifier, features: np.ndarray) -> np.ndarray:
-    """``classifier.predict_proba(features)[:, 1]`` of a binary ``XGBClassifier`` (see the module docstring)."""
-    if features.shape[0] <= MAX_ROWS:
-        compiled = _compiled.get(classifier, False)
-        if compiled is False:
-            compiled = _compiled[classifier] = compile_xgboost(classifier)
-        if compiled is not None and not np.isnan(features).any():
-            return compiled.npl_probability(features)
-    return classifier.predict_proba(features)[:, 1]
+def few_rows_npl_probability(classifier, features: np.ndarray) -> np.ndarray | None:
+    """``classifier``'s class-1 probability of ``features`` from its compiled trees — exactly what
+    the library (XGBoost) or the tree-by-tree sums (a random forest) give — or ``None`` when there
+    are more than :data:`MAX_ROWS` rows, a missing value, or no compiled trees for this classifier."""
+    if features.shape[0] > MAX_ROWS or np.isnan(features).any():
+        return None
+    compiled = _compiled.get(classifier, False)
+    if compiled is False:
+        compiled = _compiled[classifier] = _compile_for_few_rows(classifier)
+    return None if compiled is None else compiled.npl_probability(features)
+
+
+def _compile_for_few_rows(classifier) -> CompiledTrees | None:
+    if type(classifier) is XGBClassifier:
+        return compile_xgboost(classifier)
+    if type(classifier) is RandomForestClassifier:
+        compiled = compile_forest(classifier)
+        if compiled is not None:
+            rows = _probe_rows(compiled, classifier.n_features_in_)[:10]  # one applicant and its variants
+            if _best_time(lambda: compiled.npl_probability(rows)) < _best_time(
+                lambda: forest_tree_sums(classifier, rows)
+            ):
+                return compiled
+    return None
 
 
 def compile_xgboost(classifier) -> CompiledTrees | None:
@@ -135,32 +162,27 @@ def compile_xgboost(classifier) -> CompiledTrees | None:
     return compiled
 
 
-def compiled_forest(forest, summed_trees) -> CompiledTrees | None:
-    """The compiled trees of a binary scikit-learn random forest, for a few rows, when they are
-    faster than ``summed_trees(forest, rows)`` (the tree-by-tree loop, one scikit-learn call a tree)
-    on one applicant's ten rows; ``None`` otherwise. Deep trees need a numpy step per level, so a
-    small forest of deep trees is faster through scikit-learn. Decided once per loaded forest."""
-    compiled = _compiled.get(forest, False)
-    if compiled is False:
-        compiled = compile_forest(forest, summed_trees)
-        if compiled is not None:
-            rows = _probe_rows(compiled, forest.n_features_in_)[:10]
-            if _best_time(lambda: compiled.npl_probability(rows)) >= _best_time(lambda: summed_trees(forest, rows)):
-                compiled = None
-        _compiled[forest] = compiled
-    return compiled
+def forest_tree_sums(forest, rows: np.ndarray) -> np.ndarray:
+    """A binary random forest's class-1 probability of float32 ``rows``: the trees' values summed
+    in estimator order, then divided by the number of trees — ``predict_proba(rows)[:, 1]`` without
+    joblib (see ``training.trained_model``)."""
+    total = np.zeros((rows.shape[0], forest.n_classes_), dtype=np.float64)
+    for tree in forest.estimators_:
+        total += tree.tree_.predict(rows)[:, : forest.n_classes_]
+    total /= len(forest.estimators_)
+    return total[:, 1]
 
 
-def compile_forest(forest, summed_trees) -> CompiledTrees | None:
+def compile_forest(forest) -> CompiledTrees | None:
     """A binary random forest's trees as :class:`CompiledTrees`, or ``None`` when they do not give
-    ``summed_trees(forest, rows)`` bit for bit on probe rows around every split."""
+    :func:`forest_tree_sums` bit for bit on probe rows around every split."""
     trees = []
     for estimator in forest.estimators_:
         tree = estimator.tree_
         trees.append((tree.feature, tree.threshold, tree.children_left, tree.children_right, tree.value[:, 0, 1]))
     compiled = _flatten("forest", trees, np.float64)
     probes = _probe_rows(compiled, forest.n_features_in_)
-    if not np.array_equal(compiled.npl_probability(probes), summed_trees(forest, probes)):
+    if not np.array_equal(compiled.npl_probability(probes), forest_tree_sums(forest, probes)):
         logger.warning("Random forest left to scikit-learn: its compiled trees differ from it on probe rows")
         return None
     return compiled

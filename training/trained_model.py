@@ -20,7 +20,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from xgboost import XGBClassifier
 
-from .compiled_trees import MAX_ROWS, compiled_forest, xgboost_npl_probability
+from .compiled_trees import few_rows_npl_probability, forest_tree_sums
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder, variant_columns
 
 ARTIFACT_FORMAT_VERSION = 1
@@ -78,11 +78,11 @@ class TrainedNplModel:
         uses) → calibrator. That skips about 1 ms of scikit-learn's per-call checks and wrappers
         on every scored request. Any other shape goes through ``CalibratedClassifierCV``.
 
-        Some classifiers are evaluated outside their library's checks for speed: a logistic
-        regression's score is the expression ``decision_function`` computes (identical), a
-        random forest's trees are summed in one loop (identical), and an XGBoost model's trees are
-        evaluated in numpy for a few rows (:mod:`training.compiled_trees`; float32 rounding
-        apart). A sigmoid calibrator is applied as the expression it computes.
+        Some classifiers are evaluated outside their library's checks for speed, each identical
+        to what it replaces: a logistic regression's score is the expression ``decision_function``
+        computes, a random forest's trees are summed in one loop, and for a few rows an XGBoost
+        model's or a forest's trees are evaluated in numpy (:mod:`training.compiled_trees`). A
+        sigmoid calibrator is applied as the expression it computes.
         """
         attributes = applicants
         if isinstance(applicants, pd.DataFrame) and list(applicants.columns) != APPLICANT_ATTRIBUTES:
@@ -116,7 +116,9 @@ class TrainedNplModel:
         elif _is_sequential_binary_forest(classifier):
             raw = _forest_npl_probability(classifier, features, self.__dict__.get("_prediction_threads", 1))
         elif type(classifier) is XGBClassifier:
-            raw = xgboost_npl_probability(classifier, features)
+            raw = few_rows_npl_probability(classifier, features)
+            if raw is None:
+                raw = classifier.predict_proba(features)[:, 1]
         else:
             raw = classifier.predict_proba(features)[:, 1]
         if type(calibrator) is _SigmoidCalibration:
@@ -181,27 +183,16 @@ def _forest_npl_probability(forest: RandomForestClassifier, features: np.ndarray
     against 0.5 ms here. The sums are the same, in the same order (estimator order, as joblib runs
     them one by one with ``n_jobs=1``), divided the same way, so the result is identical. Up to
     :data:`~training.compiled_trees.MAX_ROWS` rows, the forest's compiled trees give the same sums
-    when they are faster (:func:`~training.compiled_trees.compiled_forest`). From
+    when they are faster (:func:`~training.compiled_trees.few_rows_npl_probability`). From
     :data:`THREADED_FOREST_ROWS` rows on, ``threads`` threads each take a share of the rows (the
     trees' traversal runs without the GIL); every row is still summed in estimator order.
     """
     rows = np.asarray(features, dtype=np.float32)
-    if len(rows) <= MAX_ROWS:
-        compiled = compiled_forest(forest, _summed_trees)
-        if compiled is not None and not np.isnan(rows).any():
-            return compiled.npl_probability(rows)
+    compiled = few_rows_npl_probability(forest, rows)
+    if compiled is not None:
+        return compiled
     if threads > 1 and len(rows) >= THREADED_FOREST_ROWS:
         parts = np.array_split(rows, threads)
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            return np.concatenate(list(pool.map(functools.partial(_summed_trees, forest), parts)))
-    return _summed_trees(forest, rows)
-
-
-def _summed_trees(forest: RandomForestClassifier, rows: np.ndarray) -> np.ndarray:
-    """The forest's class-1 probability of float32 ``rows``: the trees' values summed in estimator
-    order, then averaged."""
-    total = np.zeros((rows.shape[0], forest.n_classes_), dtype=np.float64)
-    for tree in forest.estimators_:
-        total += tree.tree_.predict(rows)[:, : forest.n_classes_]
-    total /= len(forest.estimators_)
-    return total[:, 1]
+            return np.concatenate(list(pool.map(functools.partial(forest_tree_sums, forest), parts)))
+    return forest_tree_sums(forest, rows)
