@@ -14,8 +14,9 @@ this one process, after a warm-up; the targets are those of the scoring issue:
   token authentication and role, rate limit, validation, engine, one ``Prediction`` INSERT, JSON —
   median and p99 over ``--requests``. Target: median ≤ 3 ms and ≤ 1.5 × (b).
 - (b) **the floor**: the same stack on a trivial endpoint (mounted by this script only, same
-  authentication, role check, rate limit and parser) that inserts one ``Prediction`` row and
-  answers its id: what any scoring endpoint costs before it scores. The HTTP paths take turns
+  authentication, role check, rate limit and JSON parser: it receives the same body and parses it)
+  that inserts one ``Prediction`` row and answers its id: what any scoring endpoint costs before it
+  scores. The HTTP paths take turns
   request by request, so a change in the shared machine's speed during the run touches (a) and
   (b) alike.
 - (c) **the engine alone** on one applicant: ``engine.score(...).row(0)`` (active-version lookup,
@@ -158,6 +159,8 @@ def main() -> None:
         """(b): the scoring endpoints' authentication, role check, rate limit and parser; one INSERT."""
 
         def post(self, request):
+            if not isinstance(request.data, dict):  # DRF parses the body when it is first read
+                raise AssertionError("the floor received no JSON object")
             template.pk, template.user = None, request.user
             insert_predictions([template])  # how the scoring endpoints store a prediction
             return Response({"id": template.pk})

@@ -345,6 +345,15 @@ SCORING_THREADS = max(
         "SCORING_THREADS", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     ),
 )
+# How old the scoring engine's reading of the active model version may be before it reads it from the
+# database again: every process follows an activation within this time (the activating process at
+# once). 0 reads it on every score.
+SCORING_ACTIVE_VERSION_RECHECK_SECONDS = env_float("SCORING_ACTIVE_VERSION_RECHECK_SECONDS", 1.0)
+if not 0 <= SCORING_ACTIVE_VERSION_RECHECK_SECONDS <= 60:
+    raise ImproperlyConfigured(
+        "SCORING_ACTIVE_VERSION_RECHECK_SECONDS must be between 0 and 60 seconds, "
+        f"got {SCORING_ACTIVE_VERSION_RECHECK_SECONDS}"
+    )
 # Batch-scoring uploads: largest accepted file, where files are kept (outside any static root;
 # web and worker processes must share it), and up to how many rows a file is scored in the request
 # instead of by the worker.

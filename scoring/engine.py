@@ -1,8 +1,12 @@
 """The scoring engine: the active model version, applied to applicants, with reasons.
 
-**Which model.** The active version is read from the database on every call (one indexed query on
-``ModelVersion.is_active``), so every web and worker process follows an activation at once, without
-a restart and without anything in process memory that two processes could disagree about. Its
+**Which model.** The active version is read from the database (one indexed query on
+``ModelVersion.is_active``), again whenever the last reading is more than
+``settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS`` old (default 1 s), so every web and worker process
+follows an activation within that time, without a restart; the process that activates (or saves any
+``ModelVersion``) forgets its reading at once (:func:`training.signals.active_version_changed`).
+Between readings no query is made: a score then costs no database round trip before its INSERT,
+which on PostgreSQL is most of the engine's time for one applicant. ``0`` reads it on every call. Its
 artifact is loaded once per process and kept in a small cache keyed by (version id, artifact
 SHA-256, artifact path); :func:`training.artifacts.load_artifact` verifies the SHA-256 before
 unpickling. Every use also compares the file's ``stat`` signature with the one it had when it was
@@ -59,6 +63,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -189,6 +194,7 @@ class EngineScores:
     """Scores of n applicants, as parallel arrays / lists (index i is the i-th input row)."""
 
     version: ActiveVersion
+    model_version: object  # the training.models.ModelVersion row of ``version`` (what a Prediction links to)
     npl_probability: np.ndarray
     is_npl: np.ndarray
     credit_score: np.ndarray
@@ -219,22 +225,37 @@ class ScoringEngine:
     def __init__(self):
         self._cache: OrderedDict[tuple, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
+        self._active: tuple[ActiveVersion, float] | None = None  # the last reading and when (monotonic)
 
     # -- which model --------------------------------------------------------------------------
 
     def active_version(self) -> ActiveVersion:
+        """The active version as last read from the database, read again when that reading is older
+        than ``SCORING_ACTIVE_VERSION_RECHECK_SECONDS`` (see the module docstring)."""
         from django.db import connection
 
-        # Hand-written SQL on a plain cursor: it runs on every score, and going through the ORM
-        # (even Manager.raw) costs several times more CPU than the query itself.
+        now = time.monotonic()
+        known = self._active
+        if known is not None and now - known[1] < settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS:
+            return known[0]
+        # Hand-written SQL on a plain cursor: going through the ORM (even Manager.raw) costs several
+        # times more CPU than the query itself.
         with connection.cursor() as cursor:
             cursor.execute(_active_version_sql(), [True])
             row = cursor.fetchone()
         if row is None:
+            self._active = None  # no reading kept: a version activated next is used at once
             raise NoActiveModelError(
                 gettext("No model version is active: a model admin must train a model or activate a version.")
             )
-        return ActiveVersion(*row)
+        version = ActiveVersion(*row)
+        self._active = (version, now)
+        return version
+
+    def forget_active_version(self, **signal_arguments) -> None:
+        """Read the active version from the database on the next score (connected to
+        :data:`training.signals.active_version_changed` and to saves of ``ModelVersion``)."""
+        self._active = None
 
     def loaded_model(self, version: ActiveVersion | None = None) -> LoadedModel:
         from training.artifacts import artifact_file_signature
@@ -289,9 +310,10 @@ class ScoringEngine:
         )
 
     def clear_cache(self) -> None:
-        """Forget every loaded artifact (the next score loads the active one again)."""
+        """Forget every loaded artifact and the active version (the next score reads and loads it again)."""
         with self._lock:
             self._cache.clear()
+            self._active = None
 
     # -- scoring ------------------------------------------------------------------------------
 
@@ -325,6 +347,7 @@ class ScoringEngine:
         reasons = Reasons(columns, probability, typical, loaded.references) if with_reasons else [[] for _ in range(n)]
         return EngineScores(
             version=loaded.version,
+            model_version=loaded.model_version,
             npl_probability=probability,
             is_npl=is_npl,
             credit_score=score,

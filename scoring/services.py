@@ -96,7 +96,7 @@ def score_valid_applicants(
     if not cleaned:
         return []
     scores = engine.score({name: [attributes[name] for attributes in cleaned] for name in ATTRIBUTE_FIELDS})
-    model_version = engine.loaded_model(scores.version).model_version
+    model_version = scores.model_version
     predictions = []
     for index, attributes in enumerate(cleaned):
         predictions.append(

@@ -38,6 +38,15 @@ def session_artifact_dir(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _engine_reads_the_active_version_afresh():
+    """Every test starts from its own database: the scoring engine's reading of the active version
+    from an earlier test (whose rows were rolled back, which no signal reports) must not carry over."""
+    from scoring.engine import engine
+
+    engine.forget_active_version()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Tests create many users; the production hasher's deliberate slowness is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

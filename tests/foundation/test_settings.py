@@ -42,3 +42,9 @@ def test_a_malformed_boolean_is_an_error_not_a_guess():
     result = _manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_an_active_version_recheck_outside_seconds_is_refused():
+    result = _manage("check", SCORING_ACTIVE_VERSION_RECHECK_SECONDS="3600")
+    assert result.returncode != 0
+    assert "SCORING_ACTIVE_VERSION_RECHECK_SECONDS must be between 0 and 60 seconds, got 3600.0" in result.stderr

@@ -121,13 +121,19 @@ def test_a_role_granted_or_taken_counts_from_the_next_request(roleless_api, acti
 
 
 def test_a_token_request_loads_user_and_roles_in_one_query(
-    analyst_api, analyst, active_version, django_assert_num_queries
+    analyst_api, analyst, active_version, django_assert_num_queries, settings
 ):
+    settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 60  # however slow the machine, no recheck below
     analyst_api.post(SCORE, VALID_APPLICANT)  # the artifact is loaded (two queries) once per process
-    # token + user + roles; the active version; the prediction INSERT.
-    with django_assert_num_queries(3):
+    # token + user + roles; the prediction INSERT (the active version was read just before).
+    with django_assert_num_queries(2):
         response = analyst_api.post(SCORE, VALID_APPLICANT)
     assert response.status_code == 200 and Prediction.objects.latest("id").user == analyst
+    settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 0
+    # ... and with a recheck on every score: the active version too.
+    with django_assert_num_queries(3):
+        response = analyst_api.post(SCORE, VALID_APPLICANT)
+    assert response.status_code == 200
 
 
 def test_session_login_works_too(analyst_client, active_version):

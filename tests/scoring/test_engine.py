@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.formats import number_format
 from sklearn.calibration import CalibratedClassifierCV
@@ -33,6 +35,7 @@ from training.compiled_trees import (
     few_rows_npl_probability,
     forest_tree_sums,
 )
+from training.models import ModelVersion
 from training.services import activate_model_version
 from training.trained_model import _is_sequential_binary_forest
 
@@ -143,6 +146,42 @@ def test_activating_another_version_is_followed_without_restart(make_version):
     expected = load_artifact(second).predict_npl_probability(pd.DataFrame([RISKY_APPLICANT]))[0]
     assert after.prediction.npl_probability == pytest.approx(expected)
     assert after.prediction.npl_probability != pytest.approx(before.prediction.npl_probability)
+
+
+def test_another_process_s_activation_is_followed_within_the_recheck_time(make_version, monkeypatch, settings):
+    """Another process activates a version: nothing reaches this process but the database row
+    (written here without the ORM's signals), read again once the last reading is older than
+    SCORING_ACTIVE_VERSION_RECHECK_SECONDS, without a query before then."""
+    settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 1.0
+    clock = [1000.0]
+    monkeypatch.setattr("scoring.engine.time.monotonic", lambda: clock[0])
+    first = make_version("LogisticRegression")
+    second = make_version("XGBClassifier", activate=False)
+    assert score_applicants([RISKY_APPLICANT], channel="api")[0].prediction.model_version_id == first.pk
+    ModelVersion.objects.filter(pk=first.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=second.pk).update(is_active=True)
+    clock[0] += 0.9
+    with CaptureQueriesContext(connection) as queries:
+        within = score_applicants([RISKY_APPLICANT], channel="api")[0]
+    assert within.prediction.model_version_id == first.pk
+    assert not any("is_active" in query["sql"] for query in queries.captured_queries)
+    clock[0] += 0.2
+    after = score_applicants([RISKY_APPLICANT], channel="api")[0]
+    assert after.prediction.model_version_id == second.pk
+    ModelVersion.objects.filter(pk=second.pk).update(is_active=False)
+    clock[0] += 1.1
+    with pytest.raises(NoActiveModelError):
+        score_applicants([RISKY_APPLICANT], channel="api")
+
+
+def test_a_recheck_time_of_zero_reads_the_active_version_on_every_score(make_version, settings):
+    settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 0
+    first = make_version("LogisticRegression")
+    second = make_version("XGBClassifier", activate=False)
+    score_applicants([RISKY_APPLICANT], channel="api")
+    ModelVersion.objects.filter(pk=first.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=second.pk).update(is_active=True)
+    assert score_applicants([RISKY_APPLICANT], channel="api")[0].prediction.model_version_id == second.pk
 
 
 def test_altered_artifact_is_refused_and_logged(make_version, artifact_folder, caplog):

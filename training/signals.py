@@ -1,0 +1,11 @@
+"""Signals the training app sends.
+
+``active_version_changed``: sent (after the transaction commits) when a model version was activated
+or rolled back to. The scoring engine listens, so the process that activates uses the new version
+at once; other processes read the active version again within
+``settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS``.
+"""
+
+from django.dispatch import Signal
+
+active_version_changed = Signal()
