@@ -9,9 +9,10 @@ Between readings no query is made: a score then costs no database round trip bef
 which on PostgreSQL is most of the engine's time for one applicant. ``0`` reads it on every call. Its
 artifact is loaded once per process and kept in a small cache keyed by (version id, artifact
 SHA-256, artifact path); :func:`training.artifacts.load_artifact` verifies the SHA-256 before
-unpickling. Every use also compares the file's ``stat`` signature with the one it had when it was
-verified (one ``stat`` call), so a cached artifact whose file was deleted or altered since is loaded
-and verified again: every process then refuses it, not only the ones started after the change.
+unpickling. Within the same recheck time, the file's ``stat`` signature is compared with the one it
+had when it was verified (one ``stat`` call), so a cached artifact whose file was deleted or altered
+since is loaded and verified again: every process then refuses it, not only the ones started after
+the change.
 No active version → :class:`NoActiveModelError`; an artifact that is missing or fails its integrity
 check → :class:`ModelArtifactUnavailableError` (logged). The API answers both with 503.
 
@@ -187,6 +188,7 @@ class LoadedModel:
     references: ReferenceValues
     model_version: object  # the training.models.ModelVersion row as it was when loaded
     file_signature: tuple | None = None  # training.artifacts.artifact_file_signature when verified
+    checked_at: float = 0.0  # time.monotonic() when the file's signature was last compared
 
 
 @dataclass
@@ -261,9 +263,13 @@ class ScoringEngine:
         from training.artifacts import artifact_file_signature
 
         version = version or self.active_version()
-        signature = artifact_file_signature(version.artifact_path)
+        now = time.monotonic()
         loaded = self._cache.get(version.cache_key)
+        if loaded is not None and now - loaded.checked_at < settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS:
+            return loaded
+        signature = artifact_file_signature(version.artifact_path)
         if loaded is not None and loaded.file_signature == signature:
+            loaded.checked_at = now
             return loaded
         with self._lock:
             loaded = self._cache.get(version.cache_key)
@@ -272,6 +278,7 @@ class ScoringEngine:
                 # verified: load and verify it again (a missing or altered file raises).
                 self._cache.pop(version.cache_key, None)
                 loaded = self._load(version, signature)
+                loaded.checked_at = now
                 self._cache[version.cache_key] = loaded
                 while len(self._cache) > _CACHE_SIZE:
                     self._cache.popitem(last=False)

@@ -90,13 +90,13 @@ class CompiledTrees:
         n, width = features.shape
         values = np.ascontiguousarray(features, dtype=np.float32).ravel()
         row_offsets = (np.arange(n) * width)[:, None]
-        node = np.broadcast_to(self.roots, (n, len(self.roots)))
+        node = self.roots  # the same for every row: broadcast against the rows by the first step
         right_when_equal = self.kind == "xgboost"
         for _ in range(self.depth):
             value, condition = values.take(row_offsets + self.feature.take(node)), self.threshold.take(node)
             goes_right = value >= condition if right_when_equal else value > condition
             node = self.children.take(node + goes_right)
-        return node
+        return node if node.ndim == 2 else np.broadcast_to(node, (n, len(node)))  # depth 0: every tree a leaf
 
 
 def _xgboost_sigmoid(margin: np.ndarray) -> np.ndarray:

@@ -312,9 +312,10 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         when given and not ``None``, limits block ``k`` to those applicants (indices, in that order;
         the scoring engine leaves out the applicants a variant would not change). The result is
         ``transform(variant_columns(X, variants, rows))`` (a test holds them equal), computed
-        without reading anything twice: the applicants are encoded once and copied into every
-        block, the numeric features are recomputed only for the variants that change a number (all
-        such blocks in one pass), and a category change only rewrites its attribute's one-hot
+        without reading anything twice and in few numpy steps: the numeric features of every block
+        in one pass, written
+        straight into the result; the applicants' categories read once and copied into every
+        block; then each variant that changes a category rewrites only that attribute's one-hot
         columns. This is what the scoring engine's occlusion reasons cost, ten blocks per applicant.
         """
         _check_fitted(self)
@@ -327,46 +328,25 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         starts = [0, *itertools.accumulate(sizes)]
         numbers = len(DERIVED_FEATURES)
         out = np.empty((starts[-1], len(self.feature_names_)), dtype=np.float64)  # every value is written below
-        # The numeric features of the applicants and of every variant that changes a number, in one pass.
-        numeric_blocks = [0] + [
-            k for k, variant in enumerate(variants, 1) if not variant.keys().isdisjoint(NUMERIC_ATTRIBUTES)
-        ]
+        # Every block's numbers: the applicants' own, with each variant's replacements.
         stacked = {}
         for name in NUMERIC_ATTRIBUTES:
             column = np.asarray(X[name])
             parts = [column]
-            for k in numeric_blocks[1:]:
-                replacement = variants[k - 1].get(name)
-                part = column if replacement is None else np.asarray(replacement)
-                parts.append(part if rows[k - 1] is None else part[rows[k - 1]])
+            for variant, chosen in zip(variants, rows, strict=True):
+                part = np.asarray(variant[name]) if name in variant else column
+                parts.append(part if chosen is None else part[chosen])
             stacked[name] = np.concatenate(parts)
-        numeric = out[:n, :numbers] if len(numeric_blocks) == 1 else np.empty((len(stacked["otr"]), numbers))
-        self._write_numeric(stacked, numeric)
-        out[:n, :numbers] = numeric[:n]
-        # The applicants' categories, read once into block 0; the other blocks copy them (and their
-        # numbers when they change none), then a variant that changes a category rewrites that
-        # attribute's columns.
-        base = out[:n]
-        base[:, numbers:] = 0.0
-        self._write_one_hot(X, base)
-        changes_numbers = set(numeric_blocks)
-        same_numbers = [k for k in range(1, len(variants) + 1) if k not in changes_numbers]
+        self._write_numeric(stacked, out[:, :numbers])
+        # The applicants' categories, read once into block 0 and copied into the others.
+        base = out[:n, numbers:]
+        base[:] = 0.0
+        self._write_one_hot(X, out[:n])
         if all(chosen is None for chosen in rows):  # every block has all applicants: copy them at once
-            blocks = out.reshape(1 + len(variants), n, -1)
-            blocks[numeric_blocks[1:], :, :numbers] = numeric[n:].reshape(len(numeric_blocks) - 1, n, numbers)
-            blocks[1:, :, numbers:] = base[:, numbers:]
-            if same_numbers:
-                blocks[same_numbers, :, :numbers] = base[:, :numbers]
+            out.reshape(1 + len(variants), n, -1)[1:, :, numbers:] = base
         else:
-            position = n
             for k, chosen in enumerate(rows, 1):
-                block = out[starts[k] : starts[k + 1]]
-                if k in same_numbers:
-                    block[:] = base if chosen is None else base[chosen]
-                else:
-                    block[:, :numbers] = numeric[position : position + sizes[k]]
-                    position += sizes[k]
-                    block[:, numbers:] = base[:, numbers:] if chosen is None else base[chosen, numbers:]
+                out[starts[k] : starts[k + 1], numbers:] = base if chosen is None else base[chosen]
         for k, variant in enumerate(variants, 1):
             for name, category in variant.items():
                 if name in CATEGORICAL_ATTRIBUTES:
@@ -382,6 +362,13 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
     def _write_one_hot(self, X, out: np.ndarray) -> None:
         """A 1 in ``out``'s column of each applicant's known categories (its one-hot columns are 0
         before); an unseen category leaves its attribute's columns at 0."""
+        if len(out) <= FEW_ROWS:  # value by value, as category_columns reads a few: no arrays to build
+            for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True):
+                for row, text in enumerate(_category_texts(X[name])):
+                    column = columns.get(text, -1)
+                    if column >= 0:
+                        out[row, column] = 1.0
+            return
         codes = np.stack(
             [
                 category_columns(X[name], columns)

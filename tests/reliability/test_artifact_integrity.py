@@ -1,7 +1,8 @@
 """Fault: the active model's artifact file is deleted or altered while the site runs.
 
-Scoring answers 503 with a message naming the version and logs the file, ``/healthz`` reports the
-active model down, and activating a version with a good artifact restores both — in this very
+Once the process looks at the file again (within ``SCORING_ACTIVE_VERSION_RECHECK_SECONDS``),
+scoring answers 503 with a message naming the version and logs the file; ``/healthz`` reports the
+active model down at once; activating a version with a good artifact restores both — in this very
 process, which had the damaged artifact loaded and cached before the damage.
 """
 
@@ -29,14 +30,20 @@ def _damage(path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["deleted", "altered"])
 def test_a_damaged_active_artifact_is_503_and_unhealthy_until_a_good_version_is_activated(
-    how, analyst_api, make_version, artifact_folder, client, caplog
+    how, analyst_api, make_version, artifact_folder, client, caplog, monkeypatch, settings
 ):
+    settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 1.0
+    clock = [1000.0]
+    monkeypatch.setattr("scoring.engine.time.monotonic", lambda: clock[0])
     good = make_version(f"reliability-good-{how}.joblib", activate=False)
     active = make_version(f"reliability-active-{how}.joblib")
     assert analyst_api.post(SCORE, VALID_APPLICANT, format="json").status_code == 200  # loaded and cached
     assert client.get("/healthz").json()["active_model"] == {"ok": True, "detail": active.name}
 
     _damage(artifact_folder / active.artifact_path, how)
+    clock[0] += 0.5  # within the recheck time the file is not looked at: the verified model scores
+    assert analyst_api.post(SCORE, VALID_APPLICANT, format="json").status_code == 200
+    clock[0] += 0.6  # past it: the file is compared with the one verified, and refused
     with caplog.at_level(logging.ERROR, logger="scoring.engine"):
         response = analyst_api.post(SCORE, VALID_APPLICANT, format="json")
     health = client.get("/healthz")
@@ -47,7 +54,7 @@ def test_a_damaged_active_artifact_is_503_and_unhealthy_until_a_good_version_is_
     assert str(artifact_folder) not in detail  # no server paths in answers
     logged = [r.getMessage() for r in caplog.records if r.name == "scoring.engine" and r.levelno == logging.ERROR]
     assert any(active.artifact_path in message for message in logged), logged
-    assert Prediction.objects.count() == 1  # nothing stored for the refused request
+    assert Prediction.objects.count() == 2  # nothing stored for the refused request
     assert health.status_code == 503
     model_check = health.json()["active_model"]
     assert model_check["ok"] is False

@@ -367,6 +367,17 @@ def test_compiled_forest_trees_give_the_tree_by_tree_sums(make_version):
     assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
 
 
+def test_compiled_trees_of_leaves_only_give_one_probability_per_row():
+    """Trees that never split (every tree a single leaf): no traversal step, still a row per input row."""
+    rng = np.random.default_rng(28)
+    features, labels = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+    stumps = xgboost.XGBClassifier(n_estimators=4, gamma=1e9, tree_method="exact").fit(features, labels)
+    compiled = compile_xgboost(stumps)
+    assert compiled is not None and compiled.depth == 0
+    few = features[:5].astype(np.float32)
+    assert np.array_equal(compiled.npl_probability(few), stumps.predict_proba(few)[:, 1])
+
+
 def test_compiled_trees_that_would_differ_from_xgboost_are_not_used(make_version, monkeypatch, caplog):
     model = load_artifact(make_version("XGBClassifier", activate=False))
     assert compile_xgboost(model.classifier) is not None
