@@ -82,6 +82,9 @@ def score_applicants(
     return score_valid_applicants(cleaned, user=user, channel=channel, applicants=applicants)
 
 
+_CHANNELS = frozenset(Prediction.Channel.values)  # Channel.values builds a new list on every read
+
+
 def score_valid_applicants(
     cleaned: list[dict], *, user=None, channel: str, applicants: Sequence[Applicant | None] | None = None
 ) -> list[ScoreResult]:
@@ -89,7 +92,7 @@ def score_valid_applicants(
     :func:`applicants.validation.validate_applicant_attributes` (the nine attributes, amounts and
     counts as ``int``): batch scoring checks a whole file first and would otherwise validate every
     row twice."""
-    if channel not in Prediction.Channel.values:
+    if channel not in _CHANNELS:
         raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(Prediction.Channel.values)}")
     if applicants is not None and len(applicants) != len(cleaned):
         raise ValueError("applicants must be as long as cleaned")

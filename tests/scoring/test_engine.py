@@ -129,6 +129,12 @@ def test_invalid_applicant_stores_nothing(active_version):
     assert not Prediction.objects.exists()
 
 
+def test_an_unknown_channel_is_a_programming_error_and_stores_nothing(active_version):
+    with pytest.raises(ValueError, match="Unknown channel 'fax'; expected one of web, api, batch"):
+        score_applicants([VALID_APPLICANT], channel="fax")
+    assert not Prediction.objects.exists()
+
+
 def test_no_active_model_is_a_specific_error(db):
     with pytest.raises(NoActiveModelError, match="No model version is active"):
         score_applicants([VALID_APPLICANT], channel="api")
