@@ -24,8 +24,11 @@ A scikit-learn random forest is compiled the same way (:func:`compile_forest`): 
 left when a float32 value is ≤ the float64 threshold, and the forest's probability is the trees'
 class-1 values summed in float64 in tree order and divided by the number of trees — bit for bit
 :func:`forest_tree_sums`, the loop the scoring path used before, checked on probe rows per forest.
-Deep trees need a numpy step per level, so a forest's compiled trees are only used when they are
-faster than that loop on one applicant's rows (measured once per loaded forest).
+A binary decision tree is compiled as a forest of one tree whose leaf values are the class-1
+values ``predict_proba`` returns (:func:`compile_tree`), checked on probe rows against
+``predict_proba`` itself. Deep trees need a numpy step per level, so the compiled trees of a forest
+or a decision tree are only used when they are faster than scikit-learn on one applicant's rows
+(measured once per loaded classifier).
 
 :func:`few_rows_npl_probability` is the one entry point: the compiled trees' probabilities for up
 to :data:`MAX_ROWS` rows without a missing value, or ``None`` for the caller's own path.
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import json
 import logging
 import time
@@ -43,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 # Up to this many rows the numpy evaluation is cheaper than a call into XGBoost (measured: about
@@ -125,7 +130,8 @@ _ONE, _EPSILON = np.float32(1.0), np.float32(1e-16)
 
 def few_rows_npl_probability(classifier, features: np.ndarray) -> np.ndarray | None:
     """``classifier``'s class-1 probability of ``features`` from its compiled trees — exactly what
-    the library (XGBoost) or the tree-by-tree sums (a random forest) give — or ``None`` when there
+    the library (XGBoost, a decision tree's ``predict_proba``) or the tree-by-tree sums (a random
+    forest) give — or ``None`` when there
     are more than :data:`MAX_ROWS` rows, a missing value, or no compiled trees for this classifier."""
     if features.shape[0] > MAX_ROWS or np.isnan(features).any():
         return None
@@ -139,13 +145,15 @@ def _compile_for_few_rows(classifier) -> CompiledTrees | None:
     if type(classifier) is XGBClassifier:
         return compile_xgboost(classifier)
     if type(classifier) is RandomForestClassifier:
-        compiled = compile_forest(classifier)
-        if compiled is not None:
-            rows = _probe_rows(compiled, classifier.n_features_in_)[:10]  # one applicant and its variants
-            if _best_time(lambda: compiled.npl_probability(rows)) < _best_time(
-                lambda: forest_tree_sums(classifier, rows)
-            ):
-                return compiled
+        compiled, library = compile_forest(classifier), functools.partial(forest_tree_sums, classifier)
+    elif type(classifier) is DecisionTreeClassifier:
+        compiled, library = compile_tree(classifier), lambda rows: classifier.predict_proba(rows)[:, 1]
+    else:
+        return None
+    if compiled is not None:
+        rows = _probe_rows(compiled, classifier.n_features_in_)[:10]  # one applicant and its variants
+        if _best_time(lambda: compiled.npl_probability(rows)) < _best_time(lambda: library(rows)):
+            return compiled
     return None
 
 
@@ -184,6 +192,25 @@ def compile_forest(forest) -> CompiledTrees | None:
     probes = _probe_rows(compiled, forest.n_features_in_)
     if not np.array_equal(compiled.npl_probability(probes), forest_tree_sums(forest, probes)):
         logger.warning("Random forest left to scikit-learn: its compiled trees differ from it on probe rows")
+        return None
+    return compiled
+
+
+def compile_tree(tree_classifier) -> CompiledTrees | None:
+    """A binary decision tree as :class:`CompiledTrees` (a forest of one tree whose leaf values are
+    the class-1 values ``predict_proba`` returns), or ``None`` when they do not give ``predict_proba``
+    bit for bit on probe rows around every split."""
+    if tree_classifier.n_outputs_ != 1 or tree_classifier.n_classes_ != 2:
+        return None
+    tree = tree_classifier.tree_
+    compiled = _flatten(
+        "forest",
+        [(tree.feature, tree.threshold, tree.children_left, tree.children_right, tree.value[:, 0, 1])],
+        np.float64,
+    )
+    probes = _probe_rows(compiled, tree_classifier.n_features_in_)
+    if not np.array_equal(compiled.npl_probability(probes), tree_classifier.predict_proba(probes)[:, 1]):
+        logger.warning("Decision tree left to scikit-learn: its compiled tree differs from it on probe rows")
         return None
     return compiled
 

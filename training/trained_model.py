@@ -18,6 +18,7 @@ from scipy.special import expit
 from sklearn.calibration import _SigmoidCalibration
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 from .compiled_trees import few_rows_npl_probability, forest_tree_sums
@@ -115,7 +116,7 @@ class TrainedNplModel:
             raw = classifier.decision_function(features)
         elif _is_sequential_binary_forest(classifier):
             raw = _forest_npl_probability(classifier, features, self.__dict__.get("_prediction_threads", 1))
-        elif type(classifier) is XGBClassifier:
+        elif type(classifier) in (XGBClassifier, DecisionTreeClassifier):
             raw = few_rows_npl_probability(classifier, features)
             if raw is None:
                 raw = classifier.predict_proba(features)[:, 1]

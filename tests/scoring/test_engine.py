@@ -31,6 +31,7 @@ from training.artifacts import load_artifact
 from training.compiled_trees import (
     MAX_ROWS,
     compile_forest,
+    compile_tree,
     compile_xgboost,
     few_rows_npl_probability,
     forest_tree_sums,
@@ -370,6 +371,19 @@ def test_compiled_forest_trees_give_the_tree_by_tree_sums(make_version):
     # A few applicants, through the compiled trees when they are the faster way: still exactly
     # CalibratedClassifierCV's probabilities.
     applicants = varied_applicants(4, seed=27)
+    assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
+
+
+def test_a_compiled_decision_tree_gives_predict_proba_s_probabilities(make_version):
+    model = load_artifact(make_version("DecisionTreeClassifier", activate=False))
+    tree = model.classifier
+    compiled = compile_tree(tree)
+    assert compiled is not None and compiled.kind == "forest" and compiled.depth >= 1
+    features = model.encoder.transform(varied_applicants(3000, seed=29))
+    assert np.array_equal(compiled.npl_probability(features), tree.predict_proba(features)[:, 1])  # bit for bit
+    # A few applicants, through the compiled tree when it is the faster way: still exactly
+    # CalibratedClassifierCV's probabilities.
+    applicants = varied_applicants(10, seed=30)
     assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
 
 
