@@ -5,8 +5,8 @@
 ``settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS`` old (default 1 s), so every web and worker process
 follows an activation within that time, without a restart; the process that activates (or saves any
 ``ModelVersion``) forgets its reading at once (:func:`training.signals.active_version_changed`).
-Between readings no query is made: a score then costs no database round trip before its INSERT,
-which on PostgreSQL is most of the engine's time for one applicant. ``0`` reads it on every call. Its
+Between readings no query is made: a score then costs no database round trip before its INSERT.
+``0`` reads it on every call. Its
 artifact is loaded once per process and kept in a small cache keyed by (version id, artifact
 SHA-256, artifact path); :func:`training.artifacts.load_artifact` verifies the SHA-256 before
 unpickling. Within the same recheck time, the file's ``stat`` signature is compared with the one it
