@@ -181,6 +181,19 @@ def test_another_process_s_activation_is_followed_within_the_recheck_time(make_v
         score_applicants([RISKY_APPLICANT], channel="api")
 
 
+def test_a_version_saved_in_this_process_is_followed_at_once(make_version, settings):
+    """Saving (or deleting) a ModelVersion here, as the admin or a fixture does, drops the engine's
+    reading whatever the recheck time."""
+    settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 60
+    first = make_version("LogisticRegression")
+    second = make_version("XGBClassifier", activate=False)
+    assert score_applicants([RISKY_APPLICANT], channel="api")[0].prediction.model_version_id == first.pk
+    ModelVersion.objects.filter(pk=first.pk).update(is_active=False)
+    second.is_active = True
+    second.save(update_fields=["is_active"])
+    assert score_applicants([RISKY_APPLICANT], channel="api")[0].prediction.model_version_id == second.pk
+
+
 def test_a_recheck_time_of_zero_reads_the_active_version_on_every_score(make_version, settings):
     settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 0
     first = make_version("LogisticRegression")
@@ -361,29 +374,23 @@ def test_compiled_xgboost_trees_give_xgboost_s_probabilities(make_version):
     assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
 
 
-def test_compiled_forest_trees_give_the_tree_by_tree_sums(make_version):
-    model = load_artifact(make_version("RandomForestClassifier", activate=False))
-    forest = model.classifier
-    compiled = compile_forest(forest)
+@pytest.mark.parametrize(
+    ("algorithm", "compile_trees", "library"),
+    [
+        ("RandomForestClassifier", compile_forest, forest_tree_sums),  # the tree-by-tree sums
+        ("DecisionTreeClassifier", compile_tree, lambda tree, rows: tree.predict_proba(rows)[:, 1]),
+    ],
+)
+def test_compiled_scikit_learn_trees_give_scikit_learn_s_probabilities(make_version, algorithm, compile_trees, library):
+    model = load_artifact(make_version(algorithm, activate=False))
+    classifier = model.classifier
+    compiled = compile_trees(classifier)
     assert compiled is not None and compiled.kind == "forest" and compiled.depth >= 1
     rows = model.encoder.transform(varied_applicants(3000, seed=26)).astype(np.float32)
-    assert np.array_equal(compiled.npl_probability(rows), forest_tree_sums(forest, rows))  # bit for bit
+    assert np.array_equal(compiled.npl_probability(rows), library(classifier, rows))  # bit for bit
     # A few applicants, through the compiled trees when they are the faster way: still exactly
     # CalibratedClassifierCV's probabilities.
-    applicants = varied_applicants(4, seed=27)
-    assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
-
-
-def test_a_compiled_decision_tree_gives_predict_proba_s_probabilities(make_version):
-    model = load_artifact(make_version("DecisionTreeClassifier", activate=False))
-    tree = model.classifier
-    compiled = compile_tree(tree)
-    assert compiled is not None and compiled.kind == "forest" and compiled.depth >= 1
-    features = model.encoder.transform(varied_applicants(3000, seed=29))
-    assert np.array_equal(compiled.npl_probability(features), tree.predict_proba(features)[:, 1])  # bit for bit
-    # A few applicants, through the compiled tree when it is the faster way: still exactly
-    # CalibratedClassifierCV's probabilities.
-    applicants = varied_applicants(10, seed=30)
+    applicants = varied_applicants(10, seed=27)
     assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
 
 
