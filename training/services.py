@@ -407,10 +407,7 @@ def _activate_locked(version: ModelVersion) -> ModelVersion:
         is_active=True, status=ModelVersion.Status.ACTIVE, activated_at=now
     )
     version.refresh_from_db()
-    # Now, for scores later in this transaction, and again once it commits, for other threads of
-    # this process that read the active version in between (they still saw the old one).
     active_version_changed.send(sender=ModelVersion, version=version)
-    transaction.on_commit(lambda: active_version_changed.send(sender=ModelVersion, version=version))
     return version
 
 

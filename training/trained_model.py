@@ -81,8 +81,8 @@ class TrainedNplModel:
 
         Some classifiers are evaluated outside their library's checks for speed, each identical
         to what it replaces: a logistic regression's score is the expression ``decision_function``
-        computes, a random forest's trees are summed in one loop, and for a few rows an XGBoost
-        model's or a forest's trees are evaluated in numpy (:mod:`training.compiled_trees`). A
+        computes, a random forest's trees are summed in one loop, and for a few rows the trees of an
+        XGBoost model, a forest or a decision tree are evaluated in numpy (:mod:`training.compiled_trees`). A
         sigmoid calibrator is applied as the expression it computes.
         """
         attributes = applicants

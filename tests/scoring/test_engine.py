@@ -142,10 +142,11 @@ def test_no_active_model_is_a_specific_error(db):
     assert not Prediction.objects.exists()
 
 
-def test_activating_another_version_is_followed_without_restart(make_version):
+def test_activating_another_version_is_followed_without_restart(make_version, settings):
+    settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 60  # at once, not by the recheck
     first = make_version("LogisticRegression")
-    before = score_applicants([RISKY_APPLICANT], channel="api")[0]
     second = make_version("XGBClassifier", activate=False)
+    before = score_applicants([RISKY_APPLICANT], channel="api")[0]
     activate_model_version(second)
     after = score_applicants([RISKY_APPLICANT], channel="api")[0]
     assert before.prediction.model_version_id == first.pk
