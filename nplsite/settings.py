@@ -364,13 +364,14 @@ BATCH_INLINE_MAX_ROWS = env_int("BATCH_INLINE_MAX_ROWS", 2000)
 # ---------------------------------------------------------------------------------------------
 # Training (training/services.py and training/pipeline.py explain each)
 # ---------------------------------------------------------------------------------------------
-# NPL recall every candidate's decision threshold must reach on validation data ...
+# NPL recall the chosen model's decision threshold must reach on its pooled out-of-fold predictions ...
 TRAINING_RECALL_TARGET = env_float("TRAINING_RECALL_TARGET", 0.90)
-# ... plus this many standard errors of the validation recall, so test recall stays above target.
+# ... plus this many standard errors of that recall, so test recall stays above target.
 TRAINING_RECALL_MARGIN_SE = env_float("TRAINING_RECALL_MARGIN_SE", 1.0)
-# When a newly trained version replaces the active one: precision_at_recall (higher test precision
-# at the recall target), pr_auc, always, or manual (never automatically).
-MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "precision_at_recall").strip()
+# When a newly trained version replaces the active one: roc_auc, pr_auc or precision_at_recall (better
+# on that figure on the same test applicants by more than the noise: a paired bootstrap interval above
+# zero), always, or manual (never automatically).
+MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "roc_auc").strip()
 # How the winner's probabilities are calibrated to the real NPL rate: sigmoid or isotonic.
 TRAINING_CALIBRATION_METHOD = os.environ.get("TRAINING_CALIBRATION_METHOD", "sigmoid").strip()
 # A running training run whose worker has not written a heartbeat for this long is marked failed.

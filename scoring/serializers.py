@@ -7,6 +7,7 @@ per-field messages); the request serializers here describe them for the schema a
 from rest_framework import serializers
 
 from applicants.models import Applicant
+from training.page_selectors import scorecard_points
 from applicants.validation import (
     INTEGER_LIMITS,
     HousingType,
@@ -230,20 +231,49 @@ class ApplicantDetailSerializer(ApplicantSerializer):
 class ModelVersionSummarySerializer(serializers.ModelSerializer):
     """What an Analyst may see of the active version."""
 
-    test_metrics = serializers.SerializerMethodField(help_text="Headline metrics on the untouched test split.")
+    test_metrics = serializers.SerializerMethodField(help_text="Headline metrics on the untouched test applicants.")
+    test_intervals = serializers.SerializerMethodField(
+        help_text="Bootstrap 95 % interval [low, high] of each headline metric on the test applicants."
+    )
+    uncertain = serializers.SerializerMethodField(
+        help_text="True when the training book had fewer than 200 NPL applicants: every figure is uncertain."
+    )
 
     class Meta:
         model = ModelVersion
-        fields = ["id", "name", "algorithm", "threshold", "trained_at", "activated_at", "is_active", "test_metrics"]
+        fields = [
+            "id",
+            "name",
+            "algorithm",
+            "threshold",
+            "trained_at",
+            "activated_at",
+            "is_active",
+            "test_metrics",
+            "test_intervals",
+            "uncertain",
+        ]
 
     def get_test_metrics(self, version) -> dict:
         return selectors.headline_metrics(version)
+
+    def get_test_intervals(self, version) -> dict:
+        intervals = (version.metrics or {}).get("intervals") or {}
+        return {name: intervals[name] for name in selectors.headline_metrics(version) if intervals.get(name)}
+
+    def get_uncertain(self, version) -> bool:
+        return bool((version.metrics or {}).get("uncertain"))
 
 
 class ModelVersionDetailSerializer(serializers.ModelSerializer):
     """Everything about a version, for Model admins."""
 
-    leaderboard = serializers.SerializerMethodField()
+    leaderboard = serializers.SerializerMethodField(
+        help_text="Every candidate: cross-validated mean ± standard error of the selection metric, chosen and best mean marked."
+    )
+    points_table = serializers.SerializerMethodField(
+        help_text="For a scorecard version: every attribute's bins with their points; empty otherwise."
+    )
 
     class Meta:
         model = ModelVersion
@@ -264,7 +294,11 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
             "artifact_sha256",
             "artifact_size",
             "leaderboard",
+            "points_table",
         ]
 
     def get_leaderboard(self, version) -> list:
         return selectors.leaderboard(version)
+
+    def get_points_table(self, version) -> list:
+        return scorecard_points(version)

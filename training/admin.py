@@ -145,11 +145,17 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
 
     @admin.display(description=_("test metrics"))
     def test_metrics_table(self, obj):
-        m, v = obj.metrics, obj.metrics.get("validation", {})
+        m, v = obj.metrics, obj.metrics.get("out_of_fold", {})
+        intervals = m.get("intervals") or {}
+
+        def interval(key):
+            low_high = intervals.get(key)
+            return f"{_number(low_high[0], 4)} – {_number(low_high[1], 4)}" if low_high else "—"
+
         keys = ["precision", "recall", "f1", "accuracy", "roc_auc", "pr_auc", "brier", "applicants", "npl"]
-        rows = [(key, _number(m.get(key), 4), _number(v.get(key), 4)) for key in keys]
-        rows.append(("brier before calibration", "—", _number(v.get("brier_before_calibration"), 4)))
-        return _table([_("metric"), _("test"), _("validation")], rows)
+        rows = [(key, _number(m.get(key), 4), interval(key), _number(v.get(key), 4)) for key in keys]
+        rows.append(("brier before calibration", "—", "—", _number(v.get("brier_before_calibration"), 4)))
+        return _table([_("metric"), _("test"), _("test 95 % interval"), _("out of fold (development)")], rows)
 
     @admin.display(description=_("confusion matrix (test)"))
     def confusion_matrix_table(self, obj):
@@ -180,7 +186,7 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
         rows = [
             (key, data[key]) for key in ("as_of", "profile", "seed", "applicants", "npl", "npl_rate") if key in data
         ]
-        for part in ("train", "validation", "test"):
+        for part in ("development", "test"):
             if isinstance(data.get(part), dict):
                 rows.append((part, f"{data[part]['applicants']} applicants, {data[part]['npl']} NPL"))
         if data.get("method"):
@@ -279,15 +285,13 @@ class TrainingRunAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
             return "—"
         rows = [
             (
-                "★" if row.get("winner") else "",
+                ("★ chosen" if row.get("chosen") else "") + (" (best mean)" if row.get("best_mean") else ""),
                 row["algorithm"],
                 row["balancing"],
                 ", ".join(f"{k}={v}" for k, v in sorted((row.get("best_params") or {}).items())) or "—",
-                _number(row.get("cv_score")),
-                _number(row.get("validation_precision")),
-                _number(row.get("validation_recall")),
-                _number(row.get("validation_f1")),
-                _number(row.get("threshold"), 4),
+                f"{_number(row.get('cv_mean'))} ± {_number(row.get('cv_se'))}",
+                _number(row.get("cv_precision_at_recall")),
+                _number(row.get("cv_pr_auc")),
                 _number(row.get("fit_seconds"), 1),
                 row.get("error") or "",
             )
@@ -298,11 +302,9 @@ class TrainingRunAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
             _("algorithm"),
             _("balancing"),
             _("best parameters"),
-            _("CV score"),
-            _("val. precision"),
-            _("val. recall"),
-            _("val. F1"),
-            _("threshold"),
+            _("CV ROC AUC ± SE"),
+            _("CV precision at recall target"),
+            _("CV PR AUC"),
             _("fit s"),
             _("error"),
         ]

@@ -57,6 +57,7 @@ BALANCING_NAMES = {
     "oversampling": _("random oversampling of NPL"),
     "smote": _("SMOTE synthetic NPL"),
     "class_weight": _("class weights, no resampling"),
+    "none": _("none: the book as it is"),
 }
 
 
@@ -76,13 +77,35 @@ def headline_metrics(version: ModelVersion) -> dict:
 
 
 def leaderboard(version: ModelVersion) -> list[dict]:
-    """Every candidate of the run that produced ``version`` (algorithm × balancing, validation metrics)."""
+    """Every candidate of the run that produced ``version``: cross-validated mean ± standard error
+    of the selection metric, best mean first, with the chosen and the best-mean candidate marked."""
     run = version.training_runs.order_by("-created_at", "-id").first()
     rows = list(run.leaderboard) if run is not None and run.leaderboard else []
     for row in rows:
         row["balancing_label"] = BALANCING_NAMES.get(row.get("balancing"), BALANCING_LABELS.get(row.get("balancing")))
-        row["chosen"] = row.get("winner") or row.get("name") == version.name
+        row["chosen"] = row.get("chosen", row.get("name") == version.name)
     return rows
+
+
+def test_figures(metrics: dict) -> list[dict]:
+    """The headline test figures with their bootstrap 95 % intervals, as the pages list them."""
+    intervals = metrics.get("intervals") or {}
+    labels = {
+        "recall": _("Recall"),
+        "precision": _("Precision"),
+        "f1": _("F1"),
+        "accuracy": _("Accuracy"),
+        "roc_auc": _("ROC AUC"),
+        "pr_auc": _("PR AUC"),
+        "brier": _("Brier score"),
+    }
+    figures = []
+    for name, label in labels.items():
+        value = metrics.get(name)
+        if isinstance(value, int | float):
+            interval = intervals.get(name) or [None, None]
+            figures.append({"name": name, "label": label, "value": value, "low": interval[0], "high": interval[1]})
+    return figures
 
 
 def readable_feature_name(feature: str) -> str:
@@ -97,7 +120,7 @@ _importance_cache: OrderedDict[tuple, tuple] = OrderedDict()
 _importance_lock = threading.Lock()
 
 
-def _raw_importance(version: ModelVersion) -> tuple[str, list[tuple[str, float]]]:
+def _raw_importance(version: ModelVersion) -> tuple[str, list[tuple[str, float]], list[dict]]:
     key = (version.artifact_sha256, version.artifact_size)
     with _importance_lock:
         if key in _importance_cache:
@@ -106,6 +129,7 @@ def _raw_importance(version: ModelVersion) -> tuple[str, list[tuple[str, float]]
     model = load_artifact(version)
     classifier = model.classifier
     names = model.feature_names
+    points = classifier.points_table() if hasattr(classifier, "points_table") else []
     if getattr(classifier, "feature_importances_", None) is not None:
         method, values = "feature_importances", np.asarray(classifier.feature_importances_, dtype=float)
     elif getattr(classifier, "coef_", None) is not None:
@@ -113,7 +137,7 @@ def _raw_importance(version: ModelVersion) -> tuple[str, list[tuple[str, float]]
     else:
         method, values = "none", np.array([])
     pairs = list(zip(names, values.tolist(), strict=False)) if len(values) == len(names) else []
-    result = (method if pairs else "none", pairs)
+    result = (method if pairs else "none", pairs, points)
     with _importance_lock:
         _importance_cache[key] = result
         while len(_importance_cache) > _IMPORTANCE_CACHE_SIZE:
@@ -126,7 +150,7 @@ def feature_importance(version: ModelVersion, top: int = IMPORTANCE_TOP) -> dict
     were measured: ``feature_importances``, ``coefficients`` or ``none`` — e.g. k-nearest neighbours
     — and ``unavailable`` when the artifact cannot be read)."""
     try:
-        method, pairs = _raw_importance(version)
+        method, pairs, _points = _raw_importance(version)
     except ArtifactIntegrityError as exc:
         return {"method": "unavailable", "error": str(exc), "features": []}
     total = sum(value for _, value in pairs)
@@ -143,6 +167,15 @@ def feature_importance(version: ModelVersion, top: int = IMPORTANCE_TOP) -> dict
         for name, value in ranked
     ]
     return {"method": method, "error": "", "features": features}
+
+
+def scorecard_points(version: ModelVersion) -> list[dict]:
+    """The points table of a scorecard version (attribute, bin, points); empty for other models or
+    when the artifact cannot be read."""
+    try:
+        return _raw_importance(version)[2]
+    except ArtifactIntegrityError:
+        return []
 
 
 def _percent_tick(value: float) -> str:
@@ -194,7 +227,12 @@ def model_version_report(version: ModelVersion) -> dict:
     return {
         "metrics": metrics,
         "headline": headline_metrics(version),
-        "validation": metrics.get("validation") or {},
+        "out_of_fold": metrics.get("out_of_fold") or {},
+        "selection": metrics.get("selection") or {},
+        "test_figures": test_figures(metrics),
+        "uncertain": bool(metrics.get("uncertain")),
+        "npl_in_book": (version.training_data or {}).get("npl"),
+        "points_table": scorecard_points(version),
         "comparison": metrics.get("champion_comparison") or {},
         "confusion": confusion,
         "confusion_total": sum(confusion.values()) if confusion else 0,
@@ -205,6 +243,20 @@ def model_version_report(version: ModelVersion) -> dict:
         "balancing_label": BALANCING_NAMES.get(version.balancing, version.balancing),
         "training_run": version.training_runs.order_by("-created_at", "-id").first(),
     }
+
+
+def activation_dialog(version: ModelVersion, active: ModelVersion | None) -> dict:
+    """What the activate dialog shows: the paired comparison made at training when it was against
+    the version active now; otherwise both versions' own test figures side by side (measured on
+    different test applicants, which the dialog says)."""
+    comparison = (version.metrics or {}).get("champion_comparison") or {}
+    paired = active is not None and comparison.get("active_version") == active.pk and comparison.get("challenger")
+    rows = []
+    if active is not None and not paired:
+        theirs = {f["name"]: f for f in test_figures(active.metrics or {})}
+        for figure in test_figures(version.metrics or {}):
+            rows.append({"label": figure["label"], "new": figure, "active": theirs.get(figure["name"])})
+    return {"version": version, "active": active, "comparison": comparison if paired else {}, "side_by_side": rows}
 
 
 def rollback_target() -> tuple[ModelVersion | None, ModelVersion | None]:

@@ -1,36 +1,51 @@
-"""The model search: split, search every algorithm × balancing, choose, calibrate, test.
+"""The model search: hold out test applicants, compare every candidate on shared cross-validation
+folds, choose the simplest within the noise, calibrate and threshold out of fold, refit, test once.
 
 :func:`search_best_model` does the whole thing on a frame of labelled applicants (one row per
 applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it):
 
-1. **Split by applicant** (:func:`split_by_applicant`) into train / validation / test (60/20/20,
-   stratified on NPL, seeded; or out-of-time by ``disbursement_date``). No applicant is in two splits.
-2. **Search** every algorithm in :data:`ALGORITHMS` × balancing in :data:`BALANCINGS` with a
-   ``RandomizedSearchCV`` over an imblearn ``Pipeline(encoder, sampler, classifier)`` on the
-   training split with ``StratifiedKFold``. The sampler runs only inside ``fit``, so resampling
-   touches training-fold rows only — never a CV scoring fold, the validation or the test split.
-3. **Threshold per candidate on validation** (:func:`choose_threshold`): the best precision among
-   thresholds whose validation recall is ≥ the recall target (default 0.90) plus a safety margin.
-   The margin is ``recall_margin_se`` (default 1.0) standard errors of a recall estimated on the
-   validation split's NPL count, √(t·(1−t)/n) — about 0.02 with 240 validation NPL. Validation
-   recall is itself an estimate, and picking the winner by validation precision favours candidates
-   whose validation NPL happened to rank well; chosen exactly at the target, the untouched test
-   recall would fall below it about half of the time. Each standard error costs precision (about
-   2–3 % on the generated book), so the margin is configurable (``TRAINING_RECALL_MARGIN_SE``).
-4. **Winner**: best validation precision at that recall, ties broken by F1.
-5. **Calibration** of the winner's probabilities to the real NPL rate (resampling and class
-   weights distort them): ``CalibratedClassifierCV(FrozenEstimator(pipeline))`` fitted on the
-   validation split, ``sigmoid`` (Platt) by default: it is strictly monotone, so it keeps the
-   validated ranking (isotonic would merge applicants into ties); the threshold is then chosen
-   again on the calibrated validation probabilities. Brier scores before and after are reported.
-6. **Test**: the untouched test split gives precision, recall, F1, accuracy, ROC AUC, PR AUC, the
-   confusion matrix, ROC and PR curve points, a calibration table and the Brier score.
+1. **Hold out the test applicants** (:func:`split_development_test`): 20 %, stratified on NPL and
+   seeded (or the most recently disbursed, out of time). They influence nothing until the single
+   final evaluation. Everyone else is the *development* set.
+2. **Shared folds** (:func:`development_folds`): ``StratifiedGroupKFold`` over the development
+   applicants, grouped by ``app_id`` (no applicant on both sides of a fold) and stratified on NPL,
+   repeated with new shuffles while the book is small, until each candidate is judged on about
+   ``profile.min_oof_predictions`` out-of-fold predictions (or ``profile.max_repeats`` repeats).
+   Every candidate sees the same folds, so their per-fold scores are a paired comparison.
+3. **Search** each candidate — every algorithm in :data:`ALGORITHMS` × balancing in
+   :data:`BALANCINGS`, plus the credit scorecard (:mod:`training.credit_scorecard`) — with a
+   ``RandomizedSearchCV`` over an imblearn ``Pipeline(encoder, sampler, classifier)`` whose ``cv``
+   is those folds. The sampler runs only inside ``fit``, so resampling touches training-fold rows
+   only, never an out-of-fold row. A candidate's per-fold scores are those of its best setting.
+4. **Selection metric: ROC AUC** per fold (:data:`SELECTION_METRIC`). It is a ranking statistic
+   over every NPL/non-NPL pair, so it moves far less from fold to fold than precision at a recall
+   target (which hangs on the few NPL near one threshold) or average precision (which depends on
+   the NPL rate of the fold); the threshold, not the model, is what delivers the recall target.
+   Average precision and precision at the recall target are reported beside it.
+5. **The simplest candidate within the noise** (:func:`choose_candidate`): the one-standard-error
+   rule — among candidates whose mean is at least the best mean minus the best candidate's
+   standard error, the first in :data:`SIMPLICITY_ORDER` (scorecard, logistic regression, decision
+   tree, random forest, XGBoost, k-NN; within one algorithm no resampling before random under-,
+   then over-sampling, then SMOTE). The best of twenty noisy means is partly the luckiest; on a
+   small book the simplest candidate that cannot be told apart from it generalises at least as well.
+6. **Calibration and threshold out of fold**: ``CalibratedClassifierCV(candidate, cv=folds,
+   ensemble=False)`` fits the calibrator (``sigmoid``/Platt by default: strictly monotone, so it
+   keeps the ranking) on out-of-fold predictions over the whole development set, then **refits the
+   candidate on all development applicants**. The threshold (:func:`choose_threshold`) is the best
+   precision among thresholds whose pooled out-of-fold recall reaches the recall target plus a
+   safety margin of ``recall_margin_se`` standard errors of a recall estimated on the development
+   NPL count, √(t·(1−t)/n): pooled recall is an estimate, and chosen exactly at the target the
+   test recall would fall below it about half of the time.
+7. **Test, once**: the untouched test applicants give precision, recall, F1, accuracy, ROC AUC, PR
+   AUC, Brier score, the confusion matrix, curves and a calibration table, each headline figure
+   with a bootstrap 95 % interval (:func:`bootstrap_intervals`).
 
 Everything is seeded: the same frame, profile and seed give the same model and numbers.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -44,10 +59,10 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
 from scipy.stats import loguniform, randint, uniform
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
@@ -61,33 +76,51 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold, train_test_split
+from sklearn.model_selection import RandomizedSearchCV, StratifiedGroupKFold, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
+from .credit_scorecard import CreditScorecard
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 from .trained_model import TrainedNplModel
+from .uncertainty import bootstrap_intervals
 
+# In order of simplicity (the one-standard-error rule prefers the earlier): what a risk committee
+# reads at a glance first, k-NN (no model at all, every training applicant kept) last.
 ALGORITHMS = (
+    "CreditScorecard",
     "LogisticRegression",
     "DecisionTreeClassifier",
     "RandomForestClassifier",
-    "KNeighborsClassifier",
     "XGBClassifier",
+    "KNeighborsClassifier",
 )
-BALANCINGS = ("undersampling", "oversampling", "smote", "class_weight")
+# Also in order of simplicity: reweighting keeps the book as it is, random resampling repeats or
+# drops real applicants, SMOTE invents new ones.
+BALANCINGS = ("class_weight", "undersampling", "oversampling", "smote")
+# The scorecard fits the book as it is: its points then read as the book's own odds.
+SCORECARD_BALANCING = "none"
 BALANCING_LABELS = {
+    "none": "none: the book as it is",
+    "class_weight": "class weights, no resampling",
     "undersampling": "random undersampling of non-NPL",
     "oversampling": "random oversampling of NPL",
     "smote": "SMOTE synthetic NPL",
-    "class_weight": "class weights, no resampling",
 }
+SIMPLICITY_ORDER = tuple(
+    f"{algorithm}-{balancing}"
+    for algorithm in ALGORITHMS
+    for balancing in ((SCORECARD_BALANCING,) if algorithm == "CreditScorecard" else BALANCINGS)
+)
 
+SELECTION_METRIC = "roc_auc"
 DEFAULT_RECALL_TARGET = 0.90
 DEFAULT_RECALL_MARGIN_SE = 1.0
-# Fewer applicants than this in either class cannot be split three ways and cross-validated.
+# Fewer applicants than this in either class cannot be held out and cross-validated.
 MIN_APPLICANTS_PER_CLASS = 30
+# Below this many NPL applicants in the book, every figure carries a visible warning.
+UNCERTAIN_BELOW_NPL = 200
 
 ProgressCallback = Callable[[int, str], None]
 SamplerFactory = Callable[[str, int], object | None]
@@ -104,16 +137,21 @@ class TrainingDataError(ValueError):
 
 @dataclass(frozen=True)
 class SearchProfile:
-    """How hard to search. Every profile runs all algorithms × balancings unless narrowed."""
+    """How hard to search. Every profile runs all its algorithms × balancings.
+
+    ``cv_folds`` folds per repeat; repeats are added while the development set is small, until
+    about ``min_oof_predictions`` out-of-fold predictions per candidate, at most ``max_repeats``.
+    """
 
     name: str
     n_iter: int
     cv_folds: int
     forest_trees: int
     boosting_rounds: int
+    min_oof_predictions: int = 0
+    max_repeats: int = 1
     algorithms: tuple[str, ...] = ALGORITHMS
     balancings: tuple[str, ...] = BALANCINGS
-    scoring: str = "average_precision"
     n_jobs: int = 1
     description: str = ""
 
@@ -125,16 +163,24 @@ PROFILES: dict[str, SearchProfile] = {
         cv_folds=3,
         forest_trees=40,
         boosting_rounds=60,
-        description="every algorithm × balancing, one sampled setting each, 3-fold CV, small ensembles",
+        description=(
+            "every algorithm × balancing and the scorecard, one sampled setting each (no tuning), "
+            "3 shared folds, small ensembles: for demos and a first look"
+        ),
     ),
     "full": SearchProfile(
         name="full",
         n_iter=8,
-        cv_folds=4,
+        cv_folds=5,
         forest_trees=100,
         boosting_rounds=200,
+        min_oof_predictions=3000,
+        max_repeats=4,
         n_jobs=2,
-        description="every algorithm × balancing, 8 sampled settings each, 4-fold CV, two processes",
+        description=(
+            "every algorithm × balancing and the scorecard, each tuned by RandomizedSearchCV over 8 settings "
+            "on 5 shared folds (repeated up to 4 times on small books), two processes: for production"
+        ),
     ),
     "smoke": SearchProfile(
         name="smoke",
@@ -144,7 +190,7 @@ PROFILES: dict[str, SearchProfile] = {
         boosting_rounds=10,
         algorithms=("LogisticRegression", "DecisionTreeClassifier"),
         balancings=("class_weight", "undersampling"),
-        description="two algorithms × two balancings, for tests and demos: seconds on small data",
+        description="two algorithms × two balancings on tiny settings: seconds, for tests and trying the workflow",
     ),
 }
 
@@ -158,28 +204,30 @@ def get_profile(profile: str | SearchProfile) -> SearchProfile:
         raise ValueError(f"Unknown training profile {profile!r}: choose one of {', '.join(PROFILES)}") from None
 
 
+def narrowed_profile(profile: str | SearchProfile, **changes) -> SearchProfile:
+    """A copy of a profile with some fields changed (e.g. fewer algorithms for a test)."""
+    return replace(get_profile(profile), **changes)
+
+
+def candidate_names(profile: SearchProfile) -> list[tuple[str, str]]:
+    """(algorithm, balancing) of every candidate the profile searches, in order of simplicity."""
+    names = []
+    for algorithm in profile.algorithms:
+        balancings = (SCORECARD_BALANCING,) if algorithm == "CreditScorecard" else profile.balancings
+        names.extend((algorithm, balancing) for balancing in balancings)
+    return sorted(names, key=lambda pair: simplicity_rank(*pair))
+
+
+def simplicity_rank(algorithm: str, balancing: str) -> int:
+    try:
+        return SIMPLICITY_ORDER.index(f"{algorithm}-{balancing}")
+    except ValueError:
+        return len(SIMPLICITY_ORDER)
+
+
 # --------------------------------------------------------------------------------------------
-# Splitting
+# Data, the held-out test applicants and the shared folds
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ApplicantSplit:
-    train: pd.DataFrame
-    validation: pd.DataFrame
-    test: pd.DataFrame
-    method: str
-
-    def summary(self) -> dict:
-        def part(frame):
-            return {"applicants": len(frame), "npl": int(frame["is_npl"].sum()), "npl_rate": _rate(frame)}
-
-        return {
-            "method": self.method,
-            "train": part(self.train),
-            "validation": part(self.validation),
-            "test": part(self.test),
-        }
 
 
 def _rate(frame: pd.DataFrame) -> float:
@@ -211,48 +259,48 @@ def check_training_data(frame: pd.DataFrame, as_of_label: str = "") -> None:
     if min(npl, not_npl) < MIN_APPLICANTS_PER_CLASS:
         raise TrainingDataError(
             f"Only {npl} NPL and {not_npl} non-NPL applicants{when}: training needs at least "
-            f"{MIN_APPLICANTS_PER_CLASS} of each to split into train, validation and test and cross-validate."
+            f"{MIN_APPLICANTS_PER_CLASS} of each to hold out test applicants and cross-validate."
         )
 
 
-def split_by_applicant(
-    frame: pd.DataFrame,
-    *,
-    seed: int,
-    validation_fraction: float = 0.2,
-    test_fraction: float = 0.2,
-    out_of_time: bool = False,
-) -> ApplicantSplit:
-    """Split applicants (one row each) into train / validation / test; no applicant is in two.
+@dataclass
+class DevelopmentSplit:
+    """The development applicants (cross-validated, then fitted on) and the held-out test applicants."""
 
-    Stratified on ``is_npl`` and seeded by default. ``out_of_time=True`` puts the most recently
-    disbursed applicants in test and the ones before them in validation (ties by ``app_id``),
-    which tests how the model ages — note that recent loans have had less time to reach 90+ DPD.
+    development: pd.DataFrame
+    test: pd.DataFrame
+    method: str
+
+    def summary(self) -> dict:
+        def part(frame):
+            return {"applicants": len(frame), "npl": int(frame["is_npl"].sum()), "npl_rate": _rate(frame)}
+
+        return {"method": self.method, "development": part(self.development), "test": part(self.test)}
+
+
+def split_development_test(
+    frame: pd.DataFrame, *, seed: int, test_fraction: float = 0.2, out_of_time: bool = False
+) -> DevelopmentSplit:
+    """Hold out test applicants (one row each); no applicant is on both sides.
+
+    Stratified on ``is_npl`` and seeded by default. ``out_of_time=True`` holds out the most
+    recently disbursed applicants (ties by ``app_id``), which tests how the model ages — note that
+    recent loans have had less time to reach 90+ DPD.
     """
     if frame["app_id"].duplicated().any():
         raise TrainingDataError("Applicant ids must be unique before splitting by applicant.")
     if out_of_time:
         ordered = frame.sort_values(["disbursement_date", "app_id"], kind="stable")
-        n = len(ordered)
-        n_test = round(n * test_fraction)
-        n_validation = round(n * validation_fraction)
-        train = ordered.iloc[: n - n_test - n_validation]
-        validation = ordered.iloc[n - n_test - n_validation : n - n_test]
-        test = ordered.iloc[n - n_test :]
+        n_test = round(len(ordered) * test_fraction)
+        development, test = ordered.iloc[: len(ordered) - n_test], ordered.iloc[len(ordered) - n_test :]
         method = "out-of-time by disbursement_date"
     else:
-        labels = frame["is_npl"].astype(bool)
-        rest, test = train_test_split(frame, test_size=test_fraction, stratify=labels, random_state=seed)
-        train, validation = train_test_split(
-            rest,
-            test_size=validation_fraction / (1 - test_fraction),
-            stratify=rest["is_npl"].astype(bool),
-            random_state=seed + 1,
+        development, test = train_test_split(
+            frame, test_size=test_fraction, stratify=frame["is_npl"].astype(bool), random_state=seed
         )
         method = "stratified on NPL"
-    return ApplicantSplit(
-        train=train.sort_values("app_id").reset_index(drop=True),
-        validation=validation.sort_values("app_id").reset_index(drop=True),
+    return DevelopmentSplit(
+        development=development.sort_values("app_id").reset_index(drop=True),
         test=test.sort_values("app_id").reset_index(drop=True),
         method=method,
     )
@@ -268,13 +316,42 @@ def features_and_labels(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return indexed[APPLICANT_ATTRIBUTES], indexed["is_npl"].astype(int)
 
 
+@dataclass(frozen=True)
+class Folds:
+    """The shared cross-validation folds: ``splits`` (train rows, out-of-fold rows) by position, in
+    ``repeats`` repeats of ``per_repeat`` folds each; every repeat's out-of-fold rows cover the
+    development set once."""
+
+    splits: tuple[tuple[np.ndarray, np.ndarray], ...]
+    per_repeat: int
+    repeats: int
+
+    def first_repeat(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return list(self.splits[: self.per_repeat])
+
+
+def development_folds(y: pd.Series, *, seed: int, n_splits: int, min_predictions: int = 0, max_repeats: int = 1) -> Folds:
+    """Folds over the development applicants (``y`` indexed by ``app_id``), grouped by applicant and
+    stratified on NPL, repeated with new shuffles until about ``min_predictions`` out-of-fold
+    predictions (at most ``max_repeats`` repeats). Every candidate is evaluated on these."""
+    n = len(y)
+    repeats = max(1, min(int(max_repeats), math.ceil(min_predictions / n) if min_predictions else 1))
+    groups = np.asarray(y.index)
+    labels = np.asarray(y).astype(int)
+    splits = []
+    for repeat in range(repeats):
+        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + 1000 * repeat)
+        splits.extend(splitter.split(np.zeros(n), labels, groups))
+    return Folds(splits=tuple(splits), per_repeat=n_splits, repeats=repeats)
+
+
 # --------------------------------------------------------------------------------------------
 # Candidates
 # --------------------------------------------------------------------------------------------
 
 
 def make_sampler(balancing: str, seed: int):
-    """The resampler for a balancing strategy, or ``None`` for class weights (no resampling).
+    """The resampler for a balancing strategy, or ``None`` when nothing is resampled.
 
     This is the default of ``search_best_model(sampler_factory=...)``, the public hook through which
     a caller can substitute its own sampler (e.g. one that records which rows it is given).
@@ -285,19 +362,21 @@ def make_sampler(balancing: str, seed: int):
         return RandomOverSampler(random_state=seed)
     if balancing == "smote":
         return SMOTE(random_state=seed, k_neighbors=5)
-    if balancing == "class_weight":
+    if balancing in ("class_weight", SCORECARD_BALANCING):
         return None
-    raise ValueError(f"Unknown balancing {balancing!r}: choose one of {', '.join(BALANCINGS)}")
+    raise ValueError(f"Unknown balancing {balancing!r}: choose one of {', '.join(BALANCING_LABELS)}")
 
 
 def make_classifier(algorithm: str, balancing: str, profile: SearchProfile, seed: int, y_train: pd.Series):
     """The untuned classifier of a candidate; class weights only for the ``class_weight`` balancing.
 
     KNeighborsClassifier cannot weight classes, so its ``class_weight`` candidate is the plain
-    classifier: its validation-chosen threshold is what adapts it to the rare NPL class.
+    classifier: its threshold is what adapts it to the rare NPL class.
     """
     weighted = balancing == "class_weight"
     class_weight = "balanced" if weighted else None
+    if algorithm == "CreditScorecard":
+        return CreditScorecard()
     if algorithm == "LogisticRegression":
         return LogisticRegression(max_iter=2000, class_weight=class_weight, random_state=seed)
     if algorithm == "DecisionTreeClassifier":
@@ -325,7 +404,9 @@ def make_classifier(algorithm: str, balancing: str, profile: SearchProfile, seed
 
 def parameter_distributions(algorithm: str, n_train: int) -> dict:
     """The hyperparameters RandomizedSearchCV samples, as pipeline parameters (``classifier__*``)."""
-    if algorithm == "LogisticRegression":
+    if algorithm == "CreditScorecard":
+        grid = {"max_n_bins": randint(3, 8), "min_bin_size": [0.05, 0.08, 0.1], "C": loguniform(0.05, 20)}
+    elif algorithm == "LogisticRegression":
         grid = {"C": loguniform(0.05, 50)}
     elif algorithm == "DecisionTreeClassifier":
         grid = {
@@ -360,10 +441,18 @@ def parameter_distributions(algorithm: str, n_train: int) -> dict:
 
 
 def build_candidate_pipeline(algorithm: str, balancing: str, classifier, sampler) -> Pipeline:
-    """``Pipeline(encoder, sampler, classifier)``; the sampler step is skipped at prediction."""
+    """``Pipeline(encoder, sampler, classifier)``; the sampler step is skipped at prediction.
+
+    The scorecard bins the encoder's features in their own units (no scaling) and reads them by
+    name, so its encoder hands on a DataFrame.
+    """
+    if algorithm == "CreditScorecard":
+        encoder = ApplicantFeatureEncoder(scale=False).set_output(transform="pandas")
+    else:
+        encoder = ApplicantFeatureEncoder(scale=True)
     return Pipeline(
         [
-            ("encoder", ApplicantFeatureEncoder(scale=True)),
+            ("encoder", encoder),
             ("sampler", sampler if sampler is not None else "passthrough"),
             ("classifier", classifier),
         ]
@@ -425,6 +514,11 @@ def recall_safety_margin(n_positive: int, recall_target: float, margin_se: float
     return margin_se * math.sqrt(recall_target * (1 - recall_target) / n_positive)
 
 
+def precision_at_recall_score(estimator, X, y, *, recall_target: float) -> float:
+    """A scorer: the best precision at which ``estimator`` reaches ``recall_target`` on (X, y)."""
+    return choose_threshold(y, estimator.predict_proba(X)[:, 1], recall_target).precision
+
+
 def metrics_at_threshold(y_true, probability, threshold: float) -> dict:
     y_true = np.asarray(y_true).astype(int)
     predicted = (np.asarray(probability) >= threshold).astype(int)
@@ -463,7 +557,7 @@ def calibration_table(y_true, probability, bins: int = 10) -> list[dict]:
 
 
 def evaluate(y_true, probability, threshold: float, curve_points: int = 50) -> dict:
-    """Every reported metric of a model on one split, at its decision threshold."""
+    """Every reported metric of a model on one set of applicants, at its decision threshold."""
     y_true = np.asarray(y_true).astype(int)
     probability = np.asarray(probability, dtype=float)
     predicted = (probability >= threshold).astype(int)
@@ -508,68 +602,96 @@ class CandidateResult:
     algorithm: str
     balancing: str
     best_params: dict = field(default_factory=dict)
-    cv_score: float | None = None
-    validation: ThresholdChoice | None = None
-    validation_pr_auc: float | None = None
+    # Per fold of the shared folds, at the best setting (NaN where the fold could not score).
+    fold_scores: np.ndarray | None = None
+    cv_pr_auc: float | None = None
+    cv_precision_at_recall: float | None = None
     fit_seconds: float = 0.0
     error: str = ""
-    pipeline: object = None
+    pipeline: object = None  # the candidate at its best setting, not fitted
 
     @property
     def name(self) -> str:
         return f"{self.algorithm}-{self.balancing}"
 
-    def leaderboard_row(self, scoring: str) -> dict:
-        row = {
-            "name": self.name,
-            "algorithm": self.algorithm,
-            "balancing": self.balancing,
-            "best_params": self.best_params,
-            "cv_metric": scoring,
-            "cv_score": self.cv_score,
-            "validation_pr_auc": self.validation_pr_auc,
-            "threshold": None,
-            "validation_precision": None,
-            "validation_recall": None,
-            "validation_f1": None,
-            "fit_seconds": round(self.fit_seconds, 3),
-            "error": self.error,
-        }
-        if self.validation is not None:
-            row.update(
-                {
-                    "threshold": round(self.validation.threshold, 6),
-                    "validation_precision": self.validation.precision,
-                    "validation_recall": self.validation.recall,
-                    "validation_f1": self.validation.f1,
-                }
-            )
-        return row
+    @property
+    def simplicity(self) -> int:
+        return simplicity_rank(self.algorithm, self.balancing)
+
+    @property
+    def scored(self) -> bool:
+        return self.fold_scores is not None
+
+    @property
+    def cv_mean(self) -> float:
+        return float(np.mean(self.fold_scores))
+
+    def cv_standard_error(self, folds_per_repeat: int) -> float:
+        """The standard error of the mean fold score. Folds of different repeats reuse the same
+        applicants, so repeats are not independent evidence: the spread of all folds is divided by
+        the number of folds of one repeat, not of all (conservative)."""
+        if len(self.fold_scores) < 2:
+            return 0.0
+        return float(np.std(self.fold_scores, ddof=1) / math.sqrt(min(folds_per_repeat, len(self.fold_scores))))
+
+
+def choose_candidate(candidates: list[CandidateResult], folds_per_repeat: int) -> tuple[CandidateResult, CandidateResult]:
+    """(chosen, best mean): the one-standard-error rule over scored candidates.
+
+    The best mean's standard error sets the band; the simplest candidate (:data:`SIMPLICITY_ORDER`)
+    whose mean is within it is chosen.
+    """
+    scored = [c for c in candidates if c.scored]
+    best = max(scored, key=lambda c: (c.cv_mean, -c.simplicity))
+    floor = best.cv_mean - best.cv_standard_error(folds_per_repeat)
+    within = [c for c in scored if c.cv_mean >= floor - 1e-12]
+    return min(within, key=lambda c: c.simplicity), best
 
 
 @dataclass
 class SearchResult:
     model: TrainedNplModel
     winner: CandidateResult
+    best_mean: CandidateResult
     candidates: list[CandidateResult]
-    split: ApplicantSplit
-    validation_metrics: dict
+    split: DevelopmentSplit
+    folds: Folds
+    out_of_fold_metrics: dict
     test_metrics: dict
     training_data: dict
     seconds: float
 
     def leaderboard(self) -> list[dict]:
-        """Every candidate, best first (validation precision at the recall target, then F1)."""
-        rows = [c.leaderboard_row(self.model.metadata.get("scoring", "")) for c in self.candidates]
-        for row in rows:
-            row["winner"] = row["name"] == self.winner.name
-        return sorted(rows, key=_leaderboard_sort_key)
-
-
-def _leaderboard_sort_key(row: dict):
-    if row.get("validation_precision") is None:
-        return (1, 0.0, 0.0, row["name"])
-    return (0, -round(row["validation_precision"], 4), -row["validation_f1"], row["name"])
+        """Every candidate, best cross-validated mean first, the chosen and the best-mean marked."""
+        rows = []
+        for candidate in self.candidates:
+            row = {
+                "name": candidate.name,
+                "algorithm": candidate.algorithm,
+                "balancing": candidate.balancing,
+                "simplicity": candidate.simplicity,
+                "best_params": candidate.best_params,
+                "cv_metric": SELECTION_METRIC,
+                "cv_mean": None,
+                "cv_se": None,
+                "cv_folds": 0,
+                "cv_pr_auc": candidate.cv_pr_auc,
+                "cv_precision_at_recall": candidate.cv_precision_at_recall,
+                "fit_seconds": round(candidate.fit_seconds, 3),
+                "error": candidate.error,
+                "chosen": candidate is self.winner,
+                "best_mean": candidate is self.best_mean,
+            }
+            if candidate.scored:
+                row.update(
+                    {
+                        "cv_mean": round(candidate.cv_mean, 6),
+                        "cv_se": round(candidate.cv_standard_error(self.folds.per_repeat), 6),
+                        "cv_folds": len(candidate.fold_scores),
+                    }
+                )
+            rows.append(row)
+        return sorted(rows, key=lambda r: (r["cv_mean"] is None, -(r["cv_mean"] or 0.0), r["simplicity"]))
 
 
 def _clean_params(params: dict) -> dict:
@@ -585,31 +707,64 @@ def _clean_params(params: dict) -> dict:
 
 
 def _search_candidate(
-    algorithm: str,
-    balancing: str,
+    candidate: CandidateResult,
     profile: SearchProfile,
     seed: int,
-    X_train: pd.DataFrame,
-    y_train: pd.Series,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
     sampler_factory: SamplerFactory,
-) -> RandomizedSearchCV:
-    classifier = make_classifier(algorithm, balancing, profile, seed, y_train)
+    recall_target: float,
+) -> None:
+    """Tune one candidate on the shared folds and record its per-fold scores at its best setting."""
+    algorithm, balancing = candidate.algorithm, candidate.balancing
+    classifier = make_classifier(algorithm, balancing, profile, seed, y)
     pipeline = build_candidate_pipeline(algorithm, balancing, classifier, sampler_factory(balancing, seed))
+    scoring = {
+        "roc_auc": "roc_auc",
+        "average_precision": "average_precision",
+        "precision_at_recall": functools.partial(precision_at_recall_score, recall_target=recall_target),
+    }
     search = RandomizedSearchCV(
         pipeline,
-        parameter_distributions(algorithm, len(X_train)),
+        parameter_distributions(algorithm, len(X)),
         n_iter=profile.n_iter,
-        scoring=profile.scoring,
-        cv=StratifiedKFold(n_splits=profile.cv_folds, shuffle=True, random_state=seed),
-        refit=True,
+        scoring=scoring,
+        cv=list(folds.splits),
+        refit=False,
         random_state=seed,
         n_jobs=profile.n_jobs,
         error_score="raise",
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
-        search.fit(X_train, y_train)
-    return search
+        warnings.simplefilter("ignore", category=UserWarning)  # "the total space of parameters is smaller than n_iter"
+        search.fit(X, y)
+    results = search.cv_results_
+    best = int(np.argmax(results[f"mean_test_{SELECTION_METRIC}"]))
+    candidate.best_params = _clean_params(results["params"][best])
+    candidate.fold_scores = np.array(
+        [results[f"split{k}_test_{SELECTION_METRIC}"][best] for k in range(len(folds.splits))], dtype=float
+    )
+    candidate.cv_pr_auc = round(float(results["mean_test_average_precision"][best]), 6)
+    candidate.cv_precision_at_recall = round(float(results["mean_test_precision_at_recall"][best]), 6)
+    candidate.pipeline = clone(pipeline).set_params(**results["params"][best])
+
+
+def out_of_fold_scores(pipeline, X: pd.DataFrame, y: pd.Series, folds: Folds) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, scores) pooled over every fold of every repeat: the score calibration reads
+    (``decision_function`` where the pipeline has one, else the NPL probability), each from a
+    copy of ``pipeline`` fitted without that applicant."""
+    labels, scores = [], []
+    for train_rows, held_out in folds.splits:
+        fitted = clone(pipeline).fit(X.iloc[train_rows], y.iloc[train_rows])
+        part = X.iloc[held_out]
+        if hasattr(fitted, "decision_function"):
+            scores.append(np.asarray(fitted.decision_function(part), dtype=float))
+        else:
+            scores.append(fitted.predict_proba(part)[:, 1])
+        labels.append(y.iloc[held_out].to_numpy())
+    return np.concatenate(labels), np.concatenate(scores)
 
 
 def search_best_model(
@@ -625,7 +780,7 @@ def search_best_model(
     sampler_factory: SamplerFactory = make_sampler,
     progress_range: tuple[int, int] = (0, 100),
 ) -> SearchResult:
-    """Search, choose, calibrate and test a model on labelled applicants; see the module docstring.
+    """Search, choose, calibrate, refit and test a model on labelled applicants; see the module docstring.
 
     ``progress(percent, step)`` is called as the search goes, with percents within ``progress_range``.
     ``sampler_factory(balancing, seed)`` builds each candidate's sampler (``None``: no resampling).
@@ -640,84 +795,95 @@ def search_best_model(
             progress(int(low + (high - low) * min(max(fraction, 0.0), 1.0)), step)
 
     check_training_data(frame)
-    report(0.0, "Splitting applicants into train, validation and test")
-    split = split_by_applicant(frame, seed=seed, out_of_time=out_of_time)
-    for part_name, part in (("train", split.train), ("validation", split.validation), ("test", split.test)):
+    report(0.0, "Holding out the test applicants")
+    split = split_development_test(frame, seed=seed, out_of_time=out_of_time)
+    for part_name, part in (("development", split.development), ("test", split.test)):
         positives = int(part["is_npl"].sum())
         if positives < 2 or positives == len(part):
             raise TrainingDataError(
-                f"The {part_name} split has {positives} NPL among {len(part)} applicants: both classes are needed "
-                "in every split (with an out-of-time split, choose an as-of date that leaves the latest loans time "
+                f"The {part_name} applicants include {positives} NPL among {len(part)}: both classes are needed "
+                "on both sides (with an out-of-time split, choose an as-of date that leaves the latest loans time "
                 "to mature)."
             )
-    X_train, y_train = features_and_labels(split.train)
-    X_val, y_val = features_and_labels(split.validation)
+    X_dev, y_dev = features_and_labels(split.development)
     X_test, y_test = features_and_labels(split.test)
-    margin = recall_safety_margin(int(y_val.sum()), recall_target, recall_margin_se)
-    selection_recall = min(1.0, recall_target + margin)
+    folds = development_folds(
+        y_dev,
+        seed=seed,
+        n_splits=profile.cv_folds,
+        min_predictions=profile.min_oof_predictions,
+        max_repeats=profile.max_repeats,
+    )
 
-    combos = [(a, b) for a in profile.algorithms for b in profile.balancings]
+    pairs = candidate_names(profile)
     candidates: list[CandidateResult] = []
-    for number, (algorithm, balancing) in enumerate(combos):
-        report(
-            0.02 + 0.83 * number / len(combos), f"Candidate {number + 1}/{len(combos)}: {algorithm} with {balancing}"
-        )
+    for number, (algorithm, balancing) in enumerate(pairs):
+        report(0.02 + 0.78 * number / len(pairs), f"Candidate {number + 1}/{len(pairs)}: {algorithm} with {balancing}")
         candidate = CandidateResult(algorithm=algorithm, balancing=balancing)
         fit_started = time.perf_counter()
         try:
-            search = _search_candidate(algorithm, balancing, profile, seed, X_train, y_train, sampler_factory)
-            candidate.pipeline = search.best_estimator_
-            candidate.best_params = _clean_params(search.best_params_)
-            candidate.cv_score = round(float(search.best_score_), 6)
-            val_probability = candidate.pipeline.predict_proba(X_val)[:, 1]
-            candidate.validation = choose_threshold(y_val, val_probability, selection_recall)
-            candidate.validation_pr_auc = round(float(average_precision_score(y_val, val_probability)), 6)
+            _search_candidate(candidate, profile, seed, X_dev, y_dev, folds, sampler_factory, recall_target)
         except Exception as exc:  # one failing candidate (e.g. SMOTE on a tiny fold) must not end the search
             candidate.error = f"{type(exc).__name__}: {exc}"[:500]
-            candidate.pipeline = None
+            candidate.fold_scores = candidate.pipeline = None
         candidate.fit_seconds = time.perf_counter() - fit_started
         candidates.append(candidate)
 
-    fitted = [c for c in candidates if c.validation is not None]
-    if not fitted:
+    if not any(c.scored for c in candidates):
         errors = "; ".join(f"{c.name}: {c.error}" for c in candidates[:3])
         raise TrainingDataError(f"No candidate model could be trained on this data ({errors}).")
-    winner = min(fitted, key=lambda c: (-round(c.validation.precision, 4), -c.validation.f1, c.name))
+    winner, best_mean = choose_candidate(candidates, folds.per_repeat)
 
-    report(0.86, f"Calibrating {winner.name} on the validation split")
-    raw_val_probability = winner.pipeline.predict_proba(X_val)[:, 1]
-    calibrated = CalibratedClassifierCV(FrozenEstimator(winner.pipeline), method=calibration_method)
-    calibrated.fit(X_val, y_val)
-    val_probability = calibrated.predict_proba(X_val)[:, 1]
-    choice = choose_threshold(y_val, val_probability, selection_recall)
-    validation_metrics = evaluate(y_val, val_probability, choice.threshold)
-    validation_metrics.update(
+    report(0.82, f"Calibrating {winner.name} out of fold and refitting it on every development applicant")
+    margin = recall_safety_margin(int(y_dev.sum()), recall_target, recall_margin_se)
+    selection_recall = min(1.0, recall_target + margin)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        calibrated = CalibratedClassifierCV(
+            winner.pipeline, method=calibration_method, cv=folds.first_repeat(), ensemble=False
+        ).fit(X_dev, y_dev)
+        oof_labels, oof_scores = out_of_fold_scores(winner.pipeline, X_dev, y_dev, folds)
+    # The fitted calibrator (public attributes of the fitted CalibratedClassifierCV) maps the pooled
+    # out-of-fold scores to probabilities, on which the threshold is chosen.
+    calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
+    oof_probability = np.clip(np.asarray(calibrator.predict(oof_scores), dtype=float), 0.0, 1.0)
+    choice = choose_threshold(oof_labels, oof_probability, selection_recall)
+    out_of_fold_metrics = evaluate(oof_labels, oof_probability, choice.threshold)
+    raw_is_probability = bool(oof_scores.min() >= 0.0 and oof_scores.max() <= 1.0)
+    out_of_fold_metrics.update(
         {
-            "brier_before_calibration": round(float(brier_score_loss(y_val, raw_val_probability)), 6),
+            "brier_before_calibration": (
+                round(float(brier_score_loss(oof_labels, oof_scores)), 6) if raw_is_probability else None
+            ),
             "recall_target": recall_target,
             "selection_recall": round(selection_recall, 6),
             "recall_margin": round(margin, 6),
+            "folds": len(folds.splits),
+            "repeats": folds.repeats,
         }
     )
 
-    report(0.93, f"Testing {winner.name} on the untouched test split")
+    report(0.93, f"Testing {winner.name} on the untouched test applicants")
     test_probability = calibrated.predict_proba(X_test)[:, 1]
     test_metrics = evaluate(y_test, test_probability, choice.threshold)
+    test_metrics["intervals"] = bootstrap_intervals(y_test, test_probability, choice.threshold, seed=seed)
     test_metrics["recall_target"] = recall_target
     test_metrics["reached_recall_target"] = test_metrics["recall"] >= recall_target
 
+    npl_total = int(frame["is_npl"].sum())
     training_data = split.summary()
     training_data.update(
         {
             "applicants": len(frame),
-            "npl": int(frame["is_npl"].sum()),
+            "npl": npl_total,
             "npl_rate": _rate(frame),
+            "uncertain": npl_total < UNCERTAIN_BELOW_NPL,
             "test_app_ids_sha256": _ids_digest(split.test["app_id"]),
         }
     )
     model = TrainedNplModel(
         calibrated=calibrated,
-        pipeline=winner.pipeline,
+        pipeline=calibrated.calibrated_classifiers_[0].estimator,
         threshold=choice.threshold,
         algorithm=winner.algorithm,
         balancing=winner.balancing,
@@ -726,49 +892,48 @@ def search_best_model(
         metadata={
             "profile": profile.name,
             "seed": seed,
-            "scoring": profile.scoring,
+            "selection_metric": SELECTION_METRIC,
+            "selection_rule": "one standard error",
             "cv_folds": profile.cv_folds,
+            "cv_repeats": folds.repeats,
             "n_iter": profile.n_iter,
             "calibration_method": calibration_method,
             "selection_recall": round(selection_recall, 6),
             "split_method": split.method,
-            "reference_values": reference_values(split.train),
+            "reference_values": reference_values(split.development),
         },
     )
     report(1.0, f"Chose {winner.name}")
     return SearchResult(
         model=model,
         winner=winner,
+        best_mean=best_mean,
         candidates=candidates,
         split=split,
-        validation_metrics=validation_metrics,
+        folds=folds,
+        out_of_fold_metrics=out_of_fold_metrics,
         test_metrics=test_metrics,
         training_data=training_data,
         seconds=time.perf_counter() - started,
     )
 
 
-def reference_values(train: pd.DataFrame) -> dict:
-    """A typical training applicant: the median of each number and of dp/otr, the most frequent category.
+def reference_values(development: pd.DataFrame) -> dict:
+    """A typical development applicant: the median of each number and of dp/otr, the most frequent category.
 
     Stored in the artifact's metadata; the scoring engine compares each applicant with it for reasons.
     """
     values = {
-        name: int(round(float(train[name].median())))
+        name: int(round(float(development[name].median())))
         for name in ("monthly_income", "num_of_dependent", "lama_bekerja", "otr", "tenor", "dp")
     }
-    otr = train["otr"].astype(float)
-    values["dp_ratio"] = round(float((train["dp"].astype(float) / otr.where(otr > 0)).median()), 6)
+    otr = development["otr"].astype(float)
+    values["dp_ratio"] = round(float((development["dp"].astype(float) / otr.where(otr > 0)).median()), 6)
     for name in ("housing_type", "status_pernikahan", "pekerjaan"):
-        values[name] = str(train[name].astype(str).mode().iloc[0])
+        values[name] = str(development[name].astype(str).mode().iloc[0])
     return values
 
 
 def _ids_digest(app_ids: pd.Series) -> str:
     text = ",".join(str(int(i)) for i in sorted(app_ids))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def narrowed_profile(profile: str | SearchProfile, **changes) -> SearchProfile:
-    """A copy of a profile with some fields changed (e.g. fewer algorithms for a test)."""
-    return replace(get_profile(profile), **changes)

@@ -11,8 +11,11 @@
 
 ``ModelVersion.metrics`` holds the test metrics at the top level (``precision``, ``recall``, ``f1``,
 ``accuracy``, ``roc_auc``, ``pr_auc``, ``brier``, ``confusion_matrix``, ``roc_curve``, ``pr_curve``,
-``calibration``, …) plus ``validation`` (the same on the validation split, with the Brier score
-before calibration) and ``champion_comparison``.
+``calibration``, …) with ``intervals`` (bootstrap 95 % intervals of the headline figures), plus
+``out_of_fold`` (the same on the pooled out-of-fold predictions over the development applicants,
+where the threshold was chosen), ``selection`` (the cross-validated choice: metric, rule, the chosen
+and the best-mean candidate with their means and standard errors), ``uncertain`` (fewer than
+``pipeline.UNCERTAIN_BELOW_NPL`` NPL in the book) and ``champion_comparison``.
 """
 
 from __future__ import annotations
@@ -43,10 +46,14 @@ from .pipeline import (
     search_best_model,
 )
 from .signals import active_version_changed
+from .uncertainty import paired_bootstrap_difference
 
 logger = logging.getLogger(__name__)
 
-PROMOTION_RULES = ("precision_at_recall", "pr_auc", "always", "manual")
+PROMOTION_RULES = ("roc_auc", "pr_auc", "precision_at_recall", "always", "manual")
+# The figure each comparing rule bootstraps (precision_at_recall: precision at each version's own threshold).
+PROMOTION_METRICS = {"roc_auc": "roc_auc", "pr_auc": "pr_auc", "precision_at_recall": "precision"}
+METRIC_LABELS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "precision": "precision at the recall target"}
 # Fewer NPL than this among the test applicants the active version never saw: compare on the whole test split.
 MIN_UNSEEN_NPL_FOR_COMPARISON = 20
 
@@ -216,7 +223,7 @@ def train_model_version(
         run.leaderboard = result.leaderboard()
         run.save(update_fields=["leaderboard"])
         for row in run.leaderboard:
-            report.note(_leaderboard_line(row))
+            report.note(leaderboard_line(row))
 
         report(89, "Comparing with the active version on the same test applicants")
         comparison = compare_with_active_version(result, target, promotion_rule())
@@ -225,9 +232,7 @@ def train_model_version(
         report(93, "Saving the model artifact")
         result.model.metadata.update(
             {
-                "seen_app_ids": sorted(
-                    int(i) for i in [*result.split.train["app_id"], *result.split.validation["app_id"]]
-                ),
+                "seen_app_ids": sorted(int(i) for i in result.split.development["app_id"]),
                 "training_run_id": run.pk,
                 "as_of": as_of.isoformat() if as_of else None,
             }
@@ -259,19 +264,21 @@ def train_model_version(
     return version
 
 
-def _leaderboard_line(row: dict) -> str:
+def leaderboard_line(row: dict) -> str:
     if row.get("error"):
         return f"{row['name']}: failed ({row['error']})"
+    marks = "".join([" [chosen]" if row.get("chosen") else "", " [best mean]" if row.get("best_mean") else ""])
     return (
-        f"{row['name']}: validation precision {row['validation_precision']:.3f} at recall "
-        f"{row['validation_recall']:.3f} (threshold {row['threshold']:.4f}), CV {row['cv_metric']} "
-        f"{row['cv_score']:.3f}, {row['fit_seconds']:.1f} s"
+        f"{row['name']}: CV {row['cv_metric']} {row['cv_mean']:.3f} ± {row['cv_se']:.3f} over {row['cv_folds']} folds, "
+        f"precision at the recall target {row['cv_precision_at_recall']:.3f}, {row['fit_seconds']:.1f} s{marks}"
     )
 
 
 def _register_version(run, result: SearchResult, stored, comparison, as_of, seed, profile) -> ModelVersion:
     metrics = dict(result.test_metrics)
-    metrics["validation"] = result.validation_metrics
+    metrics["out_of_fold"] = result.out_of_fold_metrics
+    metrics["selection"] = selection_summary(result)
+    metrics["uncertain"] = result.training_data["uncertain"]
     metrics["champion_comparison"] = comparison
     training_data = dict(result.training_data)
     training_data.update(
@@ -303,16 +310,38 @@ def _register_version(run, result: SearchResult, stored, comparison, as_of, seed
     return version
 
 
-def compare_with_active_version(result: SearchResult, target: float, rule: str) -> dict:
-    """Champion/challenger: both models on the same test applicants; ``promote`` says who wins.
+def selection_summary(result: SearchResult) -> dict:
+    """How the candidate was chosen: the cross-validated metric, the rule, the chosen and the best mean."""
+    rows = {row["name"]: row for row in result.leaderboard()}
+    chosen, best = rows[result.winner.name], rows[result.best_mean.name]
+    return {
+        "metric": chosen["cv_metric"],
+        "rule": "one standard error",
+        "folds": result.out_of_fold_metrics["folds"],
+        "repeats": result.out_of_fold_metrics["repeats"],
+        "chosen": chosen["name"],
+        "chosen_cv_mean": chosen["cv_mean"],
+        "chosen_cv_se": chosen["cv_se"],
+        "best_mean": best["name"],
+        "best_cv_mean": best["cv_mean"],
+        "best_cv_se": best["cv_se"],
+    }
 
-    The active version is scored on this run's test applicants it did not see in its own training
-    or validation (its artifact records them), so neither model is judged on applicants it learned
+
+def compare_with_active_version(result: SearchResult, target: float, rule: str) -> dict:
+    """Champion/challenger: both models on the same test applicants, by a paired bootstrap.
+
+    The active version is scored on this run's test applicants it did not see in its own
+    development (its artifact records them), so neither model is judged on applicants it learned
     from; if too few of those are NPL, on the whole test split (noted in ``basis``).
-    Rules: ``precision_at_recall`` (default) — a version reaching the recall target beats one that
-    does not, then higher precision wins (if neither reaches it, higher recall wins);
-    ``pr_auc`` — higher PR AUC wins; ``always`` — the new version always wins; ``manual`` — never
-    automatically. With no active version (or an unreadable one) the new version is activated.
+
+    Rules (``settings.MODEL_PROMOTION_RULE``): ``roc_auc`` (default), ``pr_auc`` or
+    ``precision_at_recall`` — the new version replaces the active one only when it is better on that
+    figure by more than the noise: the paired bootstrap 95 % interval of (new − active) lies above
+    zero (:func:`training.uncertainty.paired_bootstrap_difference`); with ``precision_at_recall`` it
+    must also not fall below the recall target where the active version reaches it. ``always`` —
+    the new version always wins; ``manual`` — never automatically. With no active version (or an
+    unreadable one) the new version is activated.
     """
     active = ModelVersion.objects.filter(is_active=True).first()
     if active is None:
@@ -340,18 +369,31 @@ def compare_with_active_version(result: SearchResult, target: float, rule: str) 
         basis = f"all {len(test)} test applicants ({overlap} of them seen by the active version in its training)"
         compared = test
     X, y = features_and_labels(compared)
-    challenger_metrics = _headline(evaluate(y, result.model.predict_npl_probability(X), result.model.threshold))
-    champion_metrics = _headline(evaluate(y, champion.predict_npl_probability(X), champion.threshold))
-    promote, why = _challenger_wins(challenger_metrics, champion_metrics, target, rule)
+    new_probability = result.model.predict_npl_probability(X)
+    old_probability = champion.predict_npl_probability(X)
+    challenger_metrics = _headline(evaluate(y, new_probability, result.model.threshold))
+    champion_metrics = _headline(evaluate(y, old_probability, champion.threshold))
+    difference = paired_bootstrap_difference(
+        PROMOTION_METRICS.get(rule, "roc_auc"),
+        y,
+        new_probability,
+        old_probability,
+        new_threshold=result.model.threshold,
+        old_threshold=champion.threshold,
+        seed=int(result.model.metadata.get("seed", 0)),
+    )
+    promote, why = _challenger_wins(challenger_metrics, champion_metrics, difference, target, rule)
     return {
         "rule": rule,
         "promote": promote,
         "active_version": active.pk,
         "active_version_name": active.name,
         "basis": basis,
+        "applicants": len(compared),
         "challenger": challenger_metrics,
         "champion": champion_metrics,
-        "reason": f"{'Activating' if promote else 'Keeping'} — {why} (on {basis}).",
+        "difference": difference,
+        "reason": f"{'Activating' if promote else 'Keeping the active version'}: {why} (on {basis}).",
     }
 
 
@@ -359,23 +401,24 @@ def _headline(metrics: dict) -> dict:
     return {key: metrics[key] for key in ("precision", "recall", "f1", "roc_auc", "pr_auc", "threshold", "npl")}
 
 
-def _challenger_wins(new: dict, old: dict, target: float, rule: str) -> tuple[bool, str]:
+def _challenger_wins(new: dict, old: dict, difference: dict, target: float, rule: str) -> tuple[bool, str]:
     if rule == "always":
         return True, "the promotion rule activates every new version"
     if rule == "manual":
         return False, "the promotion rule leaves activation to a model admin"
-    if rule == "pr_auc":
-        return new["pr_auc"] > old["pr_auc"], f"PR AUC {new['pr_auc']:.4f} new vs {old['pr_auc']:.4f} active"
-    new_ok, old_ok = new["recall"] >= target, old["recall"] >= target
+    label = METRIC_LABELS[difference["metric"]]
+    interval = difference["interval"] or [0.0, 0.0]
     text = (
-        f"new: precision {new['precision']:.4f} at recall {new['recall']:.4f}; "
-        f"active: precision {old['precision']:.4f} at recall {old['recall']:.4f}; target recall {target:.2f}"
+        f"{label} new {difference['new']:.4f} vs active {difference['old']:.4f}, difference "
+        f"{difference['difference']:+.4f} with a paired bootstrap 95 % interval of {interval[0]:+.4f} to {interval[1]:+.4f}"
     )
-    if new_ok != old_ok:
-        return new_ok, text
-    if new_ok:
-        return new["precision"] > old["precision"], text
-    return new["recall"] > old["recall"], text
+    if rule == "precision_at_recall" and new["recall"] < target <= old["recall"]:
+        return False, f"the new version's recall {new['recall']:.3f} misses the target {target:.2f}; {text}"
+    if interval[0] > 0:
+        return True, f"the new version is better by more than the noise — {text}"
+    if interval[1] < 0:
+        return False, f"the new version is worse — {text}"
+    return False, f"the difference is within the noise (the interval includes zero) — {text}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from nplsite.roles import analyst_required, is_model_admin, model_admin_required
 from .forms import RetrainForm
 from .models import ModelVersion, TrainingRun
 from .page_selectors import (
+    activation_dialog,
     can_view_model_version,
     headline_metrics,
     model_version_report,
@@ -67,7 +68,7 @@ def model_activate(request, pk: int):
             messages.success(request, gettext("%(version)s is now the active model.") % {"version": version})
         return redirect("training:detail", pk=version.pk)
     active, _ = rollback_target()
-    return render(request, "training/confirm_activate.html", {"version": version, "active": active})
+    return render(request, "training/confirm_activate.html", activation_dialog(version, active))
 
 
 @model_admin_required

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from training.models import TrainingRun
-from training.pipeline import PROFILES
-from training.services import TrainingFailed, train_model_version
+from training.pipeline import PROFILES, UNCERTAIN_BELOW_NPL
+from training.services import TrainingFailed, leaderboard_line, train_model_version
 
 
 def parse_date(value: str) -> date:
@@ -58,9 +58,43 @@ class Command(BaseCommand):
             f"Training run #{run.pk} succeeded: {version.name} (version #{version.pk}, {state}), "
             f"threshold {version.threshold:.4f}"
         )
+        selection = metrics.get("selection") or {}
+        if selection:
+            self.stdout.write(
+                f"Chosen by cross-validated {selection['metric']} over {selection['folds']} shared folds, "
+                f"{selection['rule']} rule: {selection['chosen']} {selection['chosen_cv_mean']:.3f} ± "
+                f"{selection['chosen_cv_se']:.3f}; best mean {selection['best_mean']} {selection['best_cv_mean']:.3f} ± "
+                f"{selection['best_cv_se']:.3f}"
+            )
+        for row in run.leaderboard:
+            self.stdout.write(f"  {leaderboard_line(row)}")
+        intervals = metrics.get("intervals") or {}
+
+        def figure(name: str, label: str, digits: int = 3) -> str:
+            low_high = intervals.get(name)
+            span = f" [{low_high[0]:.{digits}f}, {low_high[1]:.{digits}f}]" if low_high else ""
+            return f"{label} {metrics[name]:.{digits}f}{span}"
+
         self.stdout.write(
-            f"Test: precision {metrics['precision']:.3f}, recall {metrics['recall']:.3f}, F1 {metrics['f1']:.3f}, "
-            f"ROC AUC {metrics['roc_auc']:.3f}, PR AUC {metrics['pr_auc']:.3f}, Brier {metrics['brier']:.4f} "
-            f"({metrics['applicants']} applicants, {metrics['npl']} NPL)"
+            f"Test ({metrics['applicants']} applicants, {metrics['npl']} NPL; 95 % bootstrap intervals in brackets): "
+            + ", ".join(
+                figure(name, label, 4 if name == "brier" else 3)
+                for name, label in (
+                    ("precision", "precision"),
+                    ("recall", "recall"),
+                    ("f1", "F1"),
+                    ("accuracy", "accuracy"),
+                    ("roc_auc", "ROC AUC"),
+                    ("pr_auc", "PR AUC"),
+                    ("brier", "Brier"),
+                )
+            )
         )
+        if metrics.get("uncertain"):
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Warning: the book has only {version.training_data.get('npl')} NPL applicants (fewer than "
+                    f"{UNCERTAIN_BELOW_NPL}): every figure above is uncertain; read the intervals."
+                )
+            )
         self.stdout.write(metrics["champion_comparison"]["reason"])
