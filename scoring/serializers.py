@@ -7,7 +7,6 @@ per-field messages); the request serializers here describe them for the schema a
 from rest_framework import serializers
 
 from applicants.models import Applicant
-from training.page_selectors import scorecard_points
 from applicants.validation import (
     INTEGER_LIMITS,
     HousingType,
@@ -15,6 +14,7 @@ from applicants.validation import (
     StatusPernikahan,
 )
 from training.models import ModelVersion
+from training.page_selectors import scorecard_points
 
 from . import selectors
 from .models import Prediction
@@ -269,7 +269,10 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
     """Everything about a version, for Model admins."""
 
     leaderboard = serializers.SerializerMethodField(
-        help_text="Every candidate: cross-validated mean ± standard error of the selection metric, chosen and best mean marked."
+        help_text=(
+            "Every candidate: cross-validated mean ± standard error of the selection metric, "
+            "the chosen and the best-mean candidate marked."
+        )
     )
     points_table = serializers.SerializerMethodField(
         help_text="For a scorecard version: every attribute's bins with their points; empty otherwise."

@@ -64,7 +64,7 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y):
         frame = self._attributes(X, fitting=True)
-        numeric = [name for name in self.numeric_features_]
+        numeric = list(self.numeric_features_)
         binning = BinningProcess(
             list(frame.columns),
             categorical_variables=list(self.categorical_features_),
@@ -141,7 +141,9 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
         each one-hot group back into one categorical variable (a category the encoder did not know
         becomes ``UNSEEN_CATEGORY``)."""
         if not isinstance(X, pd.DataFrame):
-            raise TypeError("CreditScorecard needs the encoder's output as a DataFrame (set_output(transform='pandas')).")
+            raise TypeError(
+                "CreditScorecard needs the encoder's output as a DataFrame (set_output(transform='pandas'))."
+            )
         if fitting:
             self.numeric_features_ = [c for c in X.columns if "=" not in c and c not in REDUNDANT_FEATURES]
             self.categorical_features_ = [a for a in CATEGORICAL_ATTRIBUTES if any(c.startswith(f"{a}=") for c in X)]

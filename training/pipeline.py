@@ -24,10 +24,11 @@ applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it)
    Average precision and precision at the recall target are reported beside it.
 5. **The simplest candidate within the noise** (:func:`choose_candidate`): the one-standard-error
    rule — among candidates whose mean is at least the best mean minus the best candidate's
-   standard error, the first in :data:`SIMPLICITY_ORDER` (scorecard, logistic regression, decision
-   tree, random forest, XGBoost, k-NN; within one algorithm no resampling before random under-,
-   then over-sampling, then SMOTE). The best of twenty noisy means is partly the luckiest; on a
-   small book the simplest candidate that cannot be told apart from it generalises at least as well.
+   standard error, the first in :data:`SIMPLICITY_ORDER` (logistic regression, scorecard, decision
+   tree, random forest, XGBoost, k-NN: by how much each fits to the book; within one algorithm
+   class weights before random under-, then over-sampling, then SMOTE). The best of twenty noisy
+   means is partly the luckiest; on a small book the simplest candidate that cannot be told apart
+   from it generalises at least as well.
 6. **Calibration and threshold out of fold**: ``CalibratedClassifierCV(candidate, cv=folds,
    ensemble=False)`` fits the calibrator (``sigmoid``/Platt by default: strictly monotone, so it
    keeps the ranking) on out-of-fold predictions over the whole development set, then **refits the
@@ -86,11 +87,13 @@ from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 from .trained_model import TrainedNplModel
 from .uncertainty import bootstrap_intervals
 
-# In order of simplicity (the one-standard-error rule prefers the earlier): what a risk committee
-# reads at a glance first, k-NN (no model at all, every training applicant kept) last.
+# In order of simplicity (the one-standard-error rule prefers the earlier), by how much each fits to
+# the book: a logistic regression one weight per feature; the scorecard also places every bin edge
+# and a weight of evidence per bin; a tree its splits; ensembles hundreds of trees; k-NN keeps every
+# training applicant.
 ALGORITHMS = (
-    "CreditScorecard",
     "LogisticRegression",
+    "CreditScorecard",
     "DecisionTreeClassifier",
     "RandomForestClassifier",
     "XGBClassifier",
@@ -330,7 +333,9 @@ class Folds:
         return list(self.splits[: self.per_repeat])
 
 
-def development_folds(y: pd.Series, *, seed: int, n_splits: int, min_predictions: int = 0, max_repeats: int = 1) -> Folds:
+def development_folds(
+    y: pd.Series, *, seed: int, n_splits: int, min_predictions: int = 0, max_repeats: int = 1
+) -> Folds:
     """Folds over the development applicants (``y`` indexed by ``app_id``), grouped by applicant and
     stratified on NPL, repeated with new shuffles until about ``min_predictions`` out-of-fold
     predictions (at most ``max_repeats`` repeats). Every candidate is evaluated on these."""
@@ -635,7 +640,9 @@ class CandidateResult:
         return float(np.std(self.fold_scores, ddof=1) / math.sqrt(min(folds_per_repeat, len(self.fold_scores))))
 
 
-def choose_candidate(candidates: list[CandidateResult], folds_per_repeat: int) -> tuple[CandidateResult, CandidateResult]:
+def choose_candidate(
+    candidates: list[CandidateResult], folds_per_repeat: int
+) -> tuple[CandidateResult, CandidateResult]:
     """(chosen, best mean): the one-standard-error rule over scored candidates.
 
     The best mean's standard error sets the band; the simplest candidate (:data:`SIMPLICITY_ORDER`)

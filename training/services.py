@@ -410,7 +410,8 @@ def _challenger_wins(new: dict, old: dict, difference: dict, target: float, rule
     interval = difference["interval"] or [0.0, 0.0]
     text = (
         f"{label} new {difference['new']:.4f} vs active {difference['old']:.4f}, difference "
-        f"{difference['difference']:+.4f} with a paired bootstrap 95 % interval of {interval[0]:+.4f} to {interval[1]:+.4f}"
+        f"{difference['difference']:+.4f} with a paired bootstrap 95 % interval of "
+        f"{interval[0]:+.4f} to {interval[1]:+.4f}"
     )
     if rule == "precision_at_recall" and new["recall"] < target <= old["recall"]:
         return False, f"the new version's recall {new['recall']:.3f} misses the target {target:.2f}; {text}"

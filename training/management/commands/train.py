@@ -63,7 +63,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Chosen by cross-validated {selection['metric']} over {selection['folds']} shared folds, "
                 f"{selection['rule']} rule: {selection['chosen']} {selection['chosen_cv_mean']:.3f} ± "
-                f"{selection['chosen_cv_se']:.3f}; best mean {selection['best_mean']} {selection['best_cv_mean']:.3f} ± "
+                f"{selection['chosen_cv_se']:.3f}; best mean {selection['best_mean']} "
+                f"{selection['best_cv_mean']:.3f} ± "
                 f"{selection['best_cv_se']:.3f}"
             )
         for row in run.leaderboard:
