@@ -105,6 +105,20 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "scorecard_")
         return np.asarray(self.scorecard_.score(self._attributes(X)), dtype=float)
 
+    def points_by_attribute(self, X) -> pd.DataFrame:
+        """Each applicant's points per feature (one column each): the bin it falls in, looked up in
+        :meth:`points_table`'s underlying table. The row sums are :meth:`points`."""
+        check_is_fitted(self, "scorecard_")
+        frame = self._attributes(X)
+        bins = self.scorecard_.binning_process_.transform(frame, metric="bins")
+        table = self.scorecard_.table(style="summary")
+        columns = {}
+        for feature in frame.columns:
+            rows = table[table["Variable"] == feature]
+            lookup = {_bin_key(value): points for value, points in zip(rows["Bin"], rows["Points"], strict=True)}
+            columns[feature] = [lookup[_bin_key(value)] for value in bins[feature]]
+        return pd.DataFrame(columns, index=X.index)
+
     def probability_from_points(self, points) -> np.ndarray:
         """The NPL probability that a total of ``points`` stands for: the scaling read backwards."""
         factor = self.points_to_double_odds / math.log(2)
@@ -155,6 +169,13 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
             chosen = np.where(one_hot.max(axis=1) > 0, one_hot.argmax(axis=1), len(columns))
             frame[attribute] = names[chosen]
         return frame
+
+
+def _bin_key(value) -> str:
+    """One spelling of a bin, whether optbinning gives it as a string or as the categories it holds."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return "|".join(sorted(str(item) for item in value))
+    return str(value)
 
 
 def _bin_text(feature: str, bin_value) -> str:

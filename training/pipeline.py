@@ -34,9 +34,12 @@ applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it)
    keeps the ranking) on out-of-fold predictions over the whole development set, then **refits the
    candidate on all development applicants**. The threshold (:func:`choose_threshold`) is the best
    precision among thresholds whose pooled out-of-fold recall reaches the recall target plus a
-   safety margin of ``recall_margin_se`` standard errors of a recall estimated on the development
-   NPL count, √(t·(1−t)/n): pooled recall is an estimate, and chosen exactly at the target the
-   test recall would fall below it about half of the time.
+   safety margin of ``recall_margin_se`` standard errors (:func:`recall_safety_margin`). Two
+   binomial noises separate that threshold from the recall a user will see: the out-of-fold recall
+   is estimated on the development NPL (n), and any later measurement — the held-out test, a month
+   of real outcomes — on its own NPL (m, taken as the test count). The margin is
+   √(t·(1−t)·(1/n + 1/m)); chosen exactly at the target, the test recall would fall below it about
+   half of the time, with one standard error about one time in six.
 7. **Test, once**: the untouched test applicants give precision, recall, F1, accuracy, ROC AUC, PR
    AUC, Brier score, the confusion matrix, curves and a calibration table, each headline figure
    with a bootstrap 95 % interval (:func:`bootstrap_intervals`).
@@ -512,11 +515,16 @@ def choose_threshold(y_true, probability, recall_target: float) -> ThresholdChoi
     )
 
 
-def recall_safety_margin(n_positive: int, recall_target: float, margin_se: float) -> float:
-    """``margin_se`` standard errors of a recall of ``recall_target`` estimated on ``n_positive`` NPL."""
+def recall_safety_margin(
+    n_positive: int, recall_target: float, margin_se: float, n_evaluated_positive: int | None = None
+) -> float:
+    """``margin_se`` standard errors of the difference between a recall of ``recall_target``
+    estimated on ``n_positive`` NPL and the same recall measured again on ``n_evaluated_positive``
+    other NPL (left out: only the first estimate's noise)."""
     if n_positive <= 0 or margin_se <= 0:
         return 0.0
-    return margin_se * math.sqrt(recall_target * (1 - recall_target) / n_positive)
+    variance = 1 / n_positive + (1 / n_evaluated_positive if n_evaluated_positive else 0.0)
+    return margin_se * math.sqrt(recall_target * (1 - recall_target) * variance)
 
 
 def precision_at_recall_score(estimator, X, y, *, recall_target: float) -> float:
@@ -842,7 +850,7 @@ def search_best_model(
     winner, best_mean = choose_candidate(candidates, folds.per_repeat)
 
     report(0.82, f"Calibrating {winner.name} out of fold and refitting it on every development applicant")
-    margin = recall_safety_margin(int(y_dev.sum()), recall_target, recall_margin_se)
+    margin = recall_safety_margin(int(y_dev.sum()), recall_target, recall_margin_se, int(y_test.sum()))
     selection_recall = min(1.0, recall_target + margin)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)

@@ -28,6 +28,7 @@ TRAINED_ALGORITHMS = (
     "DecisionTreeClassifier",
     "RandomForestClassifier",
     "KNeighborsClassifier",
+    "CreditScorecard",
 )
 
 RISKY_APPLICANT = {

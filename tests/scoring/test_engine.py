@@ -17,7 +17,6 @@ from django.utils import translation
 from django.utils.formats import number_format
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
-from sklearn.preprocessing import FunctionTransformer
 
 import scoring.engine
 import training.compiled_trees
@@ -38,7 +37,6 @@ from training.compiled_trees import (
 )
 from training.models import ModelVersion
 from training.services import activate_model_version
-from training.trained_model import _is_sequential_binary_forest
 
 from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 
@@ -479,9 +477,6 @@ def varied_applicants(count: int, seed: int = 3) -> pd.DataFrame:
 def test_direct_probabilities_equal_calibrated_classifier_for_every_algorithm(make_version, algorithm):
     model = load_artifact(make_version(algorithm, activate=False))
     applicants = varied_applicants(300)
-    assert model._single_binary_calibrator() is not None  # the direct path is the one taken
-    if algorithm == "RandomForestClassifier":
-        assert _is_sequential_binary_forest(model.classifier)  # and its tree-by-tree loop
     direct = model.predict_npl_probability(applicants)
     assert np.array_equal(direct, model.calibrated.predict_proba(applicants)[:, 1])
     # Columns in another order, or extra ones, are selected first; plain columns (the engine's) work too.
@@ -498,16 +493,6 @@ def test_direct_probabilities_equal_isotonic_calibration(make_version):
     model = dataclasses.replace(model, calibrated=isotonic)
     assert model._single_binary_calibrator() is not None
     assert np.array_equal(model.predict_npl_probability(applicants), isotonic.predict_proba(applicants)[:, 1])
-
-
-def test_a_pipeline_step_applied_at_prediction_turns_the_direct_path_off(make_version):
-    """imblearn applies a middle step that is not a sampler at prediction; the direct path would skip it."""
-    model = copy.deepcopy(load_artifact(make_version("LogisticRegression", activate=False)))
-    assert model._single_binary_calibrator() is not None
-    model.pipeline.steps[1] = ("sampler", FunctionTransformer(lambda features: features * 2))
-    assert model._single_binary_calibrator() is None
-    applicants = varied_applicants(50, seed=8)
-    assert np.array_equal(model.predict_npl_probability(applicants), model.calibrated.predict_proba(applicants)[:, 1])
 
 
 def test_other_calibrations_go_through_calibrated_classifier(make_version):

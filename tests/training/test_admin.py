@@ -58,14 +58,16 @@ def test_model_admin_sees_versions_and_runs_as_tables(model_admin_client, regist
                 "algorithm": "LogisticRegression",
                 "balancing": "smote",
                 "best_params": {"C": 0.5},
-                "cv_score": 0.41,
-                "validation_precision": 0.22,
-                "validation_recall": 0.92,
-                "validation_f1": 0.35,
-                "threshold": 0.054,
+                "cv_metric": "roc_auc",
+                "cv_mean": 0.741,
+                "cv_se": 0.012,
+                "cv_folds": 5,
+                "cv_pr_auc": 0.41,
+                "cv_precision_at_recall": 0.22,
                 "fit_seconds": 1.2,
                 "error": "",
-                "winner": True,
+                "chosen": True,
+                "best_mean": False,
             }
         ],
     )
@@ -76,7 +78,7 @@ def test_model_admin_sees_versions_and_runs_as_tables(model_admin_client, regist
     runs = model_admin_client.get(RUNS_URL).content.decode()
     assert "Retrain now" in runs
     detail = model_admin_client.get(f"{RUNS_URL}{run.pk}/change/").content.decode()
-    assert "<td>LogisticRegression</td>" in detail and "<td>C=0.5</td>" in detail and "<td>0.920</td>" in detail
+    assert "<td>LogisticRegression</td>" in detail and "<td>C=0.5</td>" in detail and "<td>0.741 ± 0.012</td>" in detail
 
 
 # Outside a test transaction, as in production (no ATOMIC_REQUESTS): the task is sent at once, not on commit.

@@ -11,7 +11,8 @@ from django.utils import timezone
 from applicants.services import import_loan_file
 from training.artifacts import load_artifact
 from training.models import ModelVersion, TrainingRun
-from training.pipeline import narrowed_profile
+from training.artifacts import save_artifact
+from training.pipeline import narrowed_profile, search_best_model
 from training.selectors import get_active_model_version
 from training.services import (
     ModelActivationError,
@@ -67,19 +68,19 @@ class TestTraining:
         run.refresh_from_db()
         assert run.status == TrainingRun.Status.SUCCEEDED and run.progress == 100
         assert run.model_version == version and run.finished_at and run.heartbeat_at
-        assert len(run.leaderboard) == 4 and sum(row["winner"] for row in run.leaderboard) == 1
+        assert len(run.leaderboard) == 4 and sum(row["chosen"] for row in run.leaderboard) == 1
         assert "Candidate 1/4" in run.log
         assert [p for p, _ in steps] == sorted(p for p, _ in steps)
 
         assert version.is_active and version.status == ModelVersion.Status.ACTIVE
         assert version.name == f"{version.algorithm}-{version.balancing}"
-        assert version.metrics["recall"] >= 0 and "validation" in version.metrics
+        assert version.metrics["recall"] >= 0 and "out_of_fold" in version.metrics
+        assert version.metrics["selection"]["chosen"] == version.name
+        assert set(version.metrics["intervals"]) >= {"recall", "precision", "roc_auc"}
         assert version.metrics["champion_comparison"]["promote"] is True
         data = version.training_data
         assert data["as_of"] == AS_OF.isoformat() and data["applicants"] == BOOK_APPLICANTS
-        assert data["train"]["applicants"] + data["validation"]["applicants"] + data["test"]["applicants"] == (
-            BOOK_APPLICANTS
-        )
+        assert data["development"]["applicants"] + data["test"]["applicants"] == BOOK_APPLICANTS
         assert 0 < data["npl_rate"] < 1
         model = load_artifact(version)
         assert model.threshold == version.threshold
@@ -94,9 +95,48 @@ class TestTraining:
         comparison = second.metrics["champion_comparison"]
         assert comparison["promote"] is False and comparison["active_version"] == first.pk
         assert comparison["challenger"]["precision"] == comparison["champion"]["precision"]
+        assert comparison["difference"]["interval"] == [0.0, 0.0]
+        assert "within the noise" in comparison["reason"]
         assert "none of which the active version saw" in comparison["basis"]
         assert not second.is_active and second.status == ModelVersion.Status.CANDIDATE
         assert get_active_model_version() == first
+
+    def test_a_challenger_better_by_less_than_the_noise_is_not_promoted(self, imported_book):
+        first = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
+        # Another seed: other test applicants and another fit, a little better or worse by chance.
+        other = narrowed_profile(TINY, algorithms=("DecisionTreeClassifier",))
+        second = train_model_version(new_run(), profile=other, as_of=AS_OF, seed=2)
+
+        comparison = second.metrics["champion_comparison"]
+        low, high = comparison["difference"]["interval"]
+        assert low <= 0 and not second.is_active and get_active_model_version() == first
+        assert "ROC AUC" in comparison["reason"] and "paired bootstrap" in comparison["reason"]
+
+    def test_a_clearly_better_challenger_is_promoted(self, imported_book, small_frame, settings):
+        # An active version that learnt the opposite: trained with NPL and performing swapped.
+        swapped = small_frame.copy()
+        swapped["is_npl"] = ~swapped["is_npl"].astype(bool)
+        useless = search_best_model(swapped, profile=TINY, seed=1)
+        stored = save_artifact(useless.model, "useless")
+        champion = ModelVersion.objects.create(
+            name="useless",
+            algorithm=useless.model.algorithm,
+            balancing=useless.model.balancing,
+            threshold=useless.model.threshold,
+            metrics=useless.test_metrics,
+            training_data=useless.training_data,
+            artifact_path=stored.path,
+            artifact_sha256=stored.sha256,
+            artifact_size=stored.size,
+        )
+        activate_model_version(champion)
+
+        challenger = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
+
+        comparison = challenger.metrics["champion_comparison"]
+        assert comparison["difference"]["interval"][0] > 0
+        assert comparison["promote"] is True and challenger.is_active
+        assert "better by more than the noise" in comparison["reason"]
 
     def test_promotion_rule_always_activates_the_new_version(self, imported_book, settings):
         settings.MODEL_PROMOTION_RULE = "always"

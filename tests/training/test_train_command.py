@@ -30,7 +30,15 @@ def test_train_command_registers_and_activates_a_verified_version(imported_book)
     }
     assert version.is_active
     assert f"{version.name} (version #{version.pk}, ACTIVE)" in out.getvalue()
-    assert "Test: precision" in out.getvalue()
+    text = out.getvalue()
+    assert "Test (" in text and "95 % bootstrap intervals" in text
+    recall = version.metrics["recall"]
+    low, high = version.metrics["intervals"]["recall"]
+    assert f"recall {recall:.3f} [{low:.3f}, {high:.3f}]" in text
+    # The cross-validated leaderboard, the chosen candidate marked, and the small book's warning.
+    assert "Chosen by cross-validated roc_auc" in text and "one standard error rule" in text
+    assert text.count("± ") >= 4 and "[chosen]" in text
+    assert "every figure above is uncertain" in text
     assert "100%" in err.getvalue()  # the progress bar
     assert load_artifact(version).threshold == version.threshold
 

@@ -138,8 +138,11 @@ def test_version_page_shows_evaluation_leaderboard_and_feature_importance(analys
     assert f"{confusion['tp']} caught" in text and f"{confusion['fn']} missed" in text
     charts = {attrs.get("aria-labelledby", "").split()[0] for attrs in page.all("svg")}
     assert {"roc-chart-title", "pr-chart-title", "calibration-chart-title"} <= charts
-    assert "Leaderboard of the candidates" in text
+    assert "Leaderboard of the candidates" in text and "CV ROC AUC (mean ± standard error)" in text
     assert "LogisticRegression chosen" in text and "DecisionTreeClassifier" in text
+    assert "best mean" in text and text.count(" ± ") >= 2
+    low, high = active_version.metrics["intervals"]["recall"]
+    assert "95 % interval" in text
     assert "class weights, no resampling" in text
     # Logistic regression: importance from its coefficients, mapped to readable feature names.
     assert "size of each standardised coefficient" in text

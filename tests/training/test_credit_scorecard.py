@@ -1,0 +1,59 @@
+"""The credit scorecard candidate: its points reproduce its probabilities, its table reads as a scorecard."""
+
+import numpy as np
+import pytest
+
+from training.credit_scorecard import CreditScorecard
+from training.pipeline import build_candidate_pipeline, features_and_labels
+
+
+@pytest.fixture(scope="module")
+def fitted(small_frame):
+    X, y = features_and_labels(small_frame)
+    pipeline = build_candidate_pipeline("CreditScorecard", "none", CreditScorecard(max_n_bins=5), None)
+    return pipeline.fit(X, y), X
+
+
+def test_the_points_reproduce_the_probabilities(fitted):
+    pipeline, X = fitted
+    scorecard = pipeline.named_steps["classifier"]
+    features = pipeline.named_steps["encoder"].transform(X)
+
+    per_attribute = scorecard.points_by_attribute(features)
+    total = scorecard.points(features)
+
+    np.testing.assert_allclose(per_attribute.sum(axis=1).to_numpy(), total, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(scorecard.probability_from_points(total), pipeline.predict_proba(X)[:, 1], atol=1e-12)
+
+
+def test_more_points_mean_lower_risk_on_the_product_scale(fitted):
+    pipeline, X = fitted
+    scorecard = pipeline.named_steps["classifier"]
+    # 600 points are good:bad odds of 50:1; 40 more points double them.
+    assert scorecard.probability_from_points(600) == pytest.approx(1 / 51)
+    assert scorecard.probability_from_points(640) == pytest.approx(1 / 101)
+    features = pipeline.named_steps["encoder"].transform(X)
+    order = np.argsort(scorecard.points(features))
+    probability = pipeline.predict_proba(X)[:, 1]
+    assert np.all(np.diff(probability[order]) <= 1e-12)
+
+
+def test_the_points_table_lists_every_attribute_with_readable_bins(fitted):
+    pipeline, _ = fitted
+    table = pipeline.named_steps["classifier"].points_table()
+
+    features = {row["feature"] for row in table}
+    assert {"pekerjaan", "housing_type", "dp_ratio", "installment_to_income", "log_monthly_income"} <= features
+    assert "log_lama_bekerja" not in features  # bins exactly like lama_bekerja
+    income_bins = [row["bin"] for row in table if row["feature"] == "log_monthly_income"]
+    assert all("Rp" in text for text in income_bins)  # amounts back in rupiah, not logarithms
+    assert any("Buruh" in row["bin"] for row in table if row["feature"] == "pekerjaan")
+    assert all(isinstance(row["points"], float) for row in table)
+
+
+def test_an_unseen_category_still_scores(fitted):
+    pipeline, X = fitted
+    odd = X.head(3).copy()
+    odd["pekerjaan"] = "Astronaut"
+    probability = pipeline.predict_proba(odd)[:, 1]
+    assert np.all((probability > 0) & (probability < 1))
