@@ -9,9 +9,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from applicants.services import import_loan_file
-from training.artifacts import load_artifact
+from training.artifacts import load_artifact, save_artifact
 from training.models import ModelVersion, TrainingRun
-from training.artifacts import save_artifact
 from training.pipeline import narrowed_profile, search_best_model
 from training.selectors import get_active_model_version
 from training.services import (
