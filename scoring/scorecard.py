@@ -1,9 +1,12 @@
 """From an NPL probability to what a credit analyst decides with: score, grade, expected loss, advice.
 
 Pure, vectorised functions (numpy arrays in, numpy arrays out; scalars work too). The parameters
-come from settings (see the "Scoring" section of ``nplsite/settings.py`` and the README) through
-:func:`scorecard_parameters`, and every function also takes them explicitly, so the maths can be
-tested and reused without Django.
+are those of the active decision policy (:class:`scoring.models.DecisionPolicy`, read through
+:func:`scoring.policies.current_policy`); the environment variables of the "Scoring" section of
+``nplsite/settings.py`` (:func:`environment_parameters`) are only the defaults of the first policy.
+Every function takes the parameters explicitly, so the maths can be tested and reused without
+Django; :func:`decide` is the one place where a probability becomes score, grade, expected loss and
+recommendation (the engine, re-scoring under another policy and the strategy curves all use it).
 
 **Credit score** — the usual "points to double the odds" scaling of a scorecard::
 
@@ -144,8 +147,9 @@ def parse_grade_bands(text: str) -> GradeBands:
     return GradeBands(grades=tuple(grades), minimum_scores=tuple(minimums), lowest_grade=lowest_grade)
 
 
-def scorecard_parameters() -> ScorecardParameters:
-    """The parameters configured in settings (read on every call, so tests can override them)."""
+def environment_parameters() -> ScorecardParameters:
+    """The parameters the environment variables give: the defaults of the first decision policy
+    (read on every call, so tests can override them)."""
     from django.conf import settings
 
     return _parameters_from(
@@ -228,3 +232,24 @@ def recommendation(npl_probability, is_npl, score, parameters: ScorecardParamete
     approve = ~np.asarray(is_npl, dtype=bool) & (np.asarray(score, dtype=np.float64) >= parameters.approve_min_score)
     # Nested np.where rather than np.select: the same choice (decline first), at a third of the cost.
     return np.where(decline, DECLINE, np.where(approve, APPROVE, REVIEW)).astype(object)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What the scorecard makes of n probabilities: parallel arrays, index i is applicant i."""
+
+    credit_score: np.ndarray
+    risk_grade: np.ndarray
+    expected_loss: np.ndarray
+    recommendation: np.ndarray
+
+
+def decide(npl_probability, is_npl, otr, dp, parameters: ScorecardParameters) -> Decisions:
+    """Score, grade, expected loss and recommendation of applicants under ``parameters``."""
+    score = credit_score(npl_probability, parameters)
+    return Decisions(
+        credit_score=score,
+        risk_grade=risk_grade(score, parameters),
+        expected_loss=expected_loss(npl_probability, otr, dp, parameters),
+        recommendation=recommendation(npl_probability, is_npl, score, parameters),
+    )

@@ -712,7 +712,7 @@ def search_best_model(
             "applicants": len(frame),
             "npl": int(frame["is_npl"].sum()),
             "npl_rate": _rate(frame),
-            "test_app_ids_sha256": _ids_digest(split.test["app_id"]),
+            "test_app_ids_sha256": applicant_ids_digest(split.test["app_id"]),
         }
     )
     model = TrainedNplModel(
@@ -764,7 +764,9 @@ def reference_values(train: pd.DataFrame) -> dict:
     return values
 
 
-def _ids_digest(app_ids: pd.Series) -> str:
+def applicant_ids_digest(app_ids) -> str:
+    """SHA-256 of the sorted applicant ids: recorded for the test split (``test_app_ids_sha256``), so
+    the test applicants rebuilt later (``scoring.strategy``) can be checked to be the same ones."""
     text = ",".join(str(int(i)) for i in sorted(app_ids))
     return hashlib.sha256(text.encode()).hexdigest()
 
