@@ -54,7 +54,8 @@ class PolicyAdminForm(PolicyForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].required = True
+        if "reason" in self.fields:  # a stored policy is shown read-only, without fields
+            self.fields["reason"].required = True
 
 
 @admin.register(DecisionPolicy)

@@ -26,9 +26,9 @@ class PolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in POLICY_FIELDS:
-            if name != "grade_bands":
-                self.fields[name].widget.attrs["step"] = "any"
+        for name, field in self.fields.items():  # the admin shows a stored policy read-only: no fields
+            if name in POLICY_FIELDS and name != "grade_bands":
+                field.widget.attrs["step"] = "any"
 
     def clean_grade_bands(self):
         text = self.cleaned_data["grade_bands"].strip()
