@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import capfirst
 
 from .models import DecisionPolicy
 from .policies import POLICY_FIELDS, policy_parameters
@@ -14,7 +15,7 @@ class PolicyForm(forms.ModelForm):
     previewed without one; :func:`scoring.policy_services.create_policy` refuses to store it empty."""
 
     reason = forms.CharField(
-        label=DecisionPolicy._meta.get_field("reason").verbose_name,
+        label=capfirst(DecisionPolicy._meta.get_field("reason").verbose_name),
         help_text=DecisionPolicy._meta.get_field("reason").help_text,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -29,6 +30,15 @@ class PolicyForm(forms.ModelForm):
         for name, field in self.fields.items():  # the admin shows a stored policy read-only: no fields
             if name in POLICY_FIELDS and name != "grade_bands":
                 field.widget.attrs["step"] = "any"
+
+    @classmethod
+    def starting_from(cls, policy: DecisionPolicy) -> PolicyForm:
+        """An unbound form holding ``policy``'s figures, written plainly (545, not 545.0)."""
+        initial = {}
+        for name in POLICY_FIELDS:
+            value = getattr(policy, name)
+            initial[name] = f"{value:.10g}" if isinstance(value, float) else value
+        return cls(initial=initial)
 
     def clean_grade_bands(self):
         text = self.cleaned_data["grade_bands"].strip()

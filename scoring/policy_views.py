@@ -19,7 +19,7 @@ from nplsite.templatetags.npl_format import percent
 from . import strategy
 from .engine import ScoringUnavailableError
 from .models import DecisionPolicy, Prediction
-from .policies import POLICY_FIELDS, grade_band_rows, list_policies, policy_parameters
+from .policies import grade_band_rows, list_policies, policy_parameters
 from .policy_forms import PolicyForm
 from .policy_services import activate_policy, create_policy, ensure_active_policy, rescore_prediction
 
@@ -174,7 +174,7 @@ def policy_new(request):
         if not form.is_valid():
             status = 400
     else:
-        form = PolicyForm(initial={name: getattr(active, name) for name in POLICY_FIELDS})
+        form = PolicyForm.starting_from(active)
     context["form"] = form
     return render(request, "policies/new.html", context, status=status)
 

@@ -176,7 +176,7 @@ def compare(active: ScorecardParameters, proposed: ScorecardParameters) -> Compa
     )
 
 
-def table_rows(comparison: Comparison, step: int = 25) -> list[dict]:
+def table_rows(comparison: Comparison, step: int = 50) -> list[dict]:
     """Rows of the strategy table: every ``step`` points of cut-off, plus the active and proposed ones."""
     marked = {comparison.active.cutoff: "active", comparison.proposed.cutoff: "proposed"}
     rows = []
