@@ -1,7 +1,8 @@
 """The prediction audit trail (read-only) and the decision policies in the Django admin, for Model admins."""
 
 from django.contrib import admin, messages
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from nplsite.roles import is_model_admin
 
@@ -101,8 +102,8 @@ class DecisionPolicyAdmin(admin.ModelAdmin):
     @admin.action(description=_("Activate this policy"), permissions=["model_admin"])
     def activate_policy(self, request, queryset):
         if queryset.count() != 1:
-            self.message_user(request, _("Select exactly one policy to activate."), messages.ERROR)
+            self.message_user(request, gettext("Select exactly one policy to activate."), messages.ERROR)
             return None
         policy = activate_policy(queryset.get(), request.user)
-        self.message_user(request, _("Policy #%(id)s is now in force.") % {"id": policy.pk}, messages.SUCCESS)
+        self.message_user(request, gettext("Policy #%(id)s is now in force.") % {"id": policy.pk}, messages.SUCCESS)
         return None

@@ -182,3 +182,11 @@ def test_a_running_worker_follows_an_activation(
     run_job()
     latest = Prediction.objects.filter(policy=second)
     assert latest.count() == 2 and set(latest.values_list("risk_grade", flat=True)) == {"Q"}
+
+
+def test_the_policy_pages_in_indonesian(model_admin_client, active_version):
+    assert model_admin_client.post("/i18n/setlang/", {"language": "id", "next": "/"}).status_code == 302
+    listing = text_of(model_admin_client.get("/policies/"))
+    proposal = text_of(model_admin_client.get("/policies/new/"))
+    assert "Kebijakan keputusan" in listing and "Usulkan kebijakan baru…" in listing
+    assert "Usulkan kebijakan keputusan" in proposal and "Setujui mulai skor kredit" in proposal
