@@ -16,7 +16,7 @@ predictions): the same probabilities and NPL flags a request for those applicant
 point of a curve is :func:`scoring.scorecard.decide` for every applicant under the policy with that
 approve cut-off — the rule the engine applies, not a second copy of it. They are labelled and
 scored again on every request (nothing kept between requests, so a later import or activation is
-always reflected); ``benchmarks/README.md`` has what that costs.
+always reflected): one labelling of the book as of that date and one engine call without reasons.
 
 **What a curve says**, for each approve cut-off (the credit score from which an applicant the model
 does not flag NPL is approved; the decline probability and the rest of the policy as proposed):
