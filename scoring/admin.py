@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from nplsite.roles import is_model_admin
+from training.admin import ModelAdminRoleMixin
 
 from .models import DecisionPolicy, Prediction
 from .policies import POLICY_FIELDS
@@ -60,7 +61,7 @@ class PolicyAdminForm(PolicyForm):
 
 
 @admin.register(DecisionPolicy)
-class DecisionPolicyAdmin(admin.ModelAdmin):
+class DecisionPolicyAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
     """Model admins add policies (through ``create_policy``) and activate one; a stored policy is never
     changed or deleted (predictions point at it)."""
 
@@ -77,22 +78,7 @@ class DecisionPolicyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is None else [*POLICY_FIELDS, "reason", *self.readonly_fields]
 
-    def has_module_permission(self, request):
-        return is_model_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_model_admin(request.user)
-
     def has_add_permission(self, request):
-        return is_model_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_model_admin_permission(self, request):
         return is_model_admin(request.user)
 
     def save_model(self, request, obj, form, change):

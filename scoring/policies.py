@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 from django.dispatch import Signal
 
 from .models import DecisionPolicy
-from .scorecard import ScorecardParameters, parse_grade_bands
+from .scorecard import ScorecardParameters, npl_probability_at_score, parse_grade_bands
 
 active_policy_changed = Signal()
 """Sent (with ``policy``) when a decision policy was activated; this process then reads it at once."""
@@ -102,8 +102,6 @@ def list_policies() -> QuerySet[DecisionPolicy]:
 def grade_band_rows(parameters: ScorecardParameters) -> list[dict]:
     """The grade bands as rows: grade, minimum score (``None`` for the lowest grade), and the highest
     NPL probability that still reaches the band under the policy's score scaling."""
-    from .scorecard import npl_probability_at_score
-
     bands = parameters.grade_bands
     rows = [
         {
