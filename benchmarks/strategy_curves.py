@@ -67,6 +67,7 @@ def main() -> None:
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "testserver",
             "SECURE_SSL_REDIRECT": "0",
+            "STATIC_ROOT": str(workdir / "static"),  # production pages need the collected files' manifest
             "DJANGO_SETTINGS_MODULE": "nplsite.settings",
         }
     )
@@ -92,6 +93,7 @@ def main() -> None:
 
     print(f"Setting up in {workdir} …", file=sys.stderr)
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     as_of = date(2024, 6, 30)
     write_loan_book(workdir / "book.csv", workdir / "truth.csv", args.applicants, seed=1, as_of=as_of)
     import_loan_file(workdir / "book.csv", as_of=as_of)
