@@ -472,16 +472,12 @@ class ActiveModelVersionView(ScoringApiView):
 class ActivePolicyView(ScoringApiView):
     @extend_schema(
         summary="The decision policy in force",
-        description="Analysts get the grade bands and cut-offs that apply; Model admins get everything, as in "
-        "/api/v1/policies.",
+        description="Analysts get the grade bands and cut-offs that apply (the fields below); Model admins get "
+        "every field of a policy in /api/v1/policies (PolicyDetail: these and the rest).",
         responses={
             200: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="ActivePolicy",
-                    serializers=[PolicySummarySerializer, PolicyDetailSerializer],
-                    resource_type_field_name=None,
-                ),
-                description="Bands and cut-offs (Analysts) or full detail (Model admins).",
+                PolicySummarySerializer,
+                description="Bands and cut-offs; for Model admins also every other field (PolicyDetail).",
             ),
             **ERROR_RESPONSES,
         },
