@@ -58,6 +58,7 @@ def test_model_admin_proposes_a_cut_off_sees_the_change_activates_it_and_the_sco
     new = DecisionPolicy.objects.get(is_active=True)
     expect(page.get_by_role("heading", name=f"Policy #{new.pk}")).to_be_visible()
     assert new.approve_min_score == 620 and new.created_by == model_admin_user
+    browsing.screenshot("policy-detail")
 
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Score").click()
     expect(page.get_by_role("heading", name=f"Decision policy in force: #{new.pk}")).to_be_visible()
