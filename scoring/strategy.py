@@ -18,6 +18,12 @@ approve cut-off — the rule the engine applies, not a second copy of it. They a
 scored again on every request (nothing kept between requests, so a later import or activation is
 always reflected): one labelling of the book as of that date and one engine call without reasons.
 
+**Back-test on realised applicants**, where there are outcomes: applicants the active version
+scored (stored predictions, the latest per applicant) that now carry an NPL label and that the
+version did not see in training or validation. Their probabilities and NPL flags are the stored
+predictions' — what the engine returned — and the outcome is the applicant's current label.
+:func:`realised_applicants` returns ``None`` while there are none (or none of them is NPL).
+
 **What a curve says**, for each approve cut-off (the credit score from which an applicant the model
 does not flag NPL is approved; the decline probability and the rest of the policy as proposed):
 the approval rate, the NPL rate among the approved, the share of NPL applicants not approved
@@ -39,6 +45,7 @@ from training.pipeline import applicant_ids_digest
 
 from . import scorecard
 from .engine import engine
+from .models import Prediction
 from .scorecard import ScorecardParameters
 
 CUTOFF_STEP = 5
@@ -50,8 +57,9 @@ class StrategyUnavailableError(Exception):
 
 
 @dataclass(frozen=True)
-class TestApplicants:
-    """The active version's test applicants, scored by the engine."""
+class ScoredApplicants:
+    """Applicants with the engine's probabilities and NPL flags and their NPL outcomes: the active
+    version's test applicants, or its realised applicants."""
 
     model_version: object  # training.models.ModelVersion
     app_ids: np.ndarray
@@ -61,7 +69,7 @@ class TestApplicants:
     npl_probability: np.ndarray  # what the engine returns for them
     flagged_npl: np.ndarray  # the engine's NPL flag (probability ≥ the version's threshold)
     exact: bool  # True: exactly the version's test split (the stored digest matches)
-    as_of: date | None
+    as_of: date | None  # labels as of (test applicants); None for realised applicants
 
     def __len__(self) -> int:
         return len(self.app_ids)
@@ -78,7 +86,7 @@ class StrategyPoint:
     expected_loss_avoided: int
 
 
-def test_applicants() -> TestApplicants:
+def test_applicants() -> ScoredApplicants:
     """The active version's test applicants with the engine's probabilities (see the module docstring).
 
     Raises :class:`scoring.engine.ScoringUnavailableError` without a usable active version and
@@ -105,7 +113,7 @@ def test_applicants() -> TestApplicants:
             % {"id": version.pk}
         )
     scores = engine.score(frame[list(APPLICANT_ATTRIBUTES)], with_reasons=False)
-    return TestApplicants(
+    return ScoredApplicants(
         model_version=scores.model_version,
         app_ids=frame["app_id"].to_numpy(np.int64),
         otr=frame["otr"].to_numpy(np.int64),
@@ -118,7 +126,38 @@ def test_applicants() -> TestApplicants:
     )
 
 
-def point(applicants: TestApplicants, parameters: ScorecardParameters) -> StrategyPoint:
+def realised_applicants() -> ScoredApplicants | None:
+    """The active version's scored applicants whose outcome is now known (see the module docstring)."""
+    loaded = engine.loaded_model()
+    seen = set(loaded.model.metadata.get("seen_app_ids") or [])
+    rows = (
+        Prediction.objects.filter(model_version_id=loaded.version.id, applicant__is_npl__isnull=False)
+        .order_by("applicant_id", "-created_at", "-id")
+        .values_list(
+            "applicant_id", "applicant__app_id", "applicant__is_npl", "npl_probability", "is_npl", "input_attributes"
+        )
+    )
+    latest = {}
+    for applicant_id, app_id, outcome, probability, flagged, attributes in rows.iterator(chunk_size=5000):
+        if applicant_id not in latest and app_id not in seen:
+            latest[applicant_id] = (app_id, outcome, probability, flagged, attributes["otr"], attributes["dp"])
+    if not latest or not any(row[1] for row in latest.values()):
+        return None
+    app_ids, outcomes, probabilities, flags, otr, dp = zip(*latest.values(), strict=True)
+    return ScoredApplicants(
+        model_version=loaded.model_version,
+        app_ids=np.array(app_ids, dtype=np.int64),
+        otr=np.array(otr, dtype=np.int64),
+        dp=np.array(dp, dtype=np.int64),
+        is_npl_outcome=np.array(outcomes, dtype=bool),
+        npl_probability=np.array(probabilities, dtype=np.float64),
+        flagged_npl=np.array(flags, dtype=bool),
+        exact=False,
+        as_of=None,
+    )
+
+
+def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> StrategyPoint:
     """The figures of one policy on the applicants: exactly the engine's decisions under it."""
     decisions = scorecard.decide(
         applicants.npl_probability, applicants.flagged_npl, applicants.otr, applicants.dp, parameters
@@ -138,7 +177,7 @@ def point(applicants: TestApplicants, parameters: ScorecardParameters) -> Strate
     )
 
 
-def curve(applicants: TestApplicants, parameters: ScorecardParameters, cutoffs=CUTOFFS) -> list[StrategyPoint]:
+def curve(applicants: ScoredApplicants, parameters: ScorecardParameters, cutoffs=CUTOFFS) -> list[StrategyPoint]:
     """:func:`point` at every approve cut-off in ``cutoffs``, the rest of the policy as ``parameters``."""
     return [point(applicants, replace(parameters, approve_min_score=float(cutoff))) for cutoff in cutoffs]
 
@@ -147,10 +186,13 @@ def curve(applicants: TestApplicants, parameters: ScorecardParameters, cutoffs=C
 class Comparison:
     """A proposed policy beside the active one on the same applicants."""
 
-    applicants: TestApplicants
+    applicants: ScoredApplicants
     active: StrategyPoint
     proposed: StrategyPoint
     curve: list[StrategyPoint]  # under the proposed policy, every approve cut-off
+    realised: ScoredApplicants | None = None  # the back-test applicants, where there are outcomes
+    realised_active: StrategyPoint | None = None
+    realised_proposed: StrategyPoint | None = None
 
     @property
     def approval_change(self) -> int:
@@ -168,11 +210,15 @@ class Comparison:
 
 def compare(active: ScorecardParameters, proposed: ScorecardParameters) -> Comparison:
     applicants = test_applicants()
+    realised = realised_applicants()
     return Comparison(
         applicants=applicants,
         active=point(applicants, active),
         proposed=point(applicants, proposed),
         curve=curve(applicants, proposed),
+        realised=realised,
+        realised_active=point(realised, active) if realised is not None else None,
+        realised_proposed=point(realised, proposed) if realised is not None else None,
     )
 
 

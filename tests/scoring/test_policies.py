@@ -5,6 +5,7 @@ import threading
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -17,8 +18,9 @@ from scoring import scorecard, strategy
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, current_policy, policy_parameters
 from scoring.policy_services import activate_policy, create_policy, ensure_active_policy, rescore_prediction
-from scoring.services import score_applicants
+from scoring.services import score_applicants, score_requests
 from tests.support import VALID_APPLICANT
+from training.artifacts import load_artifact
 from training.encoder import APPLICANT_ATTRIBUTES
 
 from .conftest import BOOK_APPLICANTS, BOOK_AS_OF, RISKY_APPLICANT
@@ -355,3 +357,34 @@ def test_comparison_reports_the_change_in_approvals_and_expected_loss(trained_bo
 def test_without_the_test_applicants_the_strategy_says_why(active_version):
     with pytest.raises(strategy.StrategyUnavailableError, match="no longer stored"):
         strategy.test_applicants()
+
+
+def test_the_back_test_uses_the_active_version_s_scored_applicants_with_outcomes_it_never_saw(
+    trained_book, active_version
+):
+    assert strategy.realised_applicants() is None  # nothing scored yet
+    frame = labelled_applicants_frame(as_of=BOOK_AS_OF)
+    seen = set(load_artifact(active_version).metadata["seen_app_ids"])
+    unseen = frame[~frame["app_id"].isin(seen)]
+    chosen = pd.concat([unseen[unseen["is_npl"]].head(5), unseen[~unseen["is_npl"]].head(20)])
+    trained_on = frame[frame["app_id"].isin(seen)].head(5)
+    columns = ["app_id", *APPLICANT_ATTRIBUTES]
+    items = pd.concat([chosen, trained_on])[columns].to_dict("records")
+    score_requests(items, channel="api", lenient=True)
+    score_requests(items[:1], channel="api", lenient=True)  # scored twice: the latest prediction counts
+
+    realised = strategy.realised_applicants()
+
+    assert sorted(realised.app_ids) == sorted(chosen["app_id"])  # not the ones it trained on
+    latest = {
+        prediction.applicant.app_id: prediction
+        for prediction in Prediction.objects.select_related("applicant").order_by("created_at", "id")
+    }
+    labels = chosen.set_index("app_id")["is_npl"]
+    for app_id, probability, flagged, outcome in zip(
+        realised.app_ids, realised.npl_probability, realised.flagged_npl, realised.is_npl_outcome, strict=True
+    ):
+        assert (probability, flagged) == (latest[app_id].npl_probability, latest[app_id].is_npl)
+        assert outcome == labels[app_id]
+    comparison = strategy.compare(scorecard.ScorecardParameters(), scorecard.ScorecardParameters())
+    assert comparison.realised_proposed == strategy.point(realised, scorecard.ScorecardParameters())

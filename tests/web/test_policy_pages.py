@@ -8,13 +8,17 @@ from django.conf import settings as django_settings
 
 from applicants.generator import write_loan_book
 from applicants.models import Applicant
+from applicants.selectors import labelled_applicants_frame
 from applicants.services import import_loan_file
 from nplsite.templatetags.npl_format import percent
 from scoring import strategy
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, policy_parameters
 from scoring.policy_services import create_policy, ensure_active_policy
+from scoring.services import score_requests
 from tests.conftest import wait_until
+from training.artifacts import load_artifact
+from training.encoder import APPLICANT_ATTRIBUTES
 
 from .conftest import AS_OF, TRAINING_APPLICANTS
 from .pagecheck import checked_page, text_of
@@ -190,3 +194,19 @@ def test_the_policy_pages_in_indonesian(model_admin_client, active_version):
     proposal = text_of(model_admin_client.get("/policies/new/"))
     assert "Kebijakan keputusan" in listing and "Usulkan kebijakan baru…" in listing
     assert "Usulkan kebijakan keputusan" in proposal and "Setujui mulai skor kredit" in proposal
+
+
+def test_the_preview_adds_a_back_test_once_scored_applicants_have_outcomes(
+    model_admin_client, training_book, active_version
+):
+    active = ensure_active_policy()
+    proposal = {**form_of(active, approve_min_score="600"), "action": "preview"}
+    assert 'data-testid="backtest"' not in model_admin_client.post("/policies/new/", proposal).content.decode()
+    seen = set(load_artifact(active_version).metadata["seen_app_ids"])
+    frame = labelled_applicants_frame(as_of=AS_OF)
+    unseen = frame[~frame["app_id"].isin(seen)].sort_values("is_npl", ascending=False).head(30)
+    score_requests(unseen[["app_id", *APPLICANT_ATTRIBUTES]].to_dict("records"), channel="api", lenient=True)
+
+    page = text_of(model_admin_client.post("/policies/new/", proposal))
+
+    assert "Back-test on 30 applicants this model scored whose NPL outcome is now known" in page
