@@ -19,7 +19,8 @@ With the defaults (600 points at good:bad odds of 50:1, 40 points to double the 
 scores ≈ 599, 1 % ≈ 639, 4 % ≈ 557, 10 % ≈ 501, 20 % ≈ 454; the 300 floor is reached at a PD of
 ≈ 78 % and the 850 ceiling at ≈ 0.03 %. A higher score always means a lower PD.
 
-**Risk grade** — score bands, best first (``RISK_GRADE_BANDS``, default ``A:600,B:545,C:500,D:455``,
+**Risk grade** — score bands, best first (the policy's ``grade_bands``; first default
+``RISK_GRADE_BANDS``, ``A:600,B:545,C:500,D:455``,
 a score below the last band gets the next letter, ``E``). With the default scaling the bands are
 PD ≲ 2 % (A), ≲ 5 % (B), ≲ 10 % (C), ≲ 20 % (D) and above (E).
 
@@ -27,11 +28,12 @@ PD ≲ 2 % (A), ≲ 5 % (B), ≲ 10 % (C), ≲ 20 % (D) and above (E).
 amount financed. LGD (loss given default) defaults to 0.45: the Basel II/III foundation-IRB
 supervisory LGD for senior unsecured claims. A vehicle loan is secured by the vehicle, so its real
 LGD is usually lower; 0.45 is the conservative figure to use until the lender has measured its
-own recoveries (then set ``LGD``).
+own recoveries (then propose a policy with it).
 
-**Recommendation** — ``decline`` when PD ≥ ``DECLINE_MIN_PD`` (default 0.30); ``approve`` only when
-the model's label is not-NPL *and* the score ≥ ``APPROVE_MIN_SCORE`` (default 545, grade B or
-better); ``review`` otherwise. Decline wins over approve.
+**Recommendation** — ``decline`` when PD ≥ the policy's ``decline_min_pd`` (first default
+``DECLINE_MIN_PD``, 0.30); ``approve`` only when the model's label is not-NPL *and* the score ≥
+``approve_min_score`` (first default ``APPROVE_MIN_SCORE``, 545, grade B or better); ``review``
+otherwise. Decline wins over approve.
 """
 
 from __future__ import annotations
