@@ -2,7 +2,8 @@
 re-score a stored prediction under the policy in force.
 
 Only Model admins create and activate policies (:class:`~django.core.exceptions.PermissionDenied`
-otherwise; ``user=None`` is the system, for the first policy). A policy is never changed once
+otherwise, and without a user); the system makes only the first policy, from the environment
+(:func:`ensure_active_policy`). A policy is never changed once
 stored. Activation is atomic and serialised like model activation (every policy row locked in a
 fixed order, then the active one switched); the partial unique constraint
 ``one_active_decision_policy`` makes two active policies impossible whatever the code does. The
