@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from scoring.page_urls import batch_patterns, score_patterns
+from scoring.page_urls import batch_patterns, policy_patterns, score_patterns
 
 from . import views
 
@@ -21,5 +21,6 @@ urlpatterns = [
     path("score/", include((score_patterns, "scoring"))),
     path("batch/", include((batch_patterns, "batch"))),
     path("models/", include("training.page_urls")),
+    path("policies/", include((policy_patterns, "policies"))),
     path("", include("scoring.urls")),
 ]

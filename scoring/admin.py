@@ -1,10 +1,16 @@
-"""The prediction audit trail in the Django admin: read-only, for Model admins."""
+"""The prediction audit trail (read-only) and the decision policies in the Django admin, for Model admins."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from nplsite.roles import is_model_admin
+from training.admin import ModelAdminRoleMixin
 
-from .models import Prediction
+from .models import DecisionPolicy, Prediction
+from .policies import POLICY_FIELDS
+from .policy_forms import PolicyForm
+from .policy_services import activate_policy, create_policy
 
 
 @admin.register(Prediction)
@@ -19,13 +25,14 @@ class PredictionAdmin(admin.ModelAdmin):
         "risk_grade",
         "recommendation",
         "model_version",
+        "policy",
         "channel",
         "user",
     ]
     list_filter = ["channel", "is_npl", "risk_grade", "recommendation", "model_version"]
     search_fields = ["applicant__app_id"]
     date_hierarchy = "created_at"
-    list_select_related = ["applicant", "model_version", "user"]
+    list_select_related = ["applicant", "model_version", "policy", "user"]
     raw_id_fields = ["applicant", "user"]
 
     def has_module_permission(self, request):
@@ -42,3 +49,47 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PolicyAdminForm(PolicyForm):
+    """The policy form with the reason required (the admin has no preview)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "reason" in self.fields:  # a stored policy is shown read-only, without fields
+            self.fields["reason"].required = True
+
+
+@admin.register(DecisionPolicy)
+class DecisionPolicyAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
+    """Model admins add policies (through ``create_policy``) and activate one; a stored policy is never
+    changed or deleted (predictions point at it)."""
+
+    form = PolicyAdminForm
+    list_display = ["id", "is_active", "grade_bands", "approve_min_score", "decline_min_pd", "created_by", "created_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["created_by"]
+    actions = ["activate_policy"]
+    readonly_fields = ["is_active", "created_by", "created_at", "activated_by", "activated_at"]
+
+    def get_fields(self, request, obj=None):
+        return [*POLICY_FIELDS, "reason"] if obj is None else [*POLICY_FIELDS, "reason", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else [*POLICY_FIELDS, "reason", *self.readonly_fields]
+
+    def has_add_permission(self, request):
+        return is_model_admin(request.user)
+
+    def save_model(self, request, obj, form, change):
+        created = create_policy(request.user, reason=form.cleaned_data["reason"], **form.figures())
+        obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
+
+    @admin.action(description=_("Activate this policy"), permissions=["model_admin"])
+    def activate_policy(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, gettext("Select exactly one policy to activate."), messages.ERROR)
+            return None
+        policy = activate_policy(queryset.get(), request.user)
+        self.message_user(request, gettext("Policy #%(id)s is now in force.") % {"id": policy.pk}, messages.SUCCESS)
+        return None

@@ -40,6 +40,8 @@ from nplsite.roles import is_analyst, is_model_admin
 from . import selectors
 from .engine import ScoringUnavailableError
 from .models import Prediction
+from .policies import list_policies
+from .policy_services import ensure_active_policy
 from .serializers import (
     ApplicantCreateSerializer,
     ApplicantDetailSerializer,
@@ -50,6 +52,8 @@ from .serializers import (
     ErrorSerializer,
     ModelVersionDetailSerializer,
     ModelVersionSummarySerializer,
+    PolicyDetailSerializer,
+    PolicySummarySerializer,
     PredictionSerializer,
     ScoreRequestSerializer,
 )
@@ -458,3 +462,46 @@ class ActiveModelVersionView(ScoringApiView):
             )
         serializer = ModelVersionDetailSerializer if is_model_admin(request.user) else ModelVersionSummarySerializer
         return Response(serializer(version).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision policies
+# ---------------------------------------------------------------------------------------------
+
+
+class ActivePolicyView(ScoringApiView):
+    @extend_schema(
+        summary="The decision policy in force",
+        description="Analysts get the grade bands and cut-offs that apply (the fields below); Model admins get "
+        "every field of a policy in /api/v1/policies (PolicyDetail: these and the rest).",
+        responses={
+            200: OpenApiResponse(
+                PolicySummarySerializer,
+                description="Bands and cut-offs; for Model admins also every other field (PolicyDetail).",
+            ),
+            **ERROR_RESPONSES,
+        },
+        tags=["policies"],
+    )
+    def get(self, request):
+        policy = ensure_active_policy()
+        serializer = PolicyDetailSerializer if is_model_admin(request.user) else PolicySummarySerializer
+        return Response(serializer(policy).data)
+
+
+class PolicyListView(ScoringApiView, generics.ListAPIView):
+    permission_classes = [IsAuthenticated, IsModelAdmin]
+    serializer_class = PolicyDetailSerializer
+    pagination_class = ApiPagination
+
+    @extend_schema(
+        summary="All decision policies (Model admins)",
+        description="Every policy version, newest first, with who created and activated it and why.",
+        responses={200: PolicyDetailSerializer(many=True), **ERROR_RESPONSES, **PAGE_NOT_FOUND_RESPONSE},
+        tags=["policies"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return list_policies()

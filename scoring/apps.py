@@ -9,12 +9,21 @@ class ScoringConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from training.models import ModelVersion
+        from training.services import use_recall_target_from
         from training.signals import active_version_changed
 
         from . import checks  # noqa: F401 (registers the scorecard settings check)
         from .engine import engine
+        from .models import DecisionPolicy
+        from .policies import active_policy_changed, current_policy, reading
 
         # The process that changes the active version, or any version row, reads it again at once.
         active_version_changed.connect(engine.forget_active_version, dispatch_uid="scoring-engine-active")
         post_save.connect(engine.forget_active_version, sender=ModelVersion, dispatch_uid="scoring-engine-saved")
         post_delete.connect(engine.forget_active_version, sender=ModelVersion, dispatch_uid="scoring-engine-deleted")
+        # Likewise for the active decision policy.
+        active_policy_changed.connect(reading.forget, dispatch_uid="scoring-policy-active")
+        post_save.connect(reading.forget, sender=DecisionPolicy, dispatch_uid="scoring-policy-saved")
+        post_delete.connect(reading.forget, sender=DecisionPolicy, dispatch_uid="scoring-policy-deleted")
+        # Training chooses a new model's NPL-flag threshold for the active policy's recall target.
+        use_recall_target_from(lambda: current_policy().recall_target)

@@ -45,6 +45,7 @@ OUTPUT_COLUMNS = [
     "reason_3",
     "model_version_id",
     "model_version",
+    "policy_id",
     "prediction_id",
 ]
 CHUNK_APPLICATIONS = 1_000
@@ -312,6 +313,7 @@ def _write_output(out_path: Path, app_ids: list[int], results) -> None:
                 "reason_3": texts[2],
                 "model_version_id": result.version.id,
                 "model_version": result.version.name,
+                "policy_id": prediction.policy_id,
                 "prediction_id": prediction.pk,
             }
         )

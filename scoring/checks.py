@@ -2,13 +2,13 @@
 
 from django.core.checks import Error, register
 
-from .scorecard import ScorecardConfigurationError, scorecard_parameters
+from .scorecard import ScorecardConfigurationError, environment_parameters
 
 
 @register()
 def check_scorecard_settings(app_configs, **kwargs):
     try:
-        scorecard_parameters()
+        environment_parameters()
     except ScorecardConfigurationError as exc:
         return [
             Error(str(exc), hint="Fix the variable in the environment (see README, Configuration).", id="scoring.E001")

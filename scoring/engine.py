@@ -18,7 +18,8 @@ check → :class:`ModelArtifactUnavailableError` (logged). The API answers both 
 
 **What it computes**, vectorised over a frame of applicants (the nine attributes): the calibrated
 NPL probability, the label at the version's threshold, then the scorecard figures of
-:mod:`scoring.scorecard` (credit score, grade, expected loss, recommendation), and the reasons.
+:mod:`scoring.scorecard` (credit score, grade, expected loss, recommendation) under the active
+decision policy (:func:`scoring.policies.current_policy`, followed like the active version), and the reasons.
 
 **Reasons: attribute occlusion.** For each applicant and each *attribute group* below, the engine
 replaces the group with the reference value of a typical training applicant and scores again; the
@@ -79,6 +80,7 @@ from django.utils.translation import get_language, gettext, gettext_noop
 from training.encoder import APPLICANT_ATTRIBUTES, CATEGORICAL_ATTRIBUTES
 
 from . import scorecard
+from .policies import ActivePolicy, current_policy
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +199,7 @@ class EngineScores:
 
     version: ActiveVersion
     model_version: object  # the training.models.ModelVersion row of ``version`` (what a Prediction links to)
+    policy: ActivePolicy  # the decision policy the scorecard figures follow (scoring.policies)
     npl_probability: np.ndarray
     is_npl: np.ndarray
     credit_score: np.ndarray
@@ -218,6 +221,7 @@ class EngineScores:
             "expected_loss": int(self.expected_loss[i]),
             "recommendation": str(self.recommendation[i]),
             "reasons": self.reasons[i],
+            "policy_id": self.policy.id,
         }
 
 
@@ -348,19 +352,20 @@ class ScoringEngine:
                 typical[start:end] = _typical_probability(probability_all, variants, rows, end - start)
             else:
                 probability[start:end] = loaded.model.predict_npl_probability(part)
-        parameters = scorecard.scorecard_parameters()
+        policy = current_policy()
         is_npl = probability >= loaded.version.threshold
-        score = scorecard.credit_score(probability, parameters)
+        decisions = scorecard.decide(probability, is_npl, columns["otr"], columns["dp"], policy.parameters)
         reasons = Reasons(columns, probability, typical, loaded.references) if with_reasons else [[] for _ in range(n)]
         return EngineScores(
             version=loaded.version,
             model_version=loaded.model_version,
+            policy=policy,
             npl_probability=probability,
             is_npl=is_npl,
-            credit_score=score,
-            risk_grade=scorecard.risk_grade(score, parameters),
-            expected_loss=scorecard.expected_loss(probability, columns["otr"], columns["dp"], parameters),
-            recommendation=scorecard.recommendation(probability, is_npl, score, parameters),
+            credit_score=decisions.credit_score,
+            risk_grade=decisions.risk_grade,
+            expected_loss=decisions.expected_loss,
+            recommendation=decisions.recommendation,
             reasons=reasons,
         )
 

@@ -1,8 +1,91 @@
-"""Predictions: every score the platform gives, with its input, model version and result — the audit trail."""
+"""Decision policies and predictions: the rules that turn a probability into a decision, and every score
+the platform gives, with its input, model version, policy and result — the audit trail."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+class DecisionPolicy(models.Model):
+    """One version of the decision rules: score scaling, grade bands, cut-offs, LGD, the flag's recall target.
+
+    A policy is never edited once stored: a change is a new version, so every prediction's
+    ``policy`` says exactly which rules produced it. At most one policy is active, which the
+    database enforces (``one_active_decision_policy``); ``scoring.policy_services`` creates and
+    activates them, ``scoring.policies`` gives scoring the active one. ``scoring/scorecard.py``
+    explains what each figure does.
+    """
+
+    grade_bands = models.CharField(
+        _("grade bands"),
+        max_length=200,
+        help_text=_("minimum score of each grade, best first, e.g. A:600,B:545,C:500,D:455 (lower scores: E)"),
+    )
+    decline_min_pd = models.FloatField(
+        _("decline from NPL probability"),
+        validators=[MinValueValidator(0.0001), MaxValueValidator(1.0)],
+        help_text=_("recommendation decline when the NPL probability is at least this (0–1)"),
+    )
+    approve_min_score = models.FloatField(
+        _("approve from credit score"),
+        validators=[MinValueValidator(300), MaxValueValidator(850)],
+        help_text=_("recommendation approve when the applicant is not flagged NPL and scores at least this"),
+    )
+    lgd = models.FloatField(
+        _("loss given default"),
+        validators=[MinValueValidator(0.0001), MaxValueValidator(1.0)],
+        help_text=_("share of the amount financed lost when a loan becomes NPL (0–1)"),
+    )
+    base_points = models.FloatField(_("base points"), help_text=_("credit score at the base odds"))
+    base_odds = models.FloatField(
+        _("base odds"),
+        validators=[MinValueValidator(0.0001)],
+        help_text=_("good:bad odds that score the base points (50 means 50:1)"),
+    )
+    pdo = models.FloatField(
+        _("points to double the odds"), validators=[MinValueValidator(0.0001)], help_text=_("PDO, e.g. 40")
+    )
+    recall_target = models.FloatField(
+        _("NPL flag recall target"),
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text=_("share of NPL applicants the model's NPL flag must catch; training chooses its threshold by it"),
+    )
+    reason = models.TextField(_("reason"), help_text=_("why this policy: what changes and on what evidence"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decision_policies",
+        verbose_name=_("created by"),
+        help_text=_("empty for the first policy, made from the environment variables"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(_("last activated at"), null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activated_decision_policies",
+        verbose_name=_("last activated by"),
+    )
+
+    class Meta:
+        verbose_name = _("decision policy")
+        verbose_name_plural = _("decision policies")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_decision_policy"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Policy #{self.pk}"
 
 
 class Prediction(models.Model):
@@ -30,6 +113,15 @@ class Prediction(models.Model):
     input_attributes = models.JSONField(_("input attributes"), help_text=_("the nine attributes as scored"))
     model_version = models.ForeignKey(
         "training.ModelVersion", on_delete=models.PROTECT, related_name="predictions", verbose_name=_("model version")
+    )
+    policy = models.ForeignKey(
+        DecisionPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="predictions",
+        verbose_name=_("decision policy"),
+        help_text=_("the rules that turned the probability into score, grade and recommendation"),
     )
     npl_probability = models.FloatField(_("NPL probability"))
     is_npl = models.BooleanField(_("predicted NPL"))

@@ -14,6 +14,7 @@ from training.selectors import recent_training_runs
 
 from . import scorecard
 from .models import Prediction
+from .policies import current_policy
 from .selectors import active_model_version, headline_metrics, predictions
 
 SCORE_BIN_WIDTH = 50
@@ -24,7 +25,7 @@ def score_histogram(limit: int = RECENT_PREDICTIONS) -> dict:
     """Credit scores of the latest ``limit`` predictions in 50-point bins from 300 to 850.
 
     Returns ``{"count": n, "bins": [{"low", "high", "count", "grade"}]}``, where ``grade`` is the
-    risk grade at the middle of the bin (used for its colour).
+    risk grade at the middle of the bin under the active policy's bands (used for its colour).
     """
     scores = np.fromiter(
         Prediction.objects.order_by("-created_at", "-id").values_list("credit_score", flat=True)[:limit], dtype=float
@@ -32,7 +33,8 @@ def score_histogram(limit: int = RECENT_PREDICTIONS) -> dict:
     edges = np.arange(scorecard.MIN_SCORE, scorecard.MAX_SCORE + SCORE_BIN_WIDTH, SCORE_BIN_WIDTH, dtype=float)
     edges[-1] = scorecard.MAX_SCORE + 1  # the last bin holds 800–850 inclusive
     counts, _ = np.histogram(scores, bins=edges)
-    grades = scorecard.risk_grade((edges[:-1] + np.minimum(edges[1:], scorecard.MAX_SCORE)) / 2)
+    parameters = current_policy().parameters
+    grades = scorecard.risk_grade((edges[:-1] + np.minimum(edges[1:], scorecard.MAX_SCORE)) / 2, parameters)
     bins = [
         {"low": int(low), "high": int(min(high - 1, scorecard.MAX_SCORE)), "count": int(count), "grade": str(grade)}
         for low, high, count, grade in zip(edges[:-1], edges[1:], counts, grades, strict=True)
@@ -75,7 +77,7 @@ def dashboard_figures() -> dict:
         "flagged_today": today_counts["flagged"],
         "histogram": histogram,
         "score_chart": score_chart(histogram),
-        "grades": scorecard.scorecard_parameters().grade_bands.all_grades,
+        "grades": current_policy().parameters.grade_bands.all_grades,
         "active_model": active,
         "active_metrics": headline_metrics(active) if active is not None else {},
         "training_runs": list(recent_training_runs(5)),

@@ -2,11 +2,20 @@
 
 from django.urls import path
 
-from . import views
+from . import policy_views, views
 
 score_patterns = [
     path("", views.score_applicant, name="score"),
     path("applicants/<int:app_id>/", views.score_stored, name="score-stored"),
+    path("predictions/<int:prediction_id>/", policy_views.prediction_detail, name="prediction"),
+    path("predictions/<int:prediction_id>/rescore/", policy_views.rescore, name="rescore"),
+]
+
+policy_patterns = [
+    path("", policy_views.policy_list, name="list"),
+    path("new/", policy_views.policy_new, name="new"),
+    path("<int:policy_id>/", policy_views.policy_detail, name="detail"),
+    path("<int:policy_id>/activate/", policy_views.policy_activate, name="activate"),
 ]
 
 batch_patterns = [

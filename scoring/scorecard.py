@@ -1,9 +1,12 @@
 """From an NPL probability to what a credit analyst decides with: score, grade, expected loss, advice.
 
 Pure, vectorised functions (numpy arrays in, numpy arrays out; scalars work too). The parameters
-come from settings (see the "Scoring" section of ``nplsite/settings.py`` and the README) through
-:func:`scorecard_parameters`, and every function also takes them explicitly, so the maths can be
-tested and reused without Django.
+are those of the active decision policy (:class:`scoring.models.DecisionPolicy`, read through
+:func:`scoring.policies.current_policy`); the environment variables of the "Scoring" section of
+``nplsite/settings.py`` (:func:`environment_parameters`) are only the defaults of the first policy.
+Every function takes the parameters explicitly, so the maths can be tested and reused without
+Django; :func:`decide` is the one place where a probability becomes score, grade, expected loss and
+recommendation (the engine, re-scoring under another policy and the strategy curves all use it).
 
 **Credit score** — the usual "points to double the odds" scaling of a scorecard::
 
@@ -16,7 +19,8 @@ With the defaults (600 points at good:bad odds of 50:1, 40 points to double the 
 scores ≈ 599, 1 % ≈ 639, 4 % ≈ 557, 10 % ≈ 501, 20 % ≈ 454; the 300 floor is reached at a PD of
 ≈ 78 % and the 850 ceiling at ≈ 0.03 %. A higher score always means a lower PD.
 
-**Risk grade** — score bands, best first (``RISK_GRADE_BANDS``, default ``A:600,B:545,C:500,D:455``,
+**Risk grade** — score bands, best first (the policy's ``grade_bands``; first default
+``RISK_GRADE_BANDS``, ``A:600,B:545,C:500,D:455``,
 a score below the last band gets the next letter, ``E``). With the default scaling the bands are
 PD ≲ 2 % (A), ≲ 5 % (B), ≲ 10 % (C), ≲ 20 % (D) and above (E).
 
@@ -24,11 +28,12 @@ PD ≲ 2 % (A), ≲ 5 % (B), ≲ 10 % (C), ≲ 20 % (D) and above (E).
 amount financed. LGD (loss given default) defaults to 0.45: the Basel II/III foundation-IRB
 supervisory LGD for senior unsecured claims. A vehicle loan is secured by the vehicle, so its real
 LGD is usually lower; 0.45 is the conservative figure to use until the lender has measured its
-own recoveries (then set ``LGD``).
+own recoveries (then propose a policy with it).
 
-**Recommendation** — ``decline`` when PD ≥ ``DECLINE_MIN_PD`` (default 0.30); ``approve`` only when
-the model's label is not-NPL *and* the score ≥ ``APPROVE_MIN_SCORE`` (default 545, grade B or
-better); ``review`` otherwise. Decline wins over approve.
+**Recommendation** — ``decline`` when PD ≥ the policy's ``decline_min_pd`` (first default
+``DECLINE_MIN_PD``, 0.30); ``approve`` only when the model's label is not-NPL *and* the score ≥
+``approve_min_score`` (first default ``APPROVE_MIN_SCORE``, 545, grade B or better); ``review``
+otherwise. Decline wins over approve.
 """
 
 from __future__ import annotations
@@ -144,8 +149,9 @@ def parse_grade_bands(text: str) -> GradeBands:
     return GradeBands(grades=tuple(grades), minimum_scores=tuple(minimums), lowest_grade=lowest_grade)
 
 
-def scorecard_parameters() -> ScorecardParameters:
-    """The parameters configured in settings (read on every call, so tests can override them)."""
+def environment_parameters() -> ScorecardParameters:
+    """The parameters the environment variables give: the defaults of the first decision policy
+    (read on every call, so tests can override them)."""
     from django.conf import settings
 
     return _parameters_from(
@@ -228,3 +234,24 @@ def recommendation(npl_probability, is_npl, score, parameters: ScorecardParamete
     approve = ~np.asarray(is_npl, dtype=bool) & (np.asarray(score, dtype=np.float64) >= parameters.approve_min_score)
     # Nested np.where rather than np.select: the same choice (decline first), at a third of the cost.
     return np.where(decline, DECLINE, np.where(approve, APPROVE, REVIEW)).astype(object)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What the scorecard makes of n probabilities: parallel arrays, index i is applicant i."""
+
+    credit_score: np.ndarray
+    risk_grade: np.ndarray
+    expected_loss: np.ndarray
+    recommendation: np.ndarray
+
+
+def decide(npl_probability, is_npl, otr, dp, parameters: ScorecardParameters) -> Decisions:
+    """Score, grade, expected loss and recommendation of applicants under ``parameters``."""
+    score = credit_score(npl_probability, parameters)
+    return Decisions(
+        credit_score=score,
+        risk_grade=risk_grade(score, parameters),
+        expected_loss=expected_loss(npl_probability, otr, dp, parameters),
+        recommendation=recommendation(npl_probability, is_npl, score, parameters),
+    )

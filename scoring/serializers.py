@@ -17,7 +17,8 @@ from training.models import ModelVersion
 from training.page_selectors import scorecard_points
 
 from . import selectors
-from .models import Prediction
+from .models import DecisionPolicy, Prediction
+from .policies import grade_band_rows, policy_parameters
 
 # ---------------------------------------------------------------------------------------------
 # Requests (documentation of the bodies the services validate)
@@ -104,6 +105,12 @@ class ModelVersionRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+class PolicyRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DecisionPolicy
+        fields = ["id"]
+
+
 _DATETIME = serializers.DateTimeField()  # formats date-times as every DRF DateTimeField does
 
 
@@ -111,6 +118,7 @@ class PredictionSerializer(serializers.ModelSerializer):
     app_id = serializers.SerializerMethodField()
     attributes = serializers.JSONField(source="input_attributes")
     model_version = ModelVersionRefSerializer()
+    policy = PolicyRefSerializer(allow_null=True, help_text="The decision policy of score, grade and recommendation.")
     reasons = ReasonSerializer(many=True)
     user = serializers.SerializerMethodField()
 
@@ -129,6 +137,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "recommendation",
             "reasons",
             "model_version",
+            "policy",
             "channel",
             "user",
             "created_at",
@@ -169,6 +178,7 @@ class PredictionSerializer(serializers.ModelSerializer):
                 for reason in prediction.reasons
             ],
             "model_version": {"id": version.pk, "name": str(version.name)},
+            "policy": {"id": prediction.policy_id} if prediction.policy_id is not None else None,
             "channel": str(prediction.channel),
             "user": self.get_user(prediction),
             "created_at": _DATETIME.to_representation(prediction.created_at),
@@ -305,3 +315,58 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
 
     def get_points_table(self, version) -> list:
         return scorecard_points(version)
+
+
+class GradeBandSerializer(serializers.Serializer):
+    grade = serializers.CharField()
+    min_score = serializers.FloatField(
+        allow_null=True, help_text="Lowest credit score of the grade; null: below the others."
+    )
+    max_npl_probability = serializers.FloatField(help_text="Highest NPL probability that still reaches the grade.")
+
+
+class PolicySummarySerializer(serializers.ModelSerializer):
+    """What an Analyst may see of the policy in force: the bands and cut-offs that apply."""
+
+    grade_bands = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DecisionPolicy
+        fields = ["id", "grade_bands", "approve_min_score", "decline_min_pd", "activated_at"]
+
+    def get_grade_bands(self, policy) -> GradeBandSerializer(many=True):
+        return grade_band_rows(policy_parameters(policy))
+
+
+class PolicyDetailSerializer(PolicySummarySerializer):
+    """Everything about a policy, for Model admins."""
+
+    grade_bands_text = serializers.CharField(source="grade_bands", help_text="The bands as written, e.g. A:600,B:545.")
+    created_by = serializers.SerializerMethodField()
+    activated_by = serializers.SerializerMethodField()
+
+    class Meta(PolicySummarySerializer.Meta):
+        fields = [
+            "id",
+            "is_active",
+            "grade_bands",
+            "grade_bands_text",
+            "approve_min_score",
+            "decline_min_pd",
+            "lgd",
+            "base_points",
+            "base_odds",
+            "pdo",
+            "recall_target",
+            "reason",
+            "created_by",
+            "created_at",
+            "activated_by",
+            "activated_at",
+        ]
+
+    def get_created_by(self, policy) -> str | None:
+        return policy.created_by.get_username() if policy.created_by_id else None
+
+    def get_activated_by(self, policy) -> str | None:
+        return policy.activated_by.get_username() if policy.activated_by_id else None

@@ -25,6 +25,8 @@ urlpatterns = [
     path("api/v1/applicants/<str:app_id>", _api(api.ApplicantDetailView), name="api-applicant"),
     path("api/v1/models", _api(api.ModelVersionListView), name="api-models"),
     path("api/v1/models/active", _api(api.ActiveModelVersionView), name="api-model-active"),
+    path("api/v1/policies", _api(api.PolicyListView), name="api-policies"),
+    path("api/v1/policies/active", _api(api.ActivePolicyView), name="api-policy-active"),
     path("api/v1/schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="api-schema"),
     path(
         "api/v1/docs/",

@@ -33,6 +33,7 @@ from .batch_jobs import (
 from .engine import ScoringUnavailableError
 from .forms import BatchUploadForm, ScoreForm, upload_max_bytes
 from .page_services import score_form_applicant, score_stored_applicant
+from .policies import current_policy, grade_band_rows
 from .selectors import active_model_version
 from .services import ApplicantDataError
 
@@ -53,7 +54,12 @@ def _result_context(result) -> dict:
 @require_http_methods(["GET", "POST"])
 def score_applicant(request):
     """The score form: nine attributes in, probability, score, grade, expected loss and reasons out."""
-    context = {"active_model": active_model_version()}
+    policy = current_policy()
+    context = {
+        "active_model": active_model_version(),
+        "policy": policy,
+        "policy_bands": grade_band_rows(policy.parameters),
+    }
     if request.method == "POST":
         form = ScoreForm(request.POST)
         if form.is_valid():

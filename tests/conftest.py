@@ -40,10 +40,13 @@ def session_artifact_dir(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _engine_reads_the_active_version_afresh():
     """Every test starts from its own database: the scoring engine's reading of the active version
-    from an earlier test (whose rows were rolled back, which no signal reports) must not carry over."""
+    and of the active decision policy from an earlier test (whose rows were rolled back, which no
+    signal reports) must not carry over."""
     from scoring.engine import engine
+    from scoring.policies import reading
 
     engine.forget_active_version()
+    reading.forget()
 
 
 @pytest.fixture(autouse=True)

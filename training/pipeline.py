@@ -893,7 +893,7 @@ def search_best_model(
             "npl": npl_total,
             "npl_rate": _rate(frame),
             "uncertain": npl_total < UNCERTAIN_BELOW_NPL,
-            "test_app_ids_sha256": _ids_digest(split.test["app_id"]),
+            "test_app_ids_sha256": applicant_ids_digest(split.test["app_id"]),
         }
     )
     model = TrainedNplModel(
@@ -949,6 +949,8 @@ def reference_values(development: pd.DataFrame) -> dict:
     return values
 
 
-def _ids_digest(app_ids: pd.Series) -> str:
+def applicant_ids_digest(app_ids) -> str:
+    """SHA-256 of the sorted applicant ids: recorded for the test split (``test_app_ids_sha256``), so
+    the test applicants rebuilt later (``scoring.strategy``) can be checked to be the same ones."""
     text = ",".join(str(int(i)) for i in sorted(app_ids))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -70,7 +70,21 @@ class ModelActivationError(Exception):
     """A version cannot be activated (or there is nothing to roll back to); the message says why."""
 
 
+_recall_target_source: Callable[[], float] | None = None
+
+
+def use_recall_target_from(source: Callable[[], float] | None) -> None:
+    """Where :func:`recall_target` reads the target: the scoring app points it at the active decision
+    policy (``scoring/apps.py``; training does not import scoring); ``None``: the setting."""
+    global _recall_target_source
+    _recall_target_source = source
+
+
 def recall_target() -> float:
+    """The NPL recall the decision threshold of a new model must reach: the active decision policy's
+    recall target (whose first value is ``TRAINING_RECALL_TARGET``)."""
+    if _recall_target_source is not None:
+        return float(_recall_target_source())
     return float(settings.TRAINING_RECALL_TARGET)
 
 

@@ -43,6 +43,7 @@ def test_screenshots_of_the_main_pages(browsing, make_version, page_book, width)
         "batch": "/batch/",
         "models": "/models/",
         "model-version": f"/models/{version.pk}/",
+        "prediction": f"/score/predictions/{applicants[0].predictions.get().pk}/",
     }
     for name, path in shots.items():
         page.goto(browsing.url(path))
@@ -66,8 +67,13 @@ def test_screenshots_of_the_main_pages(browsing, make_version, page_book, width)
 
     browsing.page.context.clear_cookies()
     browsing.log_in("mia")
-    page.goto(browsing.url("/models/"))
-    browsing.screenshot("models-model-admin")
-    assert_fits_the_width(browsing, "models-model-admin")
+    for name, path in {
+        "models-model-admin": "/models/",
+        "policies": "/policies/",
+        "policy-new": "/policies/new/",
+    }.items():
+        page.goto(browsing.url(path))
+        browsing.screenshot(name)
+        assert_fits_the_width(browsing, name)
     assert re.search(r"/static/css/app\.css", page.content())
     assert browsing.foreign_requests() == [], "requests left the live server"

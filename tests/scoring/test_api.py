@@ -130,8 +130,8 @@ def test_a_token_request_loads_user_and_roles_in_one_query(
         response = analyst_api.post(SCORE, VALID_APPLICANT)
     assert response.status_code == 200 and Prediction.objects.latest("id").user == analyst
     settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 0
-    # ... and with a recheck on every score: the active version too.
-    with django_assert_num_queries(3):
+    # ... and with a recheck on every score: the active version and the active decision policy too.
+    with django_assert_num_queries(4):
         response = analyst_api.post(SCORE, VALID_APPLICANT)
     assert response.status_code == 200
 

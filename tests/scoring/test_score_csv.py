@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from applicants.generator import write_loan_book
 from applicants.models import Applicant
 from scoring.batch import OUTPUT_COLUMNS, score_loan_file
-from scoring.models import Prediction
+from scoring.models import DecisionPolicy, Prediction
 from tests.support import VALID_APPLICANT
 
 HEADER = (
@@ -59,6 +59,7 @@ def test_valid_applications_are_scored_and_bad_rows_reported(active_version, loa
     assert list(scores.columns) == OUTPUT_COLUMNS
     assert scores["app_id"].tolist() == SCORED
     assert scores["model_version_id"].eq(active_version.pk).all()
+    assert scores["policy_id"].eq(DecisionPolicy.objects.get(is_active=True).pk).all()
     assert scores["credit_score"].between(300, 850).all() and scores["risk_grade"].isin(list("ABCDE")).all()
     assert scores["reason_1"].str.contains("risk").all()
 

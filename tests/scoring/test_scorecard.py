@@ -143,9 +143,9 @@ def test_parameters_out_of_range_are_refused(changes, setting):
         ScorecardParameters(**changes)
 
 
-def test_parameters_come_from_settings():
+def test_environment_parameters_come_from_settings():
     with override_settings(SCORE_PDO=20.0, LGD=0.6, RISK_GRADE_BANDS="A:700,B:600"):
-        params = scorecard.scorecard_parameters()
+        params = scorecard.environment_parameters()
     assert params.pdo == 20.0 and params.lgd == 0.6 and params.grade_bands.all_grades == ("A", "B", "C")
 
 

@@ -85,6 +85,7 @@ class Site:
             ("training", "modelversion"): self.version.pk,
             ("training", "trainingrun"): self.run.pk,
             ("scoring", "prediction"): self.prediction.pk,
+            ("scoring", "decisionpolicy"): self.prediction.policy_id,
             ("axes", "accessattempt"): AccessAttempt.objects.first().pk,
             ("axes", "accesslog"): AccessLog.objects.first().pk,
             ("axes", "accessfailurelog"): AccessFailureLog.objects.first().pk,
@@ -107,6 +108,8 @@ def concrete_path(route: str, site: Site) -> str:
         route = route.replace("(?P<url>.*)$", "no-such-admin-page/")
     route = re.sub(r"<(?:int|str):app_id>", str(site.applicant.app_id), route)
     route = route.replace("<slug:job_id>", site.job_id)
+    route = route.replace("<int:prediction_id>", str(site.prediction.pk))
+    route = route.replace("<int:policy_id>", str(site.prediction.policy_id))
     if route.startswith("models/runs/"):
         route = route.replace("<int:pk>", str(site.run.pk))
     route = route.replace("<int:pk>", str(site.version.pk))

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 LOGIN = "login"
 ADMIN_LOGIN = "admin-login"
 HEALTH = (200, 503)  # public either way; 503 while a dependency (e.g. the active model) is missing
+RESCORED = 302  # to the new prediction's page (a new id each time)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ GET = {
     "applicants/<int:app_id>/": (LOGIN, 200, 200),
     "score/": (LOGIN, 200, 200),
     "score/applicants/<int:app_id>/": (LOGIN, 405, 405),
+    "score/predictions/<int:prediction_id>/": (LOGIN, 200, 200),
+    "score/predictions/<int:prediction_id>/rescore/": (LOGIN, 405, 405),
     "batch/": (LOGIN, 200, 200),
     # The sample job is the Analyst's own; Model admins may see every job.
     "batch/<slug:job_id>/": (LOGIN, 200, 200),
@@ -87,6 +90,11 @@ GET = {
     "models/retrain/": (LOGIN, 403, 200),
     "models/runs/<int:pk>/": (LOGIN, 403, 200),
     "models/runs/<int:pk>/status.json": (LOGIN, 403, 200),
+    # Decision policies: Model admins only.
+    "policies/": (LOGIN, 403, 200),
+    "policies/new/": (LOGIN, 403, 200),
+    "policies/<int:policy_id>/": (LOGIN, 403, 200),
+    "policies/<int:policy_id>/activate/": (LOGIN, 403, 405),
     # REST API: 401 without credentials, 403 with the wrong role, 405 for the wrong method.
     "api/v1/score": (401, 405, 405),
     "api/v1/score/batch": (401, 405, 405),
@@ -95,6 +103,8 @@ GET = {
     "api/v1/applicants/<str:app_id>": (401, 200, 200),
     "api/v1/models": (401, 403, 200),
     "api/v1/models/active": (401, 200, 200),
+    "api/v1/policies": (401, 403, 200),
+    "api/v1/policies/active": (401, 200, 200),
     "api/v1/schema/": (401, 200, 200),
     "api/v1/docs/": (401, 200, 200),
     "predict/": (401, 405, 405),
@@ -119,6 +129,9 @@ POST = {
     ),
     "batch/": (LOGIN, 400, 400),
     "models/<int:pk>/activate/": (LOGIN, 403, to("/models/{version}/")),
+    "score/predictions/<int:prediction_id>/rescore/": (LOGIN, RESCORED, RESCORED),
+    "policies/new/": (LOGIN, 403, 400),
+    "policies/<int:policy_id>/activate/": (LOGIN, 403, to("/policies/{policy}/")),
     "models/rollback/": (LOGIN, 403, to("/models/")),
     "models/retrain/": (LOGIN, 403, 400),
     "api/v1/score": (401, 400, 400),
@@ -132,6 +145,7 @@ POST_DATA = {
     "i18n/setlang/": {"language": "id", "next": "/"},
     "admin/training/trainingrun/retrain/": {"profile": "no-such-profile"},
     "models/retrain/": {"profile": "no-such-profile"},
+    "policies/new/": {"action": "activate", "grade_bands": "not bands"},
 }
 
 # What a Model admin may do in each app of the Django admin ("view": read-only; None: nothing).
@@ -139,11 +153,12 @@ POST_DATA = {
 ADMIN_APPS = {
     "applicants": "view",
     "training": "view",
-    "scoring": "view",
+    "scoring": "view",  # and Model admins add decision policies (ADDABLE_ADMIN_MODELS)
     "auth": None,  # users and groups: superusers only
     "authtoken": None,  # API tokens: superusers only (or manage.py drf_create_token)
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
 }
+ADDABLE_ADMIN_MODELS = {("scoring", "decisionpolicy")}  # a new version through create_policy
 ADMIN_MODEL_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/(?P<rest>.*)$")
 
 
@@ -163,6 +178,8 @@ def admin_model_expectations(route: str) -> tuple[tuple, tuple | None] | None:
         # the list is shown again, or redirected back to with "No action selected")
         return row(200 if may_view else 403, (200, 302) if may_view else 403)
     if rest == "add/":
+        if (match["app"], match["model"]) in ADDABLE_ADMIN_MODELS:
+            return row(200, 200)  # the POST has no data: the form again, with its errors
         return row(403, 403)
     if rest == "<path:object_id>/change/":
         return row(200 if may_view else 403, 403)
@@ -193,7 +210,12 @@ def state_changing_routes() -> list[str]:
 
 
 def _ids(site, path: str) -> dict:
-    ids = {"app_id": site.applicant.app_id, "version": site.version.pk, "run": site.run.pk}
+    ids = {
+        "app_id": site.applicant.app_id,
+        "version": site.version.pk,
+        "run": site.run.pk,
+        "policy": site.prediction.policy_id,
+    }
     match = re.match(r"^/admin/(?P<app>\w+)/(?P<model>\w+)/(?P<object_id>[^/]+)/", path)
     return {**ids, **(match.groupdict() if match else {})}
 

@@ -1,0 +1,115 @@
+"""The active decision policy, as every web and worker process reads it, and other reads about policies.
+
+:func:`current_policy` is the one function scoring calls for the rules in force (the engine, the
+score page, the dashboard, the strategy page). It follows activations exactly as the engine follows
+model activations: the active policy is read from the database (one indexed query on
+``DecisionPolicy.is_active``) again whenever this process's reading is older than
+``settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS`` (default 1 s), so every process follows an
+activation within that time without a restart; the process that activates, or saves or deletes any
+policy, forgets its reading at once (:data:`active_policy_changed` and the model's save/delete
+signals, connected in ``scoring/apps.py``). Policies are never edited once stored, so a reading
+cannot go stale in any other way.
+
+**The first policy** is made on first use: when no policy is active (a new installation, or a
+database that predates policies), :func:`scoring.policy_services.ensure_active_policy` stores one
+from the environment variables (``SCORE_BASE_POINTS``, ``SCORE_BASE_ODDS``, ``SCORE_PDO``,
+``RISK_GRADE_BANDS``, ``LGD``, ``DECLINE_MIN_PD``, ``APPROVE_MIN_SCORE``, ``TRAINING_RECALL_TARGET``)
+and activates it. From then on the database is what counts; changing those variables changes
+nothing until the policies are gone. (Not a data migration: a migration would freeze the values of
+the environment the migration ran in, and tests that empty the database would lose the row.)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.dispatch import Signal
+
+from .models import DecisionPolicy
+from .scorecard import ScorecardParameters, npl_probability_at_score, parse_grade_bands
+
+active_policy_changed = Signal()
+"""Sent (with ``policy``) when a decision policy was activated; this process then reads it at once."""
+
+SCORECARD_FIELDS = ("base_points", "base_odds", "pdo", "lgd", "decline_min_pd", "approve_min_score")
+POLICY_FIELDS = ("grade_bands", *SCORECARD_FIELDS, "recall_target")
+
+
+@dataclass(frozen=True)
+class ActivePolicy:
+    """The rules in force: the policy's id (what a prediction records) and its scorecard parameters."""
+
+    id: int
+    parameters: ScorecardParameters
+    recall_target: float
+
+
+def policy_parameters(policy: DecisionPolicy) -> ScorecardParameters:
+    """The scorecard parameters of a policy (stored or proposed); raises
+    :class:`scoring.scorecard.ScorecardConfigurationError` when they cannot be used."""
+    return ScorecardParameters(
+        grade_bands=parse_grade_bands(policy.grade_bands),
+        **{name: float(getattr(policy, name)) for name in SCORECARD_FIELDS},
+    )
+
+
+class ActivePolicyReading:
+    """This process's reading of the active policy (one instance per process: :data:`reading`)."""
+
+    def __init__(self):
+        self._known: tuple[ActivePolicy, float] | None = None  # the last reading and when (monotonic)
+
+    def current(self) -> ActivePolicy:
+        now = time.monotonic()
+        known = self._known
+        if known is not None and now - known[1] < settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS:
+            return known[0]
+        row = active_policy()
+        if row is None:
+            from .policy_services import ensure_active_policy
+
+            row = ensure_active_policy()
+        policy = ActivePolicy(id=row.pk, parameters=policy_parameters(row), recall_target=row.recall_target)
+        self._known = (policy, now)
+        return policy
+
+    def forget(self, **signal_arguments) -> None:
+        """Read the active policy from the database on the next call (connected to policy signals)."""
+        self._known = None
+
+
+reading = ActivePolicyReading()
+
+
+def current_policy() -> ActivePolicy:
+    """The decision policy in force in this process (see the module docstring)."""
+    return reading.current()
+
+
+def active_policy() -> DecisionPolicy | None:
+    """The active policy row, read from the database now (``None`` before the first one exists)."""
+    return DecisionPolicy.objects.filter(is_active=True).select_related("created_by", "activated_by").first()
+
+
+def list_policies() -> QuerySet[DecisionPolicy]:
+    """Every policy, newest first, with who created and last activated it."""
+    return DecisionPolicy.objects.select_related("created_by", "activated_by").order_by("-created_at", "-id")
+
+
+def grade_band_rows(parameters: ScorecardParameters) -> list[dict]:
+    """The grade bands as rows: grade, minimum score (``None`` for the lowest grade), and the highest
+    NPL probability that still reaches the band under the policy's score scaling."""
+    bands = parameters.grade_bands
+    rows = [
+        {
+            "grade": grade,
+            "min_score": minimum,
+            "max_npl_probability": float(npl_probability_at_score(minimum, parameters)),
+        }
+        for grade, minimum in zip(bands.grades, bands.minimum_scores, strict=True)
+    ]
+    rows.append({"grade": bands.lowest_grade, "min_score": None, "max_npl_probability": 1.0})
+    return rows

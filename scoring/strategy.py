@@ -1,0 +1,236 @@
+"""Strategy curves: what an approve cut-off would do, on the active model version's test applicants.
+
+**Which applicants.** The test split of the active version's training run: applicants it never saw
+in training or validation. Their ids are not stored as such; the version stores the date its labels
+are from (``training_data["as_of"]``) and a SHA-256 of the sorted test ids
+(``training_data["test_app_ids_sha256"]``), and its artifact lists the applicants it saw
+(``metadata["seen_app_ids"]``). The test applicants are therefore rebuilt as the applicants
+labelled as of that date that the version did not see, and the digest says whether they are exactly
+the test split (``exact``); after later imports added applicants with history before that date, they
+are the unseen labelled applicants instead, and the page says so. NPL outcomes are their labels as
+of that date.
+
+**Which probabilities.** The test probabilities are not stored, so the applicants are scored through
+the scoring engine (:meth:`scoring.engine.ScoringEngine.score`, without reasons and without storing
+predictions): the same probabilities and NPL flags a request for those applicants gets. Each
+point of a curve is :func:`scoring.scorecard.decide` for every applicant under the policy with that
+approve cut-off — the rule the engine applies, not a second copy of it. They are labelled and
+scored again on every request (nothing kept between requests, so a later import or activation is
+always reflected): one labelling of the book as of that date and one engine call without reasons.
+
+**Back-test on realised applicants**, where there are outcomes: applicants the active version
+scored (stored predictions, the latest per applicant) that now carry an NPL label and that the
+version did not see in training or validation. Their probabilities and NPL flags are the stored
+predictions' — what the engine returned — and the outcome is the applicant's current label.
+:func:`realised_applicants` returns ``None`` while there are none (or none of them is NPL).
+
+**What a curve says**, for each approve cut-off (the credit score from which an applicant the model
+does not flag NPL is approved; the decline probability and the rest of the policy as proposed):
+the approval rate, the NPL rate among the approved, the share of NPL applicants not approved
+(caught: declined or sent to review), and the expected loss (PD × LGD × amount financed, in rupiah)
+of the approved and of the rest (avoided).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+from django.utils.translation import gettext
+
+from applicants.selectors import labelled_applicants_frame
+from training.encoder import APPLICANT_ATTRIBUTES
+from training.pipeline import applicant_ids_digest
+
+from . import scorecard
+from .engine import engine
+from .models import Prediction
+from .scorecard import ScorecardParameters
+
+CUTOFF_STEP = 5
+CUTOFFS = np.arange(scorecard.MIN_SCORE, scorecard.MAX_SCORE + 1, CUTOFF_STEP)
+
+
+class StrategyUnavailableError(Exception):
+    """The active version's test applicants cannot be rebuilt; the message says why."""
+
+
+@dataclass(frozen=True)
+class ScoredApplicants:
+    """Applicants with the engine's probabilities and NPL flags and their NPL outcomes: the active
+    version's test applicants, or its realised applicants."""
+
+    model_version: object  # training.models.ModelVersion
+    app_ids: np.ndarray
+    otr: np.ndarray
+    dp: np.ndarray
+    is_npl_outcome: np.ndarray  # the NPL label as of the version's labelling date
+    npl_probability: np.ndarray  # what the engine returns for them
+    flagged_npl: np.ndarray  # the engine's NPL flag (probability ≥ the version's threshold)
+    exact: bool  # True: exactly the version's test split (the stored digest matches)
+    as_of: date | None  # labels as of (test applicants); None for realised applicants
+
+    def __len__(self) -> int:
+        return len(self.app_ids)
+
+
+@dataclass(frozen=True)
+class StrategyPoint:
+    cutoff: float
+    approved: int
+    approval_rate: float
+    npl_rate_approved: float | None  # None when nobody is approved
+    npl_caught: float | None  # None when there is no NPL applicant
+    expected_loss_approved: int
+    expected_loss_avoided: int
+
+
+def test_applicants() -> ScoredApplicants:
+    """The active version's test applicants with the engine's probabilities (see the module docstring).
+
+    Raises :class:`scoring.engine.ScoringUnavailableError` without a usable active version and
+    :class:`StrategyUnavailableError` when its test applicants cannot be rebuilt.
+    """
+    loaded = engine.loaded_model()
+    version = loaded.model_version
+    seen = loaded.model.metadata.get("seen_app_ids")
+    as_of_text = (version.training_data or {}).get("as_of")
+    if seen is None:
+        raise StrategyUnavailableError(
+            gettext("Model version #%(id)s does not record which applicants it was trained on: retrain to see curves.")
+            % {"id": version.pk}
+        )
+    as_of = date.fromisoformat(as_of_text) if as_of_text else None
+    frame = labelled_applicants_frame(as_of=as_of)
+    frame = frame[~frame["app_id"].isin(set(seen))] if len(frame) else frame
+    if frame.empty or not frame["is_npl"].any():
+        raise StrategyUnavailableError(
+            gettext(
+                "The test applicants of model version #%(id)s are no longer stored (or none of them is NPL): "
+                "import the loan book it was trained on, or retrain."
+            )
+            % {"id": version.pk}
+        )
+    scores = engine.score(frame[list(APPLICANT_ATTRIBUTES)], with_reasons=False)
+    return ScoredApplicants(
+        model_version=scores.model_version,
+        app_ids=frame["app_id"].to_numpy(np.int64),
+        otr=frame["otr"].to_numpy(np.int64),
+        dp=frame["dp"].to_numpy(np.int64),
+        is_npl_outcome=frame["is_npl"].to_numpy(bool),
+        npl_probability=scores.npl_probability,
+        flagged_npl=scores.is_npl,
+        exact=applicant_ids_digest(frame["app_id"]) == (version.training_data or {}).get("test_app_ids_sha256"),
+        as_of=as_of,
+    )
+
+
+def realised_applicants() -> ScoredApplicants | None:
+    """The active version's scored applicants whose outcome is now known (see the module docstring)."""
+    loaded = engine.loaded_model()
+    seen = set(loaded.model.metadata.get("seen_app_ids") or [])
+    rows = (
+        Prediction.objects.filter(model_version_id=loaded.version.id, applicant__is_npl__isnull=False)
+        .order_by("applicant_id", "-created_at", "-id")
+        .values_list(
+            "applicant_id", "applicant__app_id", "applicant__is_npl", "npl_probability", "is_npl", "input_attributes"
+        )
+    )
+    latest = {}
+    for applicant_id, app_id, outcome, probability, flagged, attributes in rows.iterator(chunk_size=5000):
+        if applicant_id not in latest and app_id not in seen:
+            latest[applicant_id] = (app_id, outcome, probability, flagged, attributes["otr"], attributes["dp"])
+    if not latest or not any(row[1] for row in latest.values()):
+        return None
+    app_ids, outcomes, probabilities, flags, otr, dp = zip(*latest.values(), strict=True)
+    return ScoredApplicants(
+        model_version=loaded.model_version,
+        app_ids=np.array(app_ids, dtype=np.int64),
+        otr=np.array(otr, dtype=np.int64),
+        dp=np.array(dp, dtype=np.int64),
+        is_npl_outcome=np.array(outcomes, dtype=bool),
+        npl_probability=np.array(probabilities, dtype=np.float64),
+        flagged_npl=np.array(flags, dtype=bool),
+        exact=False,
+        as_of=None,
+    )
+
+
+def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> StrategyPoint:
+    """The figures of one policy on the applicants: exactly the engine's decisions under it."""
+    decisions = scorecard.decide(
+        applicants.npl_probability, applicants.flagged_npl, applicants.otr, applicants.dp, parameters
+    )
+    approved = decisions.recommendation == scorecard.APPROVE
+    outcome = applicants.is_npl_outcome
+    n, n_approved, n_npl = len(applicants), int(approved.sum()), int(outcome.sum())
+    loss = decisions.expected_loss
+    return StrategyPoint(
+        cutoff=float(parameters.approve_min_score),
+        approved=n_approved,
+        approval_rate=n_approved / n if n else 0.0,
+        npl_rate_approved=float(outcome[approved].mean()) if n_approved else None,
+        npl_caught=float((outcome & ~approved).sum() / n_npl) if n_npl else None,
+        expected_loss_approved=int(loss[approved].sum()),
+        expected_loss_avoided=int(loss[~approved].sum()),
+    )
+
+
+def curve(applicants: ScoredApplicants, parameters: ScorecardParameters, cutoffs=CUTOFFS) -> list[StrategyPoint]:
+    """:func:`point` at every approve cut-off in ``cutoffs``, the rest of the policy as ``parameters``."""
+    return [point(applicants, replace(parameters, approve_min_score=float(cutoff))) for cutoff in cutoffs]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A proposed policy beside the active one on the same applicants."""
+
+    applicants: ScoredApplicants
+    active: StrategyPoint
+    proposed: StrategyPoint
+    curve: list[StrategyPoint]  # under the proposed policy, every approve cut-off
+    realised: ScoredApplicants | None = None  # the back-test applicants, where there are outcomes
+    realised_active: StrategyPoint | None = None
+    realised_proposed: StrategyPoint | None = None
+
+    @property
+    def approval_change(self) -> int:
+        return self.proposed.approved - self.active.approved
+
+    @property
+    def approval_rate_change(self) -> float:
+        return self.proposed.approval_rate - self.active.approval_rate
+
+    @property
+    def expected_loss_change(self) -> int:
+        """Change in the expected loss of the approved applicants, in rupiah (positive: more loss)."""
+        return self.proposed.expected_loss_approved - self.active.expected_loss_approved
+
+
+def compare(active: ScorecardParameters, proposed: ScorecardParameters) -> Comparison:
+    applicants = test_applicants()
+    realised = realised_applicants()
+    return Comparison(
+        applicants=applicants,
+        active=point(applicants, active),
+        proposed=point(applicants, proposed),
+        curve=curve(applicants, proposed),
+        realised=realised,
+        realised_active=point(realised, active) if realised is not None else None,
+        realised_proposed=point(realised, proposed) if realised is not None else None,
+    )
+
+
+def table_rows(comparison: Comparison, step: int = 50) -> list[dict]:
+    """Rows of the strategy table: every ``step`` points of cut-off, plus the active and proposed ones."""
+    marked = {comparison.active.cutoff: "active", comparison.proposed.cutoff: "proposed"}
+    rows = []
+    for item in comparison.curve:
+        if item.cutoff % step == 0 or item.cutoff in marked:
+            rows.append({"point": item, "mark": marked.get(item.cutoff, "")})
+    for cutoff, mark in marked.items():  # a cut-off between the curve's steps
+        if not any(row["point"].cutoff == cutoff for row in rows):
+            source = comparison.active if mark == "active" else comparison.proposed
+            rows.append({"point": source, "mark": mark})
+    return sorted(rows, key=lambda row: row["point"].cutoff)

@@ -1,0 +1,212 @@
+"""The decision policy pages, the prediction page, re-scoring from the applicant page, the admin, and a
+policy followed by a real worker process."""
+
+import time
+
+import pytest
+from django.conf import settings as django_settings
+
+from applicants.generator import write_loan_book
+from applicants.models import Applicant
+from applicants.selectors import labelled_applicants_frame
+from applicants.services import import_loan_file
+from nplsite.templatetags.npl_format import percent
+from scoring import strategy
+from scoring.models import DecisionPolicy, Prediction
+from scoring.policies import POLICY_FIELDS, policy_parameters
+from scoring.policy_services import create_policy, ensure_active_policy
+from scoring.services import score_requests
+from tests.conftest import wait_until
+from training.artifacts import load_artifact
+from training.encoder import APPLICANT_ATTRIBUTES
+
+from .conftest import AS_OF, TRAINING_APPLICANTS
+from .pagecheck import checked_page, text_of
+from .test_batch import loan_file, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="session")
+def training_book_file(tmp_path_factory):
+    """The loan book of the session's trained model (same generator seed and size)."""
+    folder = tmp_path_factory.mktemp("policy-book")
+    book = folder / "book.csv"
+    write_loan_book(book, folder / "truth.csv", TRAINING_APPLICANTS, seed=5, as_of=AS_OF)
+    return book
+
+
+@pytest.fixture
+def training_book(db, training_book_file):
+    return import_loan_file(training_book_file, as_of=AS_OF)
+
+
+def form_of(policy, **changes) -> dict:
+    return {**{name: str(getattr(policy, name)) for name in POLICY_FIELDS}, **changes}
+
+
+def test_a_model_admin_previews_a_cut_off_then_activates_it(
+    model_admin_client, model_admin, training_book, active_version
+):
+    active = ensure_active_policy()
+    page = text_of(model_admin_client.get("/policies/new/"))
+    assert "Propose a decision policy" in page
+
+    proposal = form_of(active, approve_min_score="600", grade_bands="A:650,B:600,C:520,D:460")
+    preview = model_admin_client.post("/policies/new/", {**proposal, "action": "preview"})
+    checked_page(preview)
+    comparison = strategy.compare(
+        policy_parameters(active), policy_parameters(DecisionPolicy(**{**form_of(active), **proposal}))
+    )
+    html = preview.content.decode()
+    assert f'data-testid="proposed-approval-rate">{percent(comparison.proposed.approval_rate)}<' in html
+    assert f'data-testid="active-approval-rate">{percent(comparison.active.approval_rate)}<' in html
+    assert comparison.proposed.approval_rate < comparison.active.approval_rate
+    assert "series-proposed-point" in html and "series-active-point" in html
+    assert DecisionPolicy.objects.count() == 1  # a preview stores nothing
+
+    no_reason = model_admin_client.post("/policies/new/", {**proposal, "action": "activate"})
+    assert no_reason.status_code == 400 and "Say why" in text_of(no_reason)
+    assert DecisionPolicy.objects.count() == 1
+
+    done = model_admin_client.post("/policies/new/", {**proposal, "reason": "Fewer B approvals", "action": "activate"})
+    new = DecisionPolicy.objects.get(is_active=True)
+    assert done["Location"] == f"/policies/{new.pk}/"
+    assert (new.created_by, new.activated_by, new.reason, new.approve_min_score) == (
+        model_admin,
+        model_admin,
+        "Fewer B approvals",
+        600,
+    )
+    score_page = text_of(model_admin_client.get("/score/"))
+    assert f"Decision policy in force: #{new.pk}" in score_page and "score ≥ 650" in score_page
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"grade_bands": "A:500,B:600"}, "Write the bands as GRADE:MINIMUM SCORE"),
+        ({"approve_min_score": "900"}, "less than or equal to 850"),
+        ({"decline_min_pd": "abc"}, "Enter a number"),
+        ({"lgd": "0"}, "greater than or equal to 0.0001"),
+    ],
+)
+def test_a_bad_proposal_is_answered_field_by_field(model_admin_client, active_version, changes, message):
+    active = ensure_active_policy()
+    response = model_admin_client.post(
+        "/policies/new/", {**form_of(active, **changes), "reason": "x", "action": "activate"}
+    )
+    assert response.status_code == 400 and message in text_of(response)
+    assert DecisionPolicy.objects.count() == 1
+
+
+def test_a_saved_policy_is_compared_and_activated_from_its_page(
+    model_admin_client, model_admin, training_book, active_version
+):
+    active = ensure_active_policy()
+    saved = create_policy(model_admin, reason="Later", **{**form_of(active), "approve_min_score": 500})
+    page = checked_page(model_admin_client.get(f"/policies/{saved.pk}/"))
+    assert "Activate policy" in "".join(page.text) and "Strategy curves" in "".join(page.text)
+    response = model_admin_client.post(f"/policies/{saved.pk}/activate/")
+    assert response["Location"] == f"/policies/{saved.pk}/"
+    assert DecisionPolicy.objects.get(is_active=True) == saved
+
+
+def test_analysts_cannot_see_create_or_activate_policies(analyst_client, active_version):
+    active = ensure_active_policy()
+    other = DecisionPolicy.objects.create(
+        reason="Direct row", **{name: getattr(active, name) for name in POLICY_FIELDS}
+    )
+    assert analyst_client.get("/policies/").status_code == 403
+    assert (
+        analyst_client.post("/policies/new/", {**form_of(active), "reason": "x", "action": "activate"}).status_code
+        == 403
+    )
+    assert analyst_client.post(f"/policies/{other.pk}/activate/").status_code == 403
+    assert DecisionPolicy.objects.get(is_active=True) == active and DecisionPolicy.objects.count() == 2
+
+
+def test_the_prediction_page_shows_model_version_and_policy_and_rescores(
+    analyst_client, analyst, model_admin, page_book, active_version
+):
+    applicant = Applicant.objects.order_by("app_id").first()
+    analyst_client.post(f"/score/applicants/{applicant.app_id}/")
+    old = Prediction.objects.get()
+    page = text_of(analyst_client.get(f"/score/predictions/{old.pk}/"))
+    assert f"{active_version.name} #{active_version.pk}" in page and f"#{old.policy_id}" in page
+    history = analyst_client.get(f"/applicants/{applicant.app_id}/").content.decode()
+    assert f'href="/score/predictions/{old.pk}/"' in history and f"<td>#{old.policy_id}</td>" in history
+
+    first = DecisionPolicy.objects.get()
+    new_policy = create_policy(model_admin, reason="All Q", activate=True, **{**form_of(first), "grade_bands": "Q:300"})
+    response = analyst_client.post(f"/score/predictions/{old.pk}/rescore/")
+    new = Prediction.objects.exclude(pk=old.pk).get()
+    assert response["Location"] == f"/score/predictions/{new.pk}/"
+    assert (new.policy_id, new.risk_grade, new.applicant_id) == (new_policy.pk, "Q", applicant.pk)
+    assert Prediction.objects.filter(pk=old.pk, policy=first).exists()
+    history = analyst_client.get(f"/applicants/{applicant.app_id}/").content.decode()
+    assert f"<td>#{new_policy.pk}</td>" in history and f"<td>#{first.pk}</td>" in history
+
+
+def test_the_admin_adds_a_policy_with_a_reason_and_activates_one(model_admin_client, model_admin, active_version):
+    client = model_admin_client
+    active = ensure_active_policy()
+    missing = client.post("/admin/scoring/decisionpolicy/add/", form_of(active))
+    assert missing.status_code == 200 and DecisionPolicy.objects.count() == 1
+    client.post("/admin/scoring/decisionpolicy/add/", {**form_of(active), "reason": "From the admin"})
+    added = DecisionPolicy.objects.get(reason="From the admin")
+    assert added.created_by == model_admin and not added.is_active
+    client.post(
+        "/admin/scoring/decisionpolicy/",
+        {"action": "activate_policy", "_selected_action": [added.pk]},
+    )
+    assert DecisionPolicy.objects.get(is_active=True) == added
+
+
+@pytest.mark.slow
+def test_a_running_worker_follows_an_activation(
+    client, analyst, model_admin, make_version, settings, celery_worker_process
+):
+    """A real worker process scores a batch under the first policy; after another policy is activated
+    here, its next batch follows it (within SCORING_ACTIVE_VERSION_RECHECK_SECONDS)."""
+    make_version()
+    settings.BATCH_INLINE_MAX_ROWS = 1
+    client.force_login(analyst)
+    first = ensure_active_policy()
+
+    def run_job():
+        job_url = upload(client, loan_file())["Location"]
+        status = wait_until(lambda: (s := client.get(job_url + "status.json").json())["finished"] and s, timeout=120)
+        assert status and status["status"] == "succeeded", status
+
+    run_job()
+    assert set(Prediction.objects.values_list("policy_id", flat=True)) == {first.pk}
+    second = create_policy(model_admin, reason="All Q", activate=True, **{**form_of(first), "grade_bands": "Q:300"})
+    time.sleep(django_settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS + 0.2)  # the worker's reading expires
+    run_job()
+    latest = Prediction.objects.filter(policy=second)
+    assert latest.count() == 2 and set(latest.values_list("risk_grade", flat=True)) == {"Q"}
+
+
+def test_the_policy_pages_in_indonesian(model_admin_client, active_version):
+    assert model_admin_client.post("/i18n/setlang/", {"language": "id", "next": "/"}).status_code == 302
+    listing = text_of(model_admin_client.get("/policies/"))
+    proposal = text_of(model_admin_client.get("/policies/new/"))
+    assert "Kebijakan keputusan" in listing and "Usulkan kebijakan baru…" in listing
+    assert "Usulkan kebijakan keputusan" in proposal and "Setujui mulai skor kredit" in proposal
+
+
+def test_the_preview_adds_a_back_test_once_scored_applicants_have_outcomes(
+    model_admin_client, training_book, active_version
+):
+    active = ensure_active_policy()
+    proposal = {**form_of(active, approve_min_score="600"), "action": "preview"}
+    assert 'data-testid="backtest"' not in model_admin_client.post("/policies/new/", proposal).content.decode()
+    seen = set(load_artifact(active_version).metadata["seen_app_ids"])
+    frame = labelled_applicants_frame(as_of=AS_OF)
+    unseen = frame[~frame["app_id"].isin(seen)].sort_values("is_npl", ascending=False).head(30)
+    score_requests(unseen[["app_id", *APPLICANT_ATTRIBUTES]].to_dict("records"), channel="api", lenient=True)
+
+    page = text_of(model_admin_client.post("/policies/new/", proposal))
+
+    assert "Back-test on 30 applicants this model scored whose NPL outcome is now known" in page
