@@ -181,11 +181,11 @@ PROFILES: dict[str, SearchProfile] = {
         forest_trees=100,
         boosting_rounds=200,
         min_oof_predictions=3000,
-        max_repeats=4,
+        max_repeats=3,
         n_jobs=2,
         description=(
             "every algorithm × balancing and the scorecard, each tuned by RandomizedSearchCV over 8 settings "
-            "on 5 shared folds (repeated up to 4 times on small books), two processes: for production"
+            "on 5 shared folds (repeated up to 3 times on small books), two processes: for production"
         ),
     ),
     "smoke": SearchProfile(
