@@ -8,11 +8,12 @@ Self-contained: a fresh SQLite database and artifact folder in a temporary direc
 folder is not touched; ``BENCHMARK_DATABASE_URL=postgres://…`` runs it on an empty PostgreSQL
 database instead, flushed afterwards), a generated loan book imported, a model trained with the
 quick profile (one algorithm, unless ``--algorithm all``) and an Analyst with an API token. All in
-this one process, after a warm-up; the targets are those of the scoring issue:
+this one process, after a warm-up; the targets are those of issue 14 (library APIs instead of
+re-implemented internals):
 
 - (a) **POST /api/v1/score** through Django's WSGI handler (test client, no network): middleware,
   token authentication and role, rate limit, validation, engine, one ``Prediction`` INSERT, JSON —
-  median and p99 over ``--requests``. Target: median ≤ 3 ms and ≤ 1.5 × (b).
+  median and p99 over ``--requests``. Target: median ≤ 5 ms and ≤ 2 × (b).
 - (b) **the floor**: the same stack on a trivial endpoint (mounted by this script only, same
   authentication, role check, rate limit and JSON parser: it receives the same body and parses it)
   that inserts one ``Prediction`` row and answers its id: what any scoring endpoint costs before it
@@ -20,15 +21,21 @@ this one process, after a warm-up; the targets are those of the scoring issue:
   request by request, so a change in the shared machine's speed during the run touches (a) and
   (b) alike.
 - (c) **the engine alone** on one applicant: ``engine.score(...).row(0)`` (active-version lookup,
-  probability, scorecard, the occlusion reasons chosen and worded), not stored. Target ≤ 0.3 ms.
-  Shown beside it: the same without reasons, and the model call alone.
+  probability, scorecard, the occlusion reasons chosen and worded), not stored. Target ≤ 1.5 ms.
+  Shown beside it: the same without reasons, and the public model call alone
+  (``calibrated.predict_proba`` on one row, and on the ten rows of one applicant's occlusion).
 - (d) **throughput on ``--bulk`` applicants** (drawn as the loan books draw them, fixed seed): ``engine.score``
-  on all at once (target ≥ 100,000 applicants/s; with and without reasons: every probability,
+  on all at once (target ≥ 30,000 applicants/s with reasons; with and without reasons: every probability,
   label, score, grade, expected loss, recommendation, and which reasons with their effects), then
   the time to word every applicant's reasons (``Reasons`` words them when read; whoever reads
   them all pays it, ``score_csv`` included), and ``manage.py score_csv`` on a file of them
   (applicant columns only) including parsing, validation, storing every ``Prediction`` and
-  writing the output (target ≤ 15 s for 100,000).
+  writing the output (target ≤ 20 s for 100,000).
+
+The API's rate limit is DRF's ``UserRateThrottle``, which keeps each request time of the period in
+the cache: the script sets ``API_THROTTLE_RATE`` to ``1000000/second`` so that it measures
+scoring, with the throttle's list holding about one second of requests (a few hundred), as it
+holds at most 1,000 at the default ``1000/minute``.
 
 Also shown: the deprecated ``POST /predict/``. Each line says whether its target is met; the exit
 status is 0 either way (timings on a shared machine are noisy; compare the ratios).
@@ -63,23 +70,24 @@ BODY = {
 }
 
 
-def timed(function, repeats: int) -> list[float]:
+def timed(function, repeats: int) -> list[tuple[float, float]]:
     return timed_together({"": function}, repeats)[""]
 
 
-def timed_together(functions: dict, repeats: int) -> dict[str, list[float]]:
-    """Milliseconds of each call of each function, the functions taking turns call by call, so
-    that a change in the machine's speed during the run (it is shared) touches all of them alike
-    and their ratios stay meaningful."""
+def timed_together(functions: dict, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall ms, CPU ms of this thread) of each call of each function, the functions taking turns
+    call by call, so that a change in the machine's speed during the run (it is shared) touches
+    all of them alike and their ratios stay meaningful. The CPU time is what the call itself costs;
+    the wall time adds any wait for a core, which on a busy shared machine can be most of it."""
     for _ in range(max(10, repeats // 10)):  # warm-up: caches, lazy imports, connection
         for function in functions.values():
             function()
     samples = {name: [] for name in functions}
     for _ in range(repeats):
         for name, function in functions.items():
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.thread_time()
             function()
-            samples[name].append((time.perf_counter() - started) * 1000)
+            samples[name].append(((time.perf_counter() - started) * 1000, (time.thread_time() - started_cpu) * 1000))
     return samples
 
 
@@ -107,9 +115,8 @@ def main() -> None:
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "testserver",
             "SECURE_SSL_REDIRECT": "0",
-            # Thousands of requests a minute from one user: measure scoring, not the rate limit (whose
-            # cost does not depend on the rate).
-            "API_THROTTLE_RATE": "100000000/minute",
+            # Thousands of requests a minute from one user: measure scoring, not the rate limit (see above).
+            "API_THROTTLE_RATE": "1000000/second",
             "DJANGO_SETTINGS_MODULE": "nplsite.settings",
         }
     )
@@ -133,7 +140,6 @@ def main() -> None:
     from scoring.api import ScoringApiView
     from scoring.engine import engine
     from scoring.models import Prediction
-    from scoring.services import insert_predictions
     from training.artifacts import load_artifact
     from training.models import TrainingRun
     from training.pipeline import narrowed_profile
@@ -152,6 +158,7 @@ def main() -> None:
 
     model = load_artifact(version)
     one_row = pd.DataFrame([BODY])
+    ten_rows = pd.DataFrame([BODY] * 10)
     one_applicant = {name: [value] for name, value in BODY.items()}
     template = Prediction(input_attributes=BODY, model_version=version, **engine.score(one_row).row(0), channel="api")
 
@@ -162,7 +169,7 @@ def main() -> None:
             if not isinstance(request.data, dict):  # DRF parses the body when it is first read
                 raise AssertionError("the floor received no JSON object")
             template.pk, template.user = None, request.user
-            insert_predictions([template])  # how the scoring endpoints store a prediction
+            Prediction.objects.bulk_create([template])  # how the scoring endpoints store a prediction
             return Response({"id": template.pk})
 
     urls.urlpatterns.append(path("benchmark/floor", Floor.as_view()))
@@ -192,37 +199,41 @@ def main() -> None:
         "    engine.score, 1 applicant, no reasons": timed(
             lambda: engine.score(one_applicant, with_reasons=False), args.calls
         ),
-        "    model.predict_npl_probability, 1 row": timed(lambda: model.predict_npl_probability(one_row), args.calls),
+        "    calibrated.predict_proba, 1 row": timed(lambda: model.calibrated.predict_proba(one_row), args.calls),
+        "    calibrated.predict_proba, 10 rows": timed(lambda: model.calibrated.predict_proba(ten_rows), args.calls),
     }
     database = django.db.connection.vendor
     print(f"\nModel {version.name} (version #{version.pk}); database {database}")
-    print(f"{'path':<46} {'calls':>6} {'median ms':>9} {'p99 ms':>7}")
-    medians = {}
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'path':<46} {'calls':>6} {'median ms':>9} {'p99 ms':>7} {'CPU ms':>7}")
+    medians, cpu = {}, {}
     for name, samples in results.items():
-        ordered = sorted(samples)
+        ordered = sorted(wall for wall, _ in samples)
         medians[name] = statistics.median(ordered)
+        cpu[name] = statistics.median(used for _, used in samples)
         p99 = ordered[int(0.99 * (len(ordered) - 1))]
-        print(f"{name:<46} {len(ordered):>6} {medians[name]:9.3f} {p99:7.2f}")
-    api, floor = medians["(a) POST /api/v1/score (stored)"], medians["(b) floor: auth, role, rate limit, 1 INSERT"]
-    engine_one = medians["(c) engine.score, 1 applicant, worded"]
-    print(
-        f"(a) median {api:.2f} ms ≤ 3 ms: {verdict(api <= 3.0)}; "
-        f"{api / floor:.2f} × the floor ≤ 1.5: {verdict(api <= 1.5 * floor)}"
-    )
-    print(f"(c) engine on one applicant {engine_one:.3f} ms ≤ 0.3 ms: {verdict(engine_one <= 0.3)}")
+        print(f"{name:<46} {len(ordered):>6} {medians[name]:9.3f} {p99:7.2f} {cpu[name]:7.3f}")
+    for kind, figures in (("median", medians), ("median CPU time", cpu)):
+        api, floor = figures["(a) POST /api/v1/score (stored)"], figures["(b) floor: auth, role, rate limit, 1 INSERT"]
+        engine_one = figures["(c) engine.score, 1 applicant, worded"]
+        print(
+            f"(a) {kind} {api:.2f} ms ≤ 5 ms: {verdict(api <= 5.0)}; "
+            f"{api / floor:.2f} × the floor ≤ 2: {verdict(api <= 2 * floor)}; "
+            f"(c) engine on one applicant {engine_one:.3f} ms ≤ 1.5 ms: {verdict(engine_one <= 1.5)}"
+        )
 
     # (d) throughput
     bulk = generate_applicants(args.bulk, seed=2024)
     engine.score({name: values[:100] for name, values in bulk.items()})  # warm-up
     for label, with_reasons in (("with reasons", True), ("without reasons", False)):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         scores = engine.score(bulk, with_reasons=with_reasons)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
         assert len(scores) == args.bulk
         rate = args.bulk / seconds
         print(
-            f"(d) engine.score on {args.bulk:,} applicants {label}: {seconds:.2f} s = {rate:,.0f} applicants/s "
-            f"(≥ 100,000/s: {verdict(rate >= 100_000)})"
+            f"(d) engine.score on {args.bulk:,} applicants {label}: {seconds:.2f} s (CPU {cpu_seconds:.2f} s) = "
+            f"{rate:,.0f} applicants/s " + (f"(≥ 30,000/s: {verdict(rate >= 30_000)})" if with_reasons else "")
         )
         if with_reasons:
             started = time.perf_counter()
@@ -234,15 +245,17 @@ def main() -> None:
     frame.insert(0, "app_id", np.arange(1, args.bulk + 1) + 10_000_000)
     frame.to_csv(in_path, index=False)
     before = Prediction.objects.filter(channel="batch").count()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     call_command("score_csv", str(in_path), str(out_path), stdout=open(os.devnull, "w"))  # noqa: SIM115
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - started_cpu
     stored = Prediction.objects.filter(channel="batch").count() - before
-    target = 15.0 * args.bulk / 100_000
+    target = 20.0 * args.bulk / 100_000
     print(
-        f"(d) manage.py score_csv of {args.bulk:,} rows, {stored:,} predictions stored: {seconds:.2f} s = "
+        f"(d) manage.py score_csv of {args.bulk:,} rows, {stored:,} predictions stored: {seconds:.2f} s "
+        f"(CPU {cpu_seconds:.2f} s) = "
         f"{args.bulk / seconds:,.0f} rows/s (≤ {target:g} s: {verdict(seconds <= target)})"
     )
+    print(f"load average {os.getloadavg()[0]:.1f}")
     if database != "sqlite":
         call_command("flush", interactive=False, verbosity=0)  # leave the benchmark database empty
 

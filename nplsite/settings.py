@@ -219,10 +219,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 
 # The cache, shared by every process: Redis when configured, otherwise files in the data folder.
-# The API rate limit (nplsite/throttling.py) counts in Redis itself when REDIS_URL is set and in
-# this cache otherwise; login lockouts (django-axes) are kept in the database.
+# The API rate limit (nplsite/throttling.py) keeps its request times here; login lockouts
+# (django-axes) are kept in the database. Short socket timeouts: an unreachable Redis costs a
+# request half a second at most (the rate limit then lets it through).
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": DATA_DIR / "cache"}
@@ -296,7 +303,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["nplsite.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_THROTTLE_RATE", "6000/minute")},
+    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_THROTTLE_RATE", "1000/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "NPL risk platform API",
@@ -337,17 +344,9 @@ DECLINE_MIN_PD = env_float("DECLINE_MIN_PD", 0.30)
 APPROVE_MIN_SCORE = env_float("APPROVE_MIN_SCORE", 545.0)
 # Most applicants one POST /api/v1/score/batch may carry.
 SCORING_BATCH_MAX = env_int("SCORING_BATCH_MAX", 1000)
-# Threads an XGBoost model or a random forest may use on a large scoring call (a few rows never
-# use more than one); the probabilities do not depend on it. Default: the CPUs this process may run on.
-SCORING_THREADS = max(
-    1,
-    env_int(
-        "SCORING_THREADS", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    ),
-)
-# How old the scoring engine's reading of the active model version may be before it reads it from the
-# database again: every process follows an activation within this time (the activating process at
-# once). 0 reads it on every score.
+# How old the scoring engine's reading of the active model version (and of the active decision
+# policy) may be before it reads it from the database again: every process follows an activation
+# within this time (the activating process at once). 0 reads it on every score.
 SCORING_ACTIVE_VERSION_RECHECK_SECONDS = env_float("SCORING_ACTIVE_VERSION_RECHECK_SECONDS", 1.0)
 if not 0 <= SCORING_ACTIVE_VERSION_RECHECK_SECONDS <= 60:
     raise ImproperlyConfigured(

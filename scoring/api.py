@@ -36,6 +36,7 @@ from rest_framework.views import APIView
 from applicants.models import Applicant
 from applicants.validation import HousingType, Pekerjaan
 from nplsite.roles import is_analyst, is_model_admin
+from training.selectors import get_active_model_version
 
 from . import selectors
 from .engine import ScoringUnavailableError
@@ -454,7 +455,7 @@ class ActiveModelVersionView(ScoringApiView):
         tags=["models"],
     )
     def get(self, request):
-        version = selectors.active_model_version()
+        version = get_active_model_version()
         if version is None:
             return Response(
                 {"detail": gettext("No model version is active: a model admin must train or activate one.")},

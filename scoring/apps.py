@@ -17,7 +17,7 @@ class ScoringConfig(AppConfig):
         from .models import DecisionPolicy
         from .policies import active_policy_changed, current_policy, reading
 
-        # The process that changes the active version, or any version row, reads it again at once.
+        # The process that activates a version reads the active version again at once.
         active_version_changed.connect(engine.forget_active_version, dispatch_uid="scoring-engine-active")
         post_save.connect(engine.forget_active_version, sender=ModelVersion, dispatch_uid="scoring-engine-saved")
         post_delete.connect(engine.forget_active_version, sender=ModelVersion, dispatch_uid="scoring-engine-deleted")

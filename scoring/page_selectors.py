@@ -10,12 +10,12 @@ from django.utils.translation import gettext
 from applicants.models import Applicant
 from applicants.selectors import kolektibilitas_distribution
 from nplsite.charts import Bar, bar_chart
-from training.selectors import recent_training_runs
+from training.selectors import get_active_model_version, recent_training_runs
 
 from . import scorecard
 from .models import Prediction
 from .policies import current_policy
-from .selectors import active_model_version, headline_metrics, predictions
+from .selectors import headline_metrics, predictions
 
 SCORE_BIN_WIDTH = 50
 RECENT_PREDICTIONS = 1000
@@ -65,7 +65,7 @@ def dashboard_figures() -> dict:
     today_counts = predictions(created_from=today).aggregate(
         total=Count("pk"), flagged=Count("pk", filter=Q(is_npl=True))
     )
-    active = active_model_version()
+    active = get_active_model_version()
     histogram = score_histogram()
     return {
         "applicants": Applicant.objects.count(),

@@ -130,10 +130,6 @@ def model_versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.order_by("-trained_at", "-id")
 
 
-def active_model_version() -> ModelVersion | None:
-    return ModelVersion.objects.filter(is_active=True).first()
-
-
 def test_metrics(version: ModelVersion) -> dict:
     """The version's metrics on the untouched test split (or its only metrics when not split by part)."""
     metrics = version.metrics or {}

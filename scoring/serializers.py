@@ -90,10 +90,15 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    attribute = serializers.CharField()
+    attribute = serializers.CharField(help_text="The attribute group compared, e.g. dp.")
     label = serializers.CharField()
-    value = serializers.JSONField()
-    typical_value = serializers.CharField()
+    value = serializers.JSONField(help_text="The applicant's value of the attribute, as sent.")
+    typical_value = serializers.JSONField(
+        help_text="The typical value it was compared with, in the same unit (dp: the down payment the typical "
+        "share of the price gives at the applicant's price); null when compared with the average of all categories."
+    )
+    value_text = serializers.CharField(required=False, help_text="The applicant's value, worded (dp: share of price).")
+    typical_text = serializers.CharField(required=False, help_text="The typical value, worded.")
     direction = serializers.ChoiceField(choices=["raises", "lowers"])
     effect = serializers.FloatField(help_text="Change in NPL probability against a typical applicant.")
     text = serializers.CharField()
@@ -105,6 +110,7 @@ class ModelVersionRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+<<<<<<< HEAD
 class PolicyRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = DecisionPolicy
@@ -114,6 +120,8 @@ class PolicyRefSerializer(serializers.ModelSerializer):
 _DATETIME = serializers.DateTimeField()  # formats date-times as every DRF DateTimeField does
 
 
+=======
+>>>>>>> 02b08d1 (Scoring through the libraries' public calls, and reasons that explain the decision (issue 14 scoring engine, issue 15 item 2))
 class PredictionSerializer(serializers.ModelSerializer):
     app_id = serializers.SerializerMethodField()
     attributes = serializers.JSONField(source="input_attributes")
@@ -149,6 +157,7 @@ class PredictionSerializer(serializers.ModelSerializer):
     def get_user(self, prediction) -> str | None:
         return prediction.user.get_username() if prediction.user_id else None
 
+<<<<<<< HEAD
     def to_representation(self, prediction) -> dict:
         """The declared fields' output, written out: every scoring answer passes here, and DRF's
         generic field-by-field walk (fields deep-copied per serializer) costs about 0.7 ms a
@@ -184,6 +193,8 @@ class PredictionSerializer(serializers.ModelSerializer):
             "created_at": _DATETIME.to_representation(prediction.created_at),
         }
 
+=======
+>>>>>>> 02b08d1 (Scoring through the libraries' public calls, and reasons that explain the decision (issue 14 scoring engine, issue 15 item 2))
 
 class ApplicantSerializer(serializers.ModelSerializer):
     class Meta:

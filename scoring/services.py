@@ -10,20 +10,18 @@ that fails validation or cannot be scored.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import JSONField
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from applicants.models import Applicant
 from applicants.validation import ATTRIBUTE_FIELDS
+from training.models import ModelVersion
 
-from .engine import ActiveVersion, engine
+from .engine import engine
 from .inputs import clean_applicant_input
 from .models import Prediction
 
@@ -44,7 +42,7 @@ class ScoreResult:
     """A stored prediction and the model version that made it."""
 
     prediction: Prediction
-    version: ActiveVersion
+    version: ModelVersion
 
     @property
     def npl_probability(self) -> float:
@@ -82,7 +80,8 @@ def score_applicants(
     return score_valid_applicants(cleaned, user=user, channel=channel, applicants=applicants)
 
 
-_CHANNELS = frozenset(Prediction.Channel.values)  # Channel.values builds a new list on every read
+# Rows per INSERT statement of a large batch (SQLite limits the parameters of one statement).
+PREDICTIONS_PER_INSERT = 500
 
 
 def score_valid_applicants(
@@ -92,7 +91,7 @@ def score_valid_applicants(
     :func:`applicants.validation.validate_applicant_attributes` (the nine attributes, amounts and
     counts as ``int``): batch scoring checks a whole file first and would otherwise validate every
     row twice."""
-    if channel not in _CHANNELS:
+    if channel not in Prediction.Channel.values:
         raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(Prediction.Channel.values)}")
     if applicants is not None and len(applicants) != len(cleaned):
         raise ValueError("applicants must be as long as cleaned")
@@ -112,78 +111,8 @@ def score_valid_applicants(
                 **scores.row(index),
             )
         )
-    insert_predictions(predictions)
-    return [ScoreResult(prediction=prediction, version=scores.version) for prediction in predictions]
-
-
-def insert_predictions(predictions: list[Prediction], *, rows_per_statement: int = 500) -> None:
-    """``Prediction.objects.bulk_create(predictions)`` without the ORM's per-value machinery.
-
-    bulk_create sends each of a row's 14 values through the field's whole preparation chain
-    (expression checks, ``pre_save``, ``get_db_prep_save``, placeholders) — about 40 µs a
-    prediction, the largest part of ``score_csv``. Here the adaptation of each column is chosen
-    once from its field: JSON through the backend's own ``adapt_json_value``, the ``auto_now_add``
-    time taken and adapted once for the call (every row of one call is stamped with the same time),
-    every other value passed as the engine made it (Python ints, floats, bools, strings, ids or
-    ``None``). Related objects are checked as bulk_create checks them (an unsaved applicant is an
-    error, not a silent NULL). Multi-row ``INSERT … RETURNING id`` within the backend's parameter
-    limit, all or nothing; the instances get their ids and time, as with bulk_create. A test holds
-    the stored rows equal to bulk_create's on SQLite and PostgreSQL. Rows that fit one statement
-    (one scored applicant) need no transaction around it: no BEGIN and COMMIT, two database round
-    trips fewer on every single score.
-    """
-    if not predictions:
-        return
-    if any(prediction.pk is not None for prediction in predictions):
-        raise ValueError("insert_predictions stores new predictions only; these already have ids")
-    for prediction in predictions:
-        prediction._prepare_related_fields_for_save(operation_name="insert_predictions")
-    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
-        Prediction.objects.bulk_create(predictions, batch_size=rows_per_statement)
-        return
-    meta, ops = Prediction._meta, connection.ops
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    now = timezone.now()
-    getters = []  # one per column: prediction → the value the database driver receives
-    for field in fields:
-        if getattr(field, "auto_now_add", False):
-            for prediction in predictions:
-                setattr(prediction, field.attname, now)
-            getters.append(functools.partial(_constant, ops.adapt_datetimefield_value(now)))
-        elif isinstance(field, JSONField):
-            getters.append(functools.partial(_adapted_json, ops.adapt_json_value, field.attname, field.encoder))
-        else:
-            getters.append(attrgetter(field.attname))
-    rows = [[get(prediction) for get in getters] for prediction in predictions]
-    if connection.features.max_query_params:
-        rows_per_statement = max(1, min(rows_per_statement, connection.features.max_query_params // len(fields)))
-    quote = ops.quote_name
-    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) VALUES "  # noqa: S608 (quoted names; values are parameters)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    one_statement = len(rows) <= rows_per_statement
-    with (
-        contextlib.nullcontext() if one_statement else transaction.atomic(savepoint=False),
-        connection.cursor() as cursor,
-    ):
-        for start in range(0, len(rows), rows_per_statement):
-            chunk = rows[start : start + rows_per_statement]
-            cursor.execute(
-                head + ", ".join([placeholders] * len(chunk)) + f" RETURNING {quote(meta.pk.column)}",
-                [value for row in chunk for value in row],
-            )
-            # Ids grow in VALUES order within a statement; sorted, they do not rely on RETURNING's order.
-            ids = sorted(pk for (pk,) in cursor.fetchall())
-            for prediction, pk in zip(predictions[start : start + len(chunk)], ids, strict=True):
-                prediction.pk = pk
-                prediction._state.adding, prediction._state.db = False, connection.alias
-
-
-def _constant(value, prediction):
-    return value
-
-
-def _adapted_json(adapt, name: str, encoder, prediction):
-    return adapt(getattr(prediction, name), encoder)
+    Prediction.objects.bulk_create(predictions, batch_size=PREDICTIONS_PER_INSERT)
+    return [ScoreResult(prediction=prediction, version=model_version) for prediction in predictions]
 
 
 def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = False) -> list[ScoreResult]:

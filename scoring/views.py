@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applicants.models import Applicant
 from nplsite.charts import gauge
 from nplsite.roles import analyst_required
+from training.selectors import get_active_model_version
 
 from .batch_jobs import (
     batch_job_results,
@@ -34,7 +35,6 @@ from .engine import ScoringUnavailableError
 from .forms import BatchUploadForm, ScoreForm, upload_max_bytes
 from .page_services import score_form_applicant, score_stored_applicant
 from .policies import current_policy, grade_band_rows
-from .selectors import active_model_version
 from .services import ApplicantDataError
 
 # Multipart overhead allowed on top of the file size limit when checking Content-Length.
@@ -46,7 +46,6 @@ def _result_context(result) -> dict:
     return {
         "prediction": prediction,
         "gauge": gauge(prediction.npl_probability, prediction.threshold),
-        "not_npl_percent": result.not_npl_percent,
     }
 
 
@@ -56,7 +55,7 @@ def score_applicant(request):
     """The score form: nine attributes in, probability, score, grade, expected loss and reasons out."""
     policy = current_policy()
     context = {
-        "active_model": active_model_version(),
+        "active_model": get_active_model_version(),
         "policy": policy,
         "policy_bands": grade_band_rows(policy.parameters),
     }
@@ -133,7 +132,7 @@ def _batch_page(request, form, status=200, upload_error=""):
         "jobs": recent_batch_jobs(request.user),
         "limit": upload_max_bytes(),
         "inline_max_rows": inline_max_rows(),
-        "active_model": active_model_version(),
+        "active_model": get_active_model_version(),
     }
     return render(request, "scoring/batch.html", context, status=status)
 

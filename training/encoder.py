@@ -23,21 +23,13 @@ Numeric features are standardised with the training split's mean and spread when
 (the default: distance- and gradient-based models and SMOTE's neighbours need it; trees are
 indifferent to it). Missing numbers are filled with the training median.
 
-**Speed.** Scoring one applicant (and its nine occlusion variants) must take milliseconds, so
-:meth:`ApplicantFeatureEncoder.transform` works on numpy arrays: one array per attribute, the
-derived features computed column by column into the output matrix, which is allocated once; the
-median fill, the standardisation (``(x − mean) / scale``, the fitted ``StandardScaler``'s own
-statistics and operations) and the one-hot columns (a dict per attribute, from the fitted
-``OneHotEncoder``'s categories) are applied to it in place. ``fit`` still fits a ``StandardScaler``
-and a ``OneHotEncoder`` and keeps them (``scaler_``, ``one_hot_``): their fitted statistics are
-the definition, and the artifact keeps its attributes. Training and serving run the same
+Scaling is done by the fitted ``StandardScaler`` (``scaler_``) itself; the one-hot columns are
+those of the fitted ``OneHotEncoder`` (``one_hot_``), compared with its ``categories_`` in numpy
+(a test holds them equal to ``one_hot_.transform``). Training and serving run the same
 ``transform``, so the classifier sees the same float64 matrix in both.
 """
 
 from __future__ import annotations
-
-import itertools
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,8 +66,6 @@ DERIVED_FEATURES = [
     "log_income_per_household_member",
 ]
 
-# Up to this many rows, categories are looked up value by value (see category_columns).
-FEW_ROWS = 64
 # An installment ten times the income is already hopeless; larger ratios (or no income) add only noise.
 MAX_INSTALLMENT_TO_INCOME = 10.0
 # The same for the financed amount: more than 50 years of income.
@@ -105,16 +95,10 @@ def check_applicant_columns(frame) -> None:
         raise ValueError(f"Applicant data is missing the attribute(s): {', '.join(missing)}")
 
 
-def numeric_attribute(frame, name: str) -> np.ndarray:
+def numeric_attribute(frame: pd.DataFrame, name: str) -> np.ndarray:
     """One numeric attribute as float64; anything that is not a number becomes NaN."""
     column = frame[name]
-    if not isinstance(column, pd.Series):  # a mapping of columns (the scoring engine's arrays)
-        column = np.asarray(column)
-        if column.dtype.kind in "iufb":
-            return column.astype(np.float64)
-        column = pd.Series(column)
-    dtype = column.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "iufb":
+    if column.dtype.kind in "iufb":
         return column.to_numpy(dtype=np.float64)
     return pd.to_numeric(column, errors="coerce").astype("float64").to_numpy(dtype=np.float64)
 
@@ -122,66 +106,10 @@ def numeric_attribute(frame, name: str) -> np.ndarray:
 def categorical_attribute(frame: pd.DataFrame, name: str) -> list[str] | np.ndarray:
     """One categorical attribute as strings with surrounding blanks removed; missing → ``""``."""
     column = frame[name]
-    values = column.to_numpy()
-    if values.dtype == object and all(isinstance(value, str) for value in values):
+    values = column.to_numpy(dtype=object)
+    if all(isinstance(value, str) for value in values):
         return [value.strip() for value in values]
     return column.astype("string").str.strip().fillna("").to_numpy(dtype=object)
-
-
-def category_columns(values, columns: dict[str, int]) -> np.ndarray:
-    """The output column of each value (−1 when unseen), reading values as :func:`categorical_attribute`
-    does: blanks around a value removed, a missing one (``None``, NaN, ``pd.NA``) as ``""``.
-
-    Many rows (a batch and its scoring variants repeat a handful of categories over a million rows):
-    each distinct value is read and looked up once, through pandas' hashing ``factorize``. A few
-    rows (one applicant): value by value, which costs less than setting up the hashing.
-    """
-    values = np.asarray(values, dtype=object)
-    if len(values) <= FEW_ROWS:
-        return np.fromiter((columns.get(text, -1) for text in _category_texts(values)), np.intp, len(values))
-    row_codes, distinct = pd.factorize(values)  # missing → −1
-    lookup = [columns.get(text, -1) for text in _category_texts(distinct)]
-    lookup.append(columns.get("", -1))  # row code −1 (missing) indexes this last entry
-    return np.asarray(lookup, dtype=np.intp)[row_codes]
-
-
-def _check_fitted(encoder) -> None:
-    """``check_is_fitted`` for the encoding methods, only called when the encoder is not fitted:
-    scikit-learn's check costs more than encoding one applicant."""
-    if "category_columns_" not in encoder.__dict__:
-        check_is_fitted(encoder, "category_columns_")
-
-
-def _category_texts(values):
-    for value in values:
-        if isinstance(value, str):
-            yield value.strip()
-        elif pd.api.types.is_scalar(value) and pd.isna(value):  # None, NaN of any width, pd.NA, NaT
-            yield ""
-        else:
-            yield str(value).strip()
-
-
-def variant_columns(
-    X, variants: Sequence[Mapping[str, object]], rows: Sequence[np.ndarray | None] | None = None
-) -> dict[str, np.ndarray]:
-    """The applicants followed by each variant of them, as columns of the nine attributes (see
-    :meth:`ApplicantFeatureEncoder.transform_variants`, which encodes the same rows faster)."""
-    n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
-    rows = [None] * len(variants) if rows is None else list(rows)
-    columns = {}
-    for name in APPLICANT_ATTRIBUTES:
-        parts = [np.asarray(X[name])]
-        for variant, chosen in zip(variants, rows, strict=True):
-            if name not in variant:
-                part = parts[0]
-            elif name in CATEGORICAL_ATTRIBUTES:
-                part = np.full(n, variant[name], dtype=object)
-            else:
-                part = np.asarray(variant[name])
-            parts.append(part if chosen is None else part[chosen])
-        columns[name] = np.concatenate(parts)
-    return columns
 
 
 def write_derived_features(frame: pd.DataFrame, out: np.ndarray) -> None:
@@ -238,9 +166,7 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
 
     Fitted attributes: ``numeric_medians_`` (Series: the fill value of each derived feature),
     ``scaler_`` (``StandardScaler`` or ``None``), ``one_hot_`` (``OneHotEncoder``: its
-    ``categories_``), ``feature_names_``; and the tables :meth:`transform` reads, derived from
-    them: ``fill_values_``, ``numeric_mean_``, ``numeric_scale_`` (``None`` when not scaling) and
-    ``category_columns_`` (per categorical attribute, category → output column).
+    ``categories_``), ``feature_names_``.
     """
 
     def __init__(self, scale: bool = True):
@@ -252,8 +178,7 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         filled = derived.fillna(self.numeric_medians_)
         self.scaler_ = StandardScaler().fit(filled.to_numpy()) if self.scale else None
         self.one_hot_ = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64)
-        categories = {name: pd.Series(categorical_attribute(X, name), dtype=object) for name in CATEGORICAL_ATTRIBUTES}
-        self.one_hot_.fit(pd.DataFrame(categories))
+        self.one_hot_.fit(_categories(X))
         self.feature_names_ = np.array(
             DERIVED_FEATURES
             + [
@@ -265,142 +190,46 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         )
         self.n_features_in_ = len(APPLICANT_ATTRIBUTES)
         self.feature_names_in_ = np.array(APPLICANT_ATTRIBUTES, dtype=object)
-        self._set_transform_tables()
         return self
 
-    def _set_transform_tables(self) -> None:
-        """The plain arrays and dicts :meth:`transform` applies, from the fitted scaler and one-hot encoder."""
-        self.fill_values_ = self.numeric_medians_.reindex(DERIVED_FEATURES).to_numpy(dtype=np.float64)
-        if self.scaler_ is not None:
-            self.numeric_mean_ = np.asarray(self.scaler_.mean_, dtype=np.float64)
-            self.numeric_scale_ = np.asarray(self.scaler_.scale_, dtype=np.float64)
-        else:
-            self.numeric_mean_ = self.numeric_scale_ = None
-        offset = len(DERIVED_FEATURES)
-        tables = []
-        for categories in self.one_hot_.categories_:
-            tables.append({category: offset + code for code, category in enumerate(categories)})
-            offset += len(categories)
-        self.category_columns_ = tuple(tables)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        # Artifacts pickled before the transform tables existed: derive them from what they kept.
-        if "one_hot_" in self.__dict__ and "category_columns_" not in self.__dict__:
-            self._set_transform_tables()
-
-    def transform(self, X) -> np.ndarray:
-        """Encode a DataFrame of applicants, or a mapping of the nine attribute names to equal-length
-        columns (arrays or lists: the scoring engine skips building a DataFrame for a few rows)."""
-        _check_fitted(self)
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Encode a DataFrame of applicants: the derived numbers (missing ones filled with the
+        training medians, then scaled by ``scaler_``) followed by ``one_hot_``'s columns."""
+        check_is_fitted(self, "one_hot_")
         check_applicant_columns(X)
-        n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
-        out = np.zeros((n, len(self.feature_names_)), dtype=np.float64)
-        self._write_numeric(X, out[:, : len(DERIVED_FEATURES)])
-        self._write_one_hot(X, out)
-        return out
-
-    def transform_variants(
-        self, X, variants: Sequence[Mapping[str, object]], rows: Sequence[np.ndarray | None] | None = None
-    ) -> np.ndarray:
-        """Encode the applicants and then each *variant* of them, one block of rows after another:
-        block 0 the applicants, block ``k`` the applicants with the attributes of ``variants[k − 1]``
-        replaced.
-
-        A variant maps attribute names to replacements: a number attribute to an array of one value
-        per applicant, a categorical attribute to one category for every applicant. ``rows[k − 1]``,
-        when given and not ``None``, limits block ``k`` to those applicants (indices, in that order;
-        the scoring engine leaves out the applicants a variant would not change). The result is
-        ``transform(variant_columns(X, variants, rows))`` (a test holds them equal), computed
-        without reading anything twice and in few numpy steps: the numeric features of every block
-        in one pass, written
-        straight into the result; the applicants' categories read once and copied into every
-        block; then each variant that changes a category rewrites only that attribute's one-hot
-        columns. This is what the scoring engine's occlusion reasons cost, ten blocks per applicant.
-        """
-        _check_fitted(self)
-        check_applicant_columns(X)
-        n = len(X) if isinstance(X, pd.DataFrame) else len(X[APPLICANT_ATTRIBUTES[0]])
-        rows = [None] * len(variants) if rows is None else list(rows)
-        if n == 0:
-            return np.zeros((0, len(self.feature_names_)), dtype=np.float64)
-        sizes = [n] + [n if chosen is None else len(chosen) for chosen in rows]
-        starts = [0, *itertools.accumulate(sizes)]
-        numbers = len(DERIVED_FEATURES)
-        out = np.empty((starts[-1], len(self.feature_names_)), dtype=np.float64)  # every value is written below
-        # Every block's numbers: the applicants' own, with each variant's replacements.
-        stacked = {}
-        for name in NUMERIC_ATTRIBUTES:
-            column = np.asarray(X[name])
-            parts = [column]
-            for variant, chosen in zip(variants, rows, strict=True):
-                part = np.asarray(variant[name]) if name in variant else column
-                parts.append(part if chosen is None else part[chosen])
-            stacked[name] = np.concatenate(parts)
-        self._write_numeric(stacked, out[:, :numbers])
-        # The applicants' categories, read once into block 0 and copied into the others.
-        base = out[:n, numbers:]
-        base[:] = 0.0
-        self._write_one_hot(X, out[:n])
-        if all(chosen is None for chosen in rows):  # every block has all applicants: copy them at once
-            out.reshape(1 + len(variants), n, -1)[1:, :, numbers:] = base
-        else:
-            for k, chosen in enumerate(rows, 1):
-                out[starts[k] : starts[k + 1], numbers:] = base if chosen is None else base[chosen]
-        for k, variant in enumerate(variants, 1):
-            for name, category in variant.items():
-                if name in CATEGORICAL_ATTRIBUTES:
-                    block = out[starts[k] : starts[k + 1]]
-                    columns = self.category_columns_[CATEGORICAL_ATTRIBUTES.index(name)]
-                    if columns:
-                        block[:, min(columns.values()) : max(columns.values()) + 1] = 0.0
-                    column = columns.get(next(_category_texts([category])), -1)
-                    if column >= 0:
-                        block[:, column] = 1.0
-        return out
-
-    def _write_one_hot(self, X, out: np.ndarray) -> None:
-        """A 1 in ``out``'s column of each applicant's known categories (its one-hot columns are 0
-        before); an unseen category leaves its attribute's columns at 0."""
-        if len(out) <= FEW_ROWS:  # value by value, as category_columns reads a few: no arrays to build
-            for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True):
-                for row, text in enumerate(_category_texts(X[name])):
-                    column = columns.get(text, -1)
-                    if column >= 0:
-                        out[row, column] = 1.0
-            return
-        codes = np.stack(
-            [
-                category_columns(X[name], columns)
-                for name, columns in zip(CATEGORICAL_ATTRIBUTES, self.category_columns_, strict=True)
-            ]
-        )  # attributes × applicants
-        attribute, row = np.nonzero(codes >= 0)
-        out[row, codes[attribute, row]] = 1.0
-
-    def _write_numeric(self, X, numeric: np.ndarray) -> None:
-        """The derived features of ``X`` into ``numeric``: missing ones filled, standardised when scaling."""
+        numeric = np.empty((len(X), len(DERIVED_FEATURES)), dtype=np.float64)
         write_derived_features(X, numeric)
-        missing = np.isnan(numeric)
-        if missing.any():
-            np.copyto(numeric, self.fill_values_, where=missing)
-        if self.numeric_mean_ is not None:
-            numeric -= self.numeric_mean_
-            numeric /= self.numeric_scale_
+        fill = self.numeric_medians_.reindex(DERIVED_FEATURES).to_numpy(dtype=np.float64)
+        numeric = np.where(np.isnan(numeric), fill, numeric)
+        if self.scaler_ is not None:
+            numeric = self.scaler_.transform(numeric)
+        return np.hstack([numeric, *self._one_hot_blocks(X)])
+
+    def _one_hot_blocks(self, X: pd.DataFrame) -> list[np.ndarray]:
+        """``one_hot_.transform`` of the categories as :func:`categorical_attribute` reads them (a
+        test holds them equal), compared with the fitted ``categories_`` in numpy: the
+        ``OneHotEncoder``'s input checks on a DataFrame of strings cost more than the rest of
+        scoring one applicant. An unseen category matches no column (``handle_unknown="ignore"``)."""
+        return [
+            (np.asarray(categorical_attribute(X, name), dtype=object)[:, None] == categories[None, :]).astype(
+                np.float64
+            )
+            for name, categories in zip(CATEGORICAL_ATTRIBUTES, self.one_hot_.categories_, strict=True)
+        ]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "feature_names_")
         return self.feature_names_.copy()
-
-    def readable_feature_name(self, feature_name: str) -> str:
-        """``"pekerjaan=Buruh"`` → ``"Pekerjaan: Buruh"``; ``"dp_ratio"`` → ``"Down-payment ratio (DP / OTR)"``."""
-        if "=" in feature_name:
-            attribute, value = feature_name.split("=", 1)
-            return f"{attribute.replace('_', ' ').capitalize()}: {value}"
-        return FEATURE_LABELS.get(feature_name, feature_name)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         return tags
+
+
+def _categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """The categorical attributes as :func:`categorical_attribute` reads them, for ``one_hot_``."""
+    return pd.DataFrame(
+        {name: pd.Series(categorical_attribute(frame, name), dtype=object) for name in CATEGORICAL_ATTRIBUTES}
+    )

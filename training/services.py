@@ -45,6 +45,7 @@ from .pipeline import (
     get_profile,
     search_best_model,
 )
+from .selectors import get_active_model_version, get_previous_model_version
 from .signals import active_version_changed
 from .uncertainty import paired_bootstrap_difference
 
@@ -357,7 +358,7 @@ def compare_with_active_version(result: SearchResult, target: float, rule: str) 
     the new version always wins; ``manual`` — never automatically. With no active version (or an
     unreadable one) the new version is activated.
     """
-    active = ModelVersion.objects.filter(is_active=True).first()
+    active = get_active_model_version()
     if active is None:
         return {"rule": rule, "promote": True, "active_version": None, "reason": "No active version: activating."}
     try:
@@ -499,12 +500,8 @@ def roll_back_model_version(user=None) -> ModelVersion:
     _check_model_admin(user, "roll back model versions")
     with transaction.atomic():
         _lock_model_versions()
-        current = ModelVersion.objects.filter(is_active=True).first()
-        previous = (
-            ModelVersion.objects.filter(activated_at__isnull=False, is_active=False)
-            .order_by("-activated_at", "-pk")
-            .first()
-        )
+        current = get_active_model_version()
+        previous = get_previous_model_version()
         if previous is None:
             raise ModelActivationError("There is no previously active model version to roll back to.")
         _verify_artifact(previous)

@@ -1,13 +1,12 @@
-"""The per-user API rate limit (nplsite.throttling.UserRateThrottle), through the API.
+"""The per-user API rate limit (DRF's UserRateThrottle, nplsite.throttling), through the API.
 
-The counters live in the project's real cache: Redis under .ci/run, the file cache otherwise. The
-clock is the throttle's own (``timer``), set by the tests; each test starts at a window of its own,
-so counters left in a shared Redis by an earlier run never meet this one.
+The request times live in the project's real cache: Redis under .ci/run, the file cache otherwise.
+The clock is the throttle's own (``timer``), set by the tests; each user's history is emptied when
+the user is made, so times left in a shared cache by an earlier run never meet this one.
 """
 
 import pytest
-import redis
-from django.conf import settings
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
 from nplsite.throttling import UserRateThrottle
@@ -36,8 +35,14 @@ def clock(monkeypatch):
     return clock
 
 
+def history_key(user) -> str:
+    return UserRateThrottle.cache_format % {"scope": "user", "ident": user.pk}
+
+
 def token_client(client, username):
-    token = Token.objects.create(user=make_user(username, "Analyst")).key
+    user = make_user(username, "Analyst")
+    cache.delete(history_key(user))
+    token = Token.objects.create(user=user).key
     return lambda: client.post(
         SCORE, VALID_APPLICANT, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
     )
@@ -50,9 +55,7 @@ def test_the_request_over_the_limit_is_429_with_retry_after(client, clock, activ
     refused = score()
     assert refused.status_code == 429
     assert "throttled" in refused.json()["detail"].lower()
-    # Next minute, the estimate is 3 × (1 − share) + 1: at most 3 from a third of the way in,
-    # 20 s after it starts, which is 70 s from now.
-    assert refused["Retry-After"] == "70"
+    assert refused["Retry-After"] == "60"  # the oldest of the three leaves the last minute in 60 s
     assert Prediction.objects.count() == 3  # nothing scored for the refused request
 
 
@@ -63,19 +66,17 @@ def test_users_have_limits_of_their_own(client, clock, active_version):
     assert [ben().status_code for _ in range(3)] == [200, 200, 200]
 
 
-def test_the_window_slides_instead_of_resetting(client, clock, active_version):
+def test_the_limit_counts_the_last_period_not_a_fixed_window(client, clock, active_version):
     score = token_client(client, "ana")
     clock.at(59)
     assert [score().status_code for _ in range(3)] == [200, 200, 200]
-    # A plain fixed window would allow three more right after the boundary: here the previous
-    # minute still counts 3 × (1 − 1/60) ≈ 2.95, so none fits yet.
+    # A fixed window would allow three more right after the minute boundary: these three still count.
     clock.at(61)
     assert score().status_code == 429
-    # Halfway through, the previous minute weighs 1.5: one request fits (1.5 + 1 ≤ 3), a second does not.
-    clock.at(90)
-    assert [score().status_code for _ in range(2)] == [200, 429]
-    # Two minutes later the old requests are gone altogether.
-    clock.at(180)
+    clock.at(118.9)
+    assert score().status_code == 429
+    # A full period after them they are gone.
+    clock.at(119)
     assert [score().status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
@@ -84,10 +85,8 @@ def test_refused_requests_do_not_use_up_the_limit(client, clock, active_version)
     clock.at(0)
     assert [score().status_code for _ in range(3)] == [200, 200, 200]
     assert [score().status_code for _ in range(20)] == [429] * 20  # a client hammering while refused
-    # Next minute at 21 s the estimate is 3 × 39/60 + 1 < 3: one request fits, as if the 20 refused
-    # ones had never come (had they counted, the estimate would be 23 × 39/60 + 1 ≈ 16).
-    clock.at(PERIOD + 21)
-    assert [score().status_code for _ in range(2)] == [200, 429]
+    clock.at(PERIOD)  # had the refused ones counted, they would still fill the last minute
+    assert [score().status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
 def test_a_rate_of_zero_closes_the_api(client, clock, monkeypatch, active_version):
@@ -97,13 +96,10 @@ def test_a_rate_of_zero_closes_the_api(client, clock, monkeypatch, active_versio
     assert not Prediction.objects.exists()
 
 
-@pytest.mark.skipif(not settings.REDIS_URL, reason="needs the real Redis (REDIS_URL), as under .ci/run")
-def test_redis_counters_expire_after_their_window(client, clock, active_version):
+def test_the_request_times_are_kept_in_the_shared_cache(client, clock, active_version):
+    """Every process reads them there (Redis in production), not in its own memory."""
     score = token_client(client, "ana")
     clock.at(10)
     assert score().status_code == 200
-    user_id = Token.objects.get(user__username="ana").user_id
-    key = f"npl:throttle_user_{user_id}:{int(clock.now // PERIOD)}"
-    connection = redis.Redis.from_url(settings.REDIS_URL)
-    assert int(connection.get(key)) == 1
-    assert 2 * PERIOD < connection.ttl(key) <= 2 * PERIOD + 60  # outlives the next window, then goes
+    user = Token.objects.get(user__username="ana").user
+    assert cache.get(history_key(user)) == [clock.now]

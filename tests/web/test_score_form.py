@@ -48,7 +48,12 @@ def test_valid_form_shows_probability_score_grade_loss_recommendation_and_reason
     assert f"Rp {prediction.expected_loss:,}" in text
     assert prediction.get_recommendation_display() in text
     for reason in prediction.reasons:
-        assert reason["text"] in text
+        assert reason["text"] in text and "; typical " in reason["text"]
+    flag = "Flagged for review" if prediction.is_npl else "Not flagged"
+    assert (
+        f'badge-recommendation-{prediction.recommendation}" data-testid="npl-flag">{flag}<' in response.content.decode()
+    )
+    assert "Customer quality" not in text and "Predicted NPL" not in text
     gauge = [attrs for attrs in page.all("svg") if "gauge" in (attrs.get("class") or "")]
     assert gauge and gauge[0]["role"] == "img"
     # The form keeps what was typed, for another try.
@@ -155,3 +160,14 @@ def test_rupiah_inputs_carry_the_formatting_hook_and_script(analyst_client):
     rupiah = [attrs["name"] for attrs in page.all("input") if "data-rupiah" in attrs]
     assert rupiah == ["monthly_income", "otr", "dp"]
     assert {"src": "/static/js/rupiah-input.js", "defer": None} in page.all("script")
+
+
+def test_the_reasons_and_the_flag_are_worded_in_indonesian(analyst_client, active_version):
+    risky = {**VALID_FORM, "monthly_income": "3.000.000", "dp": "5.000.000", "lama_bekerja": "0", "tenor": "60"}
+    response = analyst_client.post("/score/", risky, HTTP_ACCEPT_LANGUAGE="id")
+    prediction = Prediction.objects.get()
+    text = text_of(response)
+    assert prediction.is_npl and "Ditandai untuk ditinjau" in text
+    assert prediction.reasons and all("; biasanya " in reason["text"] for reason in prediction.reasons)
+    for reason in prediction.reasons:
+        assert reason["text"] in text
