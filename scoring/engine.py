@@ -4,9 +4,10 @@
 (:func:`training.selectors.get_active_model_version`, one indexed query) and the reading kept for
 ``settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS`` (default 1 s; the active decision policy's
 reading too): every web and worker process follows an activation within that time, without a
-restart, and the process that activates at once (:data:`training.signals.active_version_changed`). The reading is kept because the query
-(compiling it, mostly) cost a third of scoring one applicant, which the engine's budget (1.5 ms
-with reasons, ``benchmarks/scoring_speed.py``) does not allow. Its artifact is loaded once per
+restart, and the process that activates at once (:data:`training.signals.active_version_changed`).
+The reading is kept because the query (compiling it, mostly) cost a third of scoring one
+applicant, which the engine's budget (1.5 ms with reasons, ``benchmarks/scoring_speed.py``) does
+not allow. Its artifact is loaded once per
 process and kept in a small cache keyed by (version id, artifact SHA-256, artifact path);
 :func:`training.artifacts.load_artifact` verifies the SHA-256 before unpickling. Whenever the active
 version is read, the file's ``stat`` signature is compared with the one it had when it was

@@ -213,7 +213,6 @@ def prediction_detail(request, prediction_id: int):
     context = {
         "prediction": prediction,
         "gauge": gauge(prediction.npl_probability, prediction.threshold),
-        "not_npl_percent": round(100.0 * (1.0 - prediction.npl_probability), 2),
         "policy_bands": grade_band_rows(policy_parameters(prediction.policy)) if prediction.policy else None,
     }
     return render(request, "scoring/prediction.html", context)

@@ -131,7 +131,7 @@ def realised_applicants() -> ScoredApplicants | None:
     loaded = engine.loaded_model()
     seen = set(loaded.model.metadata.get("seen_app_ids") or [])
     rows = (
-        Prediction.objects.filter(model_version_id=loaded.version.id, applicant__is_npl__isnull=False)
+        Prediction.objects.filter(model_version_id=loaded.model_version.pk, applicant__is_npl__isnull=False)
         .order_by("applicant_id", "-created_at", "-id")
         .values_list(
             "applicant_id", "applicant__app_id", "applicant__is_npl", "npl_probability", "is_npl", "input_attributes"
