@@ -88,6 +88,9 @@ ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid data, with messages per field."),
     401: OpenApiResponse(ErrorSerializer, description="No or invalid credentials."),
     403: OpenApiResponse(ErrorSerializer, description="The account lacks the role."),
+    429: OpenApiResponse(
+        ErrorSerializer, description="Over the per-user rate limit (API_THROTTLE_RATE); Retry-After says when to retry."
+    ),
 }
 # Paginated lists: a page number past the end (or below 1) is DRF's 404 {"detail": "Invalid page."}.
 PAGE_NOT_FOUND_RESPONSE = {404: OpenApiResponse(ErrorSerializer, description="No such page of results.")}

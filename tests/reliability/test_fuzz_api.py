@@ -60,6 +60,15 @@ def wsgi_app_in_test_transaction(environ, start_response):
         request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limit_in_reach(monkeypatch):
+    """Hundreds of requests a minute from one user: the fuzzing checks the schema, not the rate limit
+    (tests/scoring/test_throttling.py does), and user ids come back from test to test."""
+    from nplsite.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "1000000/second"})
+
+
 @pytest.fixture
 def scoring_ready(make_version):
     """An active model, so scoring answers rather than 503 (no model; tested elsewhere)."""
