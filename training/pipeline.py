@@ -10,7 +10,8 @@ applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it)
 2. **Shared folds** (:func:`development_folds`): ``StratifiedGroupKFold`` over the development
    applicants, grouped by ``app_id`` (no applicant on both sides of a fold) and stratified on NPL,
    repeated with new shuffles while the book is small, until each candidate is judged on about
-   ``profile.min_oof_predictions`` out-of-fold predictions (or ``profile.max_repeats`` repeats).
+   ``profile.min_oof_predictions`` out-of-fold predictions (or ``profile.max_repeats`` repeats:
+   more would cost more time than the noise they remove is worth).
    Every candidate sees the same folds, so their per-fold scores are a paired comparison.
 3. **Search** each candidate — every algorithm in :data:`ALGORITHMS` × balancing in
    :data:`BALANCINGS`, plus the credit scorecard (:mod:`training.credit_scorecard`) — with a
@@ -26,7 +27,7 @@ applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it)
    rule — among candidates whose mean is at least the best mean minus the best candidate's
    standard error, the first in :data:`SIMPLICITY_ORDER` (logistic regression, scorecard, decision
    tree, random forest, XGBoost, k-NN: by how much each fits to the book; within one algorithm
-   class weights before random under-, then over-sampling, then SMOTE). The best of twenty noisy
+   the book as it is before class weights, random under-, then over-sampling, then SMOTE). The best of twenty noisy
    means is partly the luckiest; on a small book the simplest candidate that cannot be told apart
    from it generalises at least as well.
 6. **Calibration and threshold out of fold**: ``CalibratedClassifierCV(candidate, cv=folds,
@@ -102,11 +103,18 @@ ALGORITHMS = (
     "XGBClassifier",
     "KNeighborsClassifier",
 )
-# Also in order of simplicity: reweighting keeps the book as it is, random resampling repeats or
-# drops real applicants, SMOTE invents new ones.
-BALANCINGS = ("class_weight", "undersampling", "oversampling", "smote")
-# The scorecard fits the book as it is: its points then read as the book's own odds.
-SCORECARD_BALANCING = "none"
+# Also in order of simplicity: the book as it is, reweighting it, random resampling (repeats or drops
+# real applicants), SMOTE (invents new ones).
+BALANCINGS = ("none", "class_weight", "undersampling", "oversampling", "smote")
+# The book as it is: the scorecard's only balancing (its points then read as the book's own odds),
+# and the textbook logistic regression every credit team starts from. The other algorithms are
+# tried with the four ways of balancing the classes (k-NN cannot weight classes, so its
+# "class_weight" candidate already is the plain one).
+AS_IT_IS = "none"
+BALANCINGS_OF = {
+    "CreditScorecard": (AS_IT_IS,),
+    "LogisticRegression": BALANCINGS,
+}
 BALANCING_LABELS = {
     "none": "none: the book as it is",
     "class_weight": "class weights, no resampling",
@@ -114,10 +122,18 @@ BALANCING_LABELS = {
     "oversampling": "random oversampling of NPL",
     "smote": "SMOTE synthetic NPL",
 }
+
+
+def balancings_of(algorithm: str, wanted: tuple[str, ...] = BALANCINGS) -> tuple[str, ...]:
+    """The balancings ``algorithm`` is tried with, of those ``wanted`` (the scorecard always as it is)."""
+    if algorithm == "CreditScorecard":
+        return (AS_IT_IS,)
+    allowed = BALANCINGS_OF.get(algorithm, BALANCINGS[1:])
+    return tuple(balancing for balancing in wanted if balancing in allowed)
+
+
 SIMPLICITY_ORDER = tuple(
-    f"{algorithm}-{balancing}"
-    for algorithm in ALGORITHMS
-    for balancing in ((SCORECARD_BALANCING,) if algorithm == "CreditScorecard" else BALANCINGS)
+    f"{algorithm}-{balancing}" for algorithm in ALGORITHMS for balancing in balancings_of(algorithm)
 )
 
 SELECTION_METRIC = "roc_auc"
@@ -180,12 +196,12 @@ PROFILES: dict[str, SearchProfile] = {
         cv_folds=5,
         forest_trees=100,
         boosting_rounds=200,
-        min_oof_predictions=3000,
-        max_repeats=3,
+        min_oof_predictions=2000,
+        max_repeats=2,
         n_jobs=2,
         description=(
             "every algorithm × balancing and the scorecard, each tuned by RandomizedSearchCV over 8 settings "
-            "on 5 shared folds (repeated up to 3 times on small books), two processes: for production"
+            "on 5 shared folds (repeated twice on small books), two processes: for production"
         ),
     ),
     "smoke": SearchProfile(
@@ -219,8 +235,7 @@ def candidate_names(profile: SearchProfile) -> list[tuple[str, str]]:
     """(algorithm, balancing) of every candidate the profile searches, in order of simplicity."""
     names = []
     for algorithm in profile.algorithms:
-        balancings = (SCORECARD_BALANCING,) if algorithm == "CreditScorecard" else profile.balancings
-        names.extend((algorithm, balancing) for balancing in balancings)
+        names.extend((algorithm, balancing) for balancing in balancings_of(algorithm, profile.balancings))
     return sorted(names, key=lambda pair: simplicity_rank(*pair))
 
 
@@ -370,7 +385,7 @@ def make_sampler(balancing: str, seed: int):
         return RandomOverSampler(random_state=seed)
     if balancing == "smote":
         return SMOTE(random_state=seed, k_neighbors=5)
-    if balancing in ("class_weight", SCORECARD_BALANCING):
+    if balancing in ("class_weight", AS_IT_IS):
         return None
     raise ValueError(f"Unknown balancing {balancing!r}: choose one of {', '.join(BALANCING_LABELS)}")
 
@@ -381,7 +396,7 @@ def make_classifier(algorithm: str, balancing: str, profile: SearchProfile, seed
     KNeighborsClassifier cannot weight classes, so its ``class_weight`` candidate is the plain
     classifier: its threshold is what adapts it to the rare NPL class.
     """
-    weighted = balancing == "class_weight"
+    weighted = balancing == "class_weight"  # "none" and the resamplings: no weights
     class_weight = "balanced" if weighted else None
     if algorithm == "CreditScorecard":
         return CreditScorecard()
@@ -415,7 +430,8 @@ def parameter_distributions(algorithm: str, n_train: int) -> dict:
     if algorithm == "CreditScorecard":
         grid = {"max_n_bins": randint(3, 8), "min_bin_size": [0.05, 0.08, 0.1], "C": loguniform(0.05, 20)}
     elif algorithm == "LogisticRegression":
-        grid = {"C": loguniform(0.05, 50)}
+        # A grid around the textbook default C=1, so that the full profile's 8 settings try every value.
+        grid = {"C": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]}
     elif algorithm == "DecisionTreeClassifier":
         grid = {
             "max_depth": randint(3, 11),
