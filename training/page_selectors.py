@@ -18,14 +18,16 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from nplsite.charts import Series, line_chart
+from nplsite.charts import Series, line_chart, percent_tick
 from nplsite.roles import is_model_admin
+from nplsite.templatetags.npl_format import percent
 
 from .artifacts import ArtifactIntegrityError, load_artifact
 from .encoder import FEATURE_LABELS
 from .models import ModelVersion, TrainingRun
-from .pipeline import BALANCING_LABELS, PROFILES
+from .pipeline import BALANCING_LABELS
 from .selectors import get_active_model_version, get_previous_model_version, list_model_versions
+from .steps import translated_step
 
 HEADLINE_METRICS = ("precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
 IMPORTANCE_TOP = 15
@@ -145,14 +147,6 @@ def feature_importance(version: ModelVersion, top: int = IMPORTANCE_TOP) -> dict
     return {"method": method, "error": "", "features": features}
 
 
-def _percent_tick(value: float) -> str:
-    return f"{round(value * 100):d}%"
-
-
-def _decimal_tick(value: float) -> str:
-    return f"{value:.1f}"
-
-
 def evaluation_charts(metrics: dict) -> dict:
     """ROC, precision–recall and calibration charts of a version's test metrics (None when missing)."""
     charts = {"roc": None, "pr": None, "calibration": None}
@@ -162,7 +156,6 @@ def evaluation_charts(metrics: dict) -> dict:
         charts["roc"] = line_chart(
             [Series(points=[(0.0, 0.0), *points, (1.0, 1.0)], label=gettext("ROC curve"), css="series-primary")],
             diagonal=True,
-            tick_format=_decimal_tick,
         )
     pr = metrics.get("pr_curve") or []
     if pr:
@@ -171,7 +164,7 @@ def evaluation_charts(metrics: dict) -> dict:
         if isinstance(metrics.get("npl_rate"), int | float):
             rate = metrics["npl_rate"]
             series.append(Series(points=[(0.0, rate), (1.0, rate)], label=gettext("NPL rate"), css="series-baseline"))
-        charts["pr"] = line_chart(series, tick_format=_decimal_tick)
+        charts["pr"] = line_chart(series)
     calibration = metrics.get("calibration") or []
     if calibration:
         highest = max(max(row["mean_predicted"], row["observed_rate"]) for row in calibration)
@@ -182,9 +175,58 @@ def evaluation_charts(metrics: dict) -> dict:
             x_range=(0.0, top),
             y_range=(0.0, top),
             diagonal=True,
-            tick_format=_percent_tick,
+            tick_format=percent_tick,
         )
     return charts
+
+
+PROMOTION_RULE_NAMES = {
+    "precision_at_recall": _("higher test precision at the recall target"),
+    "pr_auc": _("higher PR AUC"),
+    "always": _("every new version is activated"),
+    "manual": _("a model admin activates versions"),
+}
+
+
+def _iso_date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def champion_comparison_summary(comparison: dict) -> str:
+    """What the champion/challenger comparison at training decided, in the reader's language.
+
+    Worded from the comparison's figures (``training.services.compare_with_active_version``), not
+    from its English ``reason``, which stays in the log."""
+    if not comparison:
+        return ""
+    rule = PROMOTION_RULE_NAMES.get(comparison.get("rule"), comparison.get("rule", ""))
+    if comparison.get("active_version") is None:
+        return gettext("No version was active when this one was trained, so it was activated.")
+    values = {"version": comparison.get("active_version_name") or f"#{comparison['active_version']}", "rule": rule}
+    new, old = comparison.get("challenger"), comparison.get("champion")
+    if not new or not old:
+        return gettext("The active version could not be loaded, so this one was activated.")
+    values.update(
+        new_precision=percent(new["precision"]),
+        new_recall=percent(new["recall"]),
+        old_precision=percent(old["precision"]),
+        old_recall=percent(old["recall"]),
+    )
+    if comparison.get("promote"):
+        text = gettext(
+            "Activated: compared with the active version %(version)s on the same test applicants (rule: %(rule)s), "
+            "precision %(new_precision)s at recall %(new_recall)s against %(old_precision)s at %(old_recall)s."
+        )
+    else:
+        text = gettext(
+            "Not activated: %(version)s stayed active after a comparison on the same test applicants "
+            "(rule: %(rule)s), precision %(new_precision)s at recall %(new_recall)s against %(old_precision)s "
+            "at %(old_recall)s."
+        )
+    return text % values
 
 
 def model_version_report(version: ModelVersion) -> dict:
@@ -195,13 +237,14 @@ def model_version_report(version: ModelVersion) -> dict:
         "metrics": metrics,
         "headline": headline_metrics(version),
         "validation": metrics.get("validation") or {},
-        "comparison": metrics.get("champion_comparison") or {},
+        "comparison": champion_comparison_summary(metrics.get("champion_comparison") or {}),
         "confusion": confusion,
         "confusion_total": sum(confusion.values()) if confusion else 0,
         "charts": evaluation_charts(metrics),
         "calibration": metrics.get("calibration") or [],
         "leaderboard": leaderboard(version),
         "importance": feature_importance(version),
+        "labelled_as_of": _iso_date(version.training_data.get("as_of")),
         "balancing_label": BALANCING_NAMES.get(version.balancing, version.balancing),
         "training_run": version.training_runs.order_by("-created_at", "-id").first(),
     }
@@ -220,16 +263,12 @@ def training_run_status(run: TrainingRun) -> dict:
         "status": run.status,
         "status_label": str(run.get_status_display()),
         "progress": 100 if run.status == TrainingRun.Status.SUCCEEDED else run.progress,
-        "current_step": run.current_step,
+        "current_step": translated_step(run.current_step),
         "finished": finished,
         "error": run.error,
         "model_version_id": run.model_version_id,
         "log_tail": run.log.splitlines()[-12:],
     }
-
-
-def profile_choices() -> list[tuple[str, str]]:
-    return [(name, f"{name} — {profile.description}") for name, profile in PROFILES.items()]
 
 
 def default_as_of() -> date | None:

@@ -66,6 +66,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
+from . import steps
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 from .trained_model import TrainedNplModel
 
@@ -640,7 +641,7 @@ def search_best_model(
             progress(int(low + (high - low) * min(max(fraction, 0.0), 1.0)), step)
 
     check_training_data(frame)
-    report(0.0, "Splitting applicants into train, validation and test")
+    report(0.0, steps.SPLITTING.text())
     split = split_by_applicant(frame, seed=seed, out_of_time=out_of_time)
     for part_name, part in (("train", split.train), ("validation", split.validation), ("test", split.test)):
         positives = int(part["is_npl"].sum())
@@ -659,9 +660,8 @@ def search_best_model(
     combos = [(a, b) for a in profile.algorithms for b in profile.balancings]
     candidates: list[CandidateResult] = []
     for number, (algorithm, balancing) in enumerate(combos):
-        report(
-            0.02 + 0.83 * number / len(combos), f"Candidate {number + 1}/{len(combos)}: {algorithm} with {balancing}"
-        )
+        step = steps.CANDIDATE.text(number=number + 1, total=len(combos), algorithm=algorithm, balancing=balancing)
+        report(0.02 + 0.83 * number / len(combos), step)
         candidate = CandidateResult(algorithm=algorithm, balancing=balancing)
         fit_started = time.perf_counter()
         try:
@@ -684,7 +684,7 @@ def search_best_model(
         raise TrainingDataError(f"No candidate model could be trained on this data ({errors}).")
     winner = min(fitted, key=lambda c: (-round(c.validation.precision, 4), -c.validation.f1, c.name))
 
-    report(0.86, f"Calibrating {winner.name} on the validation split")
+    report(0.86, steps.CALIBRATING.text(name=winner.name))
     raw_val_probability = winner.pipeline.predict_proba(X_val)[:, 1]
     calibrated = CalibratedClassifierCV(FrozenEstimator(winner.pipeline), method=calibration_method)
     calibrated.fit(X_val, y_val)
@@ -700,7 +700,7 @@ def search_best_model(
         }
     )
 
-    report(0.93, f"Testing {winner.name} on the untouched test split")
+    report(0.93, steps.TESTING.text(name=winner.name))
     test_probability = calibrated.predict_proba(X_test)[:, 1]
     test_metrics = evaluate(y_test, test_probability, choice.threshold)
     test_metrics["recall_target"] = recall_target
@@ -735,7 +735,7 @@ def search_best_model(
             "reference_values": reference_values(split.train),
         },
     )
-    report(1.0, f"Chose {winner.name}")
+    report(1.0, steps.CHOSE.text(name=winner.name))
     return SearchResult(
         model=model,
         winner=winner,
