@@ -94,7 +94,6 @@ def test_secrets_never_appear_in_the_logs(caplog, capfd, settings, debug_sql_log
         assert secret not in logged, f"the {name} appears in the logs"
 
 
-
 @pytest.fixture
 def console_output():
     """What the configured console handler (LOGGING's, on the root logger) writes, in a buffer."""
