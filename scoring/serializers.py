@@ -4,6 +4,7 @@ Request bodies are *checked* by :mod:`scoring.inputs` and the services (one set 
 per-field messages); the request serializers here describe them for the schema and Swagger UI.
 """
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from applicants.models import Applicant
@@ -15,7 +16,7 @@ from applicants.validation import (
 )
 from training.models import ModelVersion
 
-from . import selectors
+from . import api_examples, selectors
 from .models import DecisionPolicy, Prediction
 from .policies import grade_band_rows, policy_parameters
 
@@ -41,6 +42,7 @@ class ApplicantAttributesSerializer(serializers.Serializer):
     dp = _integer("dp", "Down payment in rupiah; at most otr.")
 
 
+@extend_schema_serializer(examples=api_examples.SCORE_REQUEST_EXAMPLES)
 class ScoreRequestSerializer(ApplicantAttributesSerializer):
     app_id = serializers.IntegerField(
         required=False,
@@ -54,6 +56,7 @@ class BatchScoreRequestSerializer(serializers.Serializer):
     applicants = ScoreRequestSerializer(many=True, help_text="The applicants to score, at most SCORING_BATCH_MAX.")
 
 
+@extend_schema_serializer(examples=api_examples.APPLICANT_CREATE_EXAMPLES)
 class ApplicantCreateSerializer(ApplicantAttributesSerializer):
     app_id = serializers.IntegerField(min_value=1, help_text="Application id, unique.")
 
@@ -113,6 +116,7 @@ class PolicyRefSerializer(serializers.ModelSerializer):
 _DATETIME = serializers.DateTimeField()  # formats date-times as every DRF DateTimeField does
 
 
+@extend_schema_serializer(examples=api_examples.SCORE_RESPONSE_EXAMPLES)
 class PredictionSerializer(serializers.ModelSerializer):
     app_id = serializers.SerializerMethodField()
     attributes = serializers.JSONField(source="input_attributes")
@@ -184,6 +188,7 @@ class PredictionSerializer(serializers.ModelSerializer):
         }
 
 
+@extend_schema_serializer(examples=api_examples.APPLICANT_EXAMPLES)
 class ApplicantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Applicant
@@ -222,6 +227,7 @@ class PaymentSummarySerializer(serializers.Serializer):
     last_due_date = serializers.DateField(allow_null=True)
 
 
+@extend_schema_serializer(examples=api_examples.APPLICANT_DETAIL_EXAMPLES)
 class ApplicantDetailSerializer(ApplicantSerializer):
     payment_summary = serializers.SerializerMethodField()
     latest_prediction = serializers.SerializerMethodField()
