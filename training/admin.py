@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from nplsite.roles import is_model_admin
@@ -64,7 +65,7 @@ def _number(value, digits=3):
 
 def _run_link(run):
     url = reverse("admin:training_trainingrun_change", args=[run.pk])
-    return format_html('<a href="{}">training run #{}</a>', url, run.pk)
+    return format_html('<a href="{}">{}</a>', url, gettext("training run #%(id)s") % {"id": run.pk})
 
 
 def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
@@ -74,7 +75,9 @@ def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
     else:
         modeladmin.message_user(
             request,
-            format_html("Retraining queued as {} (profile {}). It runs in the background.", _run_link(run), profile),
+            format_html(
+                gettext("Retraining queued as {} (profile {}). It runs in the background."), _run_link(run), profile
+            ),
             messages.SUCCESS,
         )
     return run
@@ -192,7 +195,9 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
         except ModelActivationError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        self.message_user(request, f"{version} is now the active model version.", messages.SUCCESS)
+        self.message_user(
+            request, gettext("%(version)s is now the active model version.") % {"version": version}, messages.SUCCESS
+        )
         return None
 
     @admin.action(description=_("Roll back to the previous version"), permissions=["model_admin"])
@@ -202,7 +207,11 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
         except ModelActivationError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        self.message_user(request, f"Rolled back: {version} is the active model version again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("Rolled back: %(version)s is the active model version again.") % {"version": version},
+            messages.SUCCESS,
+        )
         return None
 
 
@@ -305,7 +314,7 @@ class TrainingRunAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
 
     @admin.display(description=_("log"))
     def log_text(self, obj):
-        return format_html('<pre class="npl-admin-log">{}</pre>', obj.log)
+        return format_html('<pre class="npl-admin-log" lang="en">{}</pre>', obj.log)
 
     @admin.action(description=_("Retrain now (with the selected run's parameters)"), permissions=["model_admin"])
     def retrain_now(self, request, queryset):
