@@ -33,7 +33,8 @@ def assert_fits_the_width(browsing: Browsing, name: str) -> None:
 
 
 def assert_nothing_cut_off(browsing: Browsing, name: str) -> None:
-    """At a desktop width: no table scrolls inside its box, the top bar is one row of links."""
+    """At a desktop width: no table scrolls inside its box, no select option is wider than its select
+    (arrow included), and the top bar is one row of links."""
     clipped = browsing.page.evaluate(
         """() => [...document.querySelectorAll('.table-wrap, #changelist .results, .module table')]
               .filter(box => box.scrollWidth - box.clientWidth > 1)
@@ -41,6 +42,17 @@ def assert_nothing_cut_off(browsing: Browsing, name: str) -> None:
                           + ': ' + (box.scrollWidth - box.clientWidth) + 'px')"""
     )
     assert clipped == [], f"{name}: tables cut off at the right: {clipped}"
+    cut_options = browsing.page.evaluate(
+        """() => [...document.querySelectorAll('select')].filter(select => select.offsetParent).flatMap(select => {
+              const style = getComputedStyle(select);
+              const context = document.createElement('canvas').getContext('2d');
+              context.font = style.font;
+              const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+              return [...select.options].filter(option => context.measureText(option.text).width > room)
+                .map(option => option.text);
+           })"""
+    )
+    assert cut_options == [], f"{name}: select options cut off: {cut_options}"
     tops = browsing.page.evaluate(
         "() => [...document.querySelectorAll('.mainnav li')].map(item => Math.round(item.getBoundingClientRect().top))"
     )
