@@ -13,6 +13,7 @@ import os
 import re
 
 import pytest
+from django.utils import translation
 
 from applicants.models import Applicant
 from scoring.page_services import score_stored_applicant
@@ -124,8 +125,9 @@ def test_every_page_fits_1280_px_in_both_languages(browsing, make_version, page_
     analyst = make_user("ana", "Analyst")
     make_user("mia", "Model admin", is_staff=True)
     applicants = list(Applicant.objects.order_by("-max_dpd", "app_id")[:12])
-    for applicant in applicants:
-        score_stored_applicant(applicant, user=analyst)
+    with translation.override(language):  # as an analyst working in this language scores them
+        for applicant in applicants:
+            score_stored_applicant(applicant, user=analyst)
     page = browsing.page
     shots: list[tuple[str, str]] = []
 
