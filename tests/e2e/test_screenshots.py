@@ -94,7 +94,7 @@ def write_docs_index() -> None:
     (DOCS_SCREENSHOTS / "README.md").write_text(
         "# Screenshots\n\n"
         "Every page at 1280 px, in English and Indonesian, as a Model admin sees it (an Analyst sees the same\n"
-        "pages without the model admin's actions; "forbidden for analysts" is what an Analyst gets on one).\n"
+        "pages without the model admin's actions; “forbidden for analysts” is what an Analyst gets on one).\n"
         "Made by `NPL_DOCS_SCREENSHOTS=1 .venv/bin/pytest tests/e2e/test_screenshots.py -k every_page`\n"
         "on the test data (a generated book of 80 applicants and a small model), which also checks that each\n"
         "page fits the width with nothing cut off.\n\n"
