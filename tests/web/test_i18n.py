@@ -181,6 +181,9 @@ def test_every_page_in_indonesian_passes_the_page_checker(model_admin_client, ma
         "/models/rollback/",
         "/models/retrain/",
         f"/models/runs/{run.pk}/",
+        f"/score/predictions/{scored_applicant.predictions.get().pk}/",
+        "/policies/",
+        "/policies/new/",
     ):
         checked_page(model_admin_client.get(url))
     checked_page(model_admin_client.post("/score/", VALID_FORM))
