@@ -96,15 +96,21 @@ def applicant_list(
 
 @dataclass
 class PaymentHistory:
-    """Installments in due-date order with their days past due as of the labelling date."""
+    """Installments in due-date order with their days past due as of the labelling date.
+
+    ``arrears`` is what fell due by the labelling date and is still unpaid. The loan file has no
+    interest rate, so the outstanding principal cannot be derived from it; ``installments_to_come``
+    (tenor minus the installments due by then) says how much of the loan is still ahead.
+    """
 
     as_of: date | None
     installments: list[dict]
     max_dpd: int | None
     kolektibilitas: int | None
-    outstanding: int
+    arrears: int
     paid_total: int
     late_installments: int
+    installments_to_come: int = 0
 
     @property
     def is_npl(self) -> bool | None:
@@ -121,7 +127,7 @@ def payment_history(applicant: Applicant) -> PaymentHistory:
     )
     as_of = applicant.labelled_as_of
     if not rows:
-        return PaymentHistory(as_of, [], None, None, 0, 0, 0)
+        return PaymentHistory(as_of, [], None, None, 0, 0, 0, applicant.tenor)
     frame = pd.DataFrame.from_records(rows)
     frame["paid_date"] = pd.to_datetime(frame["paid_date"])
     frame["due_date"] = pd.to_datetime(frame["due_date"])
@@ -143,14 +149,16 @@ def payment_history(applicant: Applicant) -> PaymentHistory:
             }
         )
     max_dpd = int(dpd.max()) if as_of is not None else None
+    fallen_due = frame["due_date"] <= pd.Timestamp(as_of) if as_of is not None else frame["due_date"].notna()
     return PaymentHistory(
         as_of=as_of,
         installments=installments,
         max_dpd=max_dpd,
         kolektibilitas=int(kolektibilitas_for_dpd(max_dpd)) if max_dpd is not None else None,
-        outstanding=int(frame["due_amount"].sum()),
+        arrears=int(frame.loc[fallen_due, "due_amount"].sum()),
         paid_total=int(frame["paid_amount"].sum()),
         late_installments=int((dpd > 0).sum()),
+        installments_to_come=max(0, applicant.tenor - int(fallen_due.sum())),
     )
 
 
@@ -173,7 +181,7 @@ def dpd_timeline_chart(history: PaymentHistory) -> dict | None:
     bars = [
         Bar(
             value=row["dpd"],
-            label=date_format(row["due_date"], "M Y"),
+            label=date_format(row["due_date"], "YEAR_MONTH_FORMAT"),
             title=gettext("Installment %(number)s due %(date)s: %(dpd)s days past due")
             % {"number": row["number"], "date": date_format(row["due_date"]), "dpd": row["dpd"]},
             css=f"bar-kol-{row['kolektibilitas']}",
@@ -184,6 +192,5 @@ def dpd_timeline_chart(history: PaymentHistory) -> dict | None:
         bars,
         y_max=nice_maximum(max(120.0, float(max(row["dpd"] for row in history.installments)))),
         reference_lines=[(npl_dpd, gettext("NPL: more than %(days)s days") % {"days": npl_dpd})],
-        y_tick_format=lambda value: f"{value:.0f}",
         integer_ticks=True,
     )

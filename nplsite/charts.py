@@ -3,8 +3,9 @@
 Each function turns plain numbers into the coordinates a template in ``templates/charts/`` draws;
 coordinates are returned as strings with a dot decimal separator, so a localised template (where
 ``{{ 0.5 }}`` would print ``0,5`` in Indonesian) can never break an SVG attribute. Labels and titles
-are passed in already worded and formatted by the caller. No JavaScript and no style attributes:
-colours come from CSS classes.
+are passed in already worded and formatted by the caller; axis ticks are written in the active
+language by :func:`count_tick`, :func:`decimal_tick` or :func:`percent_tick` (``0,2`` and ``3.000`` in
+Indonesian). No JavaScript and no style attributes: colours come from CSS classes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from django.utils.formats import number_format
 
 WIDTH = 640
 HEIGHT = 240
@@ -21,8 +24,29 @@ MARGIN_BOTTOM = 40
 MARGIN_LEFT = 52
 
 
+# Width of one character of a tick label in viewBox units (the ticks' CSS font size is 11 px, and a
+# chart is drawn at about its viewBox width), used to keep x labels from running into each other.
+TICK_CHARACTER_WIDTH = 7.0
+TICK_LABEL_GAP = 12.0
+
+
 def _f(value: float) -> str:
     return f"{value:.1f}"
+
+
+def count_tick(value: float) -> str:
+    """A whole number with the active language's thousands separator: ``3,000`` / ``3.000``."""
+    return number_format(round(value), decimal_pos=0, force_grouping=True)
+
+
+def decimal_tick(value: float) -> str:
+    """One decimal in the active language's notation: ``0.2`` / ``0,2``."""
+    return number_format(round(value, 1), decimal_pos=1)
+
+
+def percent_tick(value: float) -> str:
+    """A share as a whole percentage: ``24 %``."""
+    return f"{count_tick(value * 100)} %"
 
 
 @dataclass(frozen=True)
@@ -56,7 +80,7 @@ def bar_chart(
     height: int = HEIGHT,
     y_max: float | None = None,
     y_tick_count: int = 4,
-    y_tick_format=lambda value: f"{value:g}",
+    y_tick_format=count_tick,
     max_x_labels: int = 12,
     reference_lines: Sequence[tuple[float, str]] = (),
     integer_ticks: bool = False,
@@ -80,7 +104,13 @@ def bar_chart(
     def y_of(value: float) -> float:
         return bottom - (bottom - top) * min(max(value, 0.0), top_value) / top_value
 
-    label_every = max(1, math.ceil(len(bars) / max_x_labels))
+    # Every n-th bar is labelled: at most max_x_labels, and never so many that the labels touch.
+    longest_label = max((len(bar.label) for bar in bars), default=0)
+    label_every = max(
+        1,
+        math.ceil(len(bars) / max_x_labels),
+        math.ceil((longest_label * TICK_CHARACTER_WIDTH + TICK_LABEL_GAP) / slot),
+    )
     drawn = []
     for index, bar in enumerate(bars):
         x = left + index * slot + gap / 2
@@ -137,7 +167,7 @@ def line_chart(
     width: int = 360,
     height: int = 300,
     tick_count: int = 5,
-    tick_format=lambda value: f"{value:g}",
+    tick_format=decimal_tick,
     diagonal: bool = False,
 ) -> dict:
     """Lines (and optional point markers) on linear x and y axes, with an optional y = x diagonal."""

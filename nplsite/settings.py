@@ -166,6 +166,9 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("id", _("Indonesian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format for both languages, pages and admin alike: "6 Dec 2026 06:42" / "6 Des 2026 06.42",
+# day-first date inputs (nplsite/formats/).
+FORMAT_MODULE_PATH = ["nplsite.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Jakarta")
 USE_I18N = True
 USE_TZ = True
@@ -185,6 +188,9 @@ STORAGES = {
 # In development WhiteNoise serves straight from the app and project static folders.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files served at the site's root without a login: /favicon.ico, which browsers ask for on pages with no
+# icon link and on non-HTML answers (JSON, the admin's and the API docs' pages link it too).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Trained model artifacts (joblib files recorded with their SHA-256 in the database).
 MODEL_ARTIFACT_DIR = Path(os.environ.get("MODEL_ARTIFACT_DIR", DATA_DIR / "artifacts")).resolve()
@@ -311,7 +317,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 
@@ -320,9 +325,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"refusal_without_traceback": {"()": "nplsite.log_filters.RefusalWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["refusal_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print every django.* record a second time
+        # beside the root's: django.* records go to the root's handler only.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # ---------------------------------------------------------------------------------------------

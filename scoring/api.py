@@ -38,7 +38,7 @@ from applicants.validation import HousingType, Pekerjaan
 from nplsite.roles import is_analyst, is_model_admin
 from training.selectors import get_active_model_version
 
-from . import selectors
+from . import api_examples, selectors
 from .engine import ScoringUnavailableError
 from .models import Prediction
 from .policies import list_policies
@@ -82,6 +82,15 @@ class IsModelAdmin(BasePermission):
 class ApiPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_paginated_response_schema(self, schema):
+        """DRF's page schema, with examples that fit the schema's one-item examples (DRF's own are
+        a count of 123 and links to ``api.example.org/accounts/``)."""
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count"]["example"] = 1
+        paginated["properties"]["next"]["example"] = None
+        paginated["properties"]["previous"]["example"] = None
+        return paginated
 
 
 ERROR_RESPONSES = {
@@ -221,6 +230,7 @@ class BatchScoreView(ScoringApiView):
         "applicants. All or nothing: if any item is invalid, nothing is scored and `errors` maps each bad item's "
         "index to its field errors.",
         request=BatchScoreRequestSerializer,
+        examples=api_examples.BATCH_EXAMPLES,
         responses={
             200: inline_serializer(
                 "BatchScoreResponse",
@@ -278,6 +288,7 @@ class CompatPredictView(APIView):
         "`prob` (100 × probability of NOT becoming NPL, 2 decimals) and `error_msg`. Numbers may be sent as "
         'floats or numeric strings; other fields are ignored. Errors answer `{"res": [], "error_msg": ...}`.',
         request=CompatPredictRequestSerializer,
+        examples=api_examples.COMPAT_EXAMPLES,
         responses={
             200: CompatPredictResponseSerializer,
             400: CompatPredictResponseSerializer,

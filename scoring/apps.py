@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScoringConfig(AppConfig):
     name = "scoring"
-    verbose_name = "Scoring"
+    verbose_name = _("Scores and predictions")
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save

@@ -53,7 +53,7 @@ def score_chart(histogram: dict) -> dict:
         )
         for row in histogram["bins"]
     ]
-    return bar_chart(bars, y_tick_format=lambda value: f"{value:.0f}", integer_ticks=True)
+    return bar_chart(bars, integer_ticks=True)
 
 
 def dashboard_figures() -> dict:

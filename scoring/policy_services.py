@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from nplsite.roles import is_model_admin
 
@@ -32,7 +32,8 @@ from .scorecard import ScorecardConfigurationError, environment_parameters, pars
 
 logger = logging.getLogger(__name__)
 
-FIRST_POLICY_REASON = "First policy: the defaults from the environment variables."
+# Stored in English like any reason; the pages show it in the reader's language ({% translate policy.reason %}).
+FIRST_POLICY_REASON = gettext_noop("First policy: the defaults from the environment variables.")
 
 
 def _check_model_admin(user, action: str) -> None:

@@ -4,7 +4,7 @@ Request bodies are *checked* by :mod:`scoring.inputs` and the services (one set 
 per-field messages); the request serializers here describe them for the schema and Swagger UI.
 """
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from applicants.models import Applicant
@@ -17,7 +17,7 @@ from applicants.validation import (
 from training.models import ModelVersion
 from training.page_selectors import scorecard_points
 
-from . import selectors
+from . import api_examples, selectors
 from .models import DecisionPolicy, Prediction
 from .policies import grade_band_rows, policy_parameters
 
@@ -43,6 +43,7 @@ class ApplicantAttributesSerializer(serializers.Serializer):
     dp = _integer("dp", "Down payment in rupiah; at most otr.")
 
 
+@extend_schema_serializer(examples=api_examples.SCORE_REQUEST_EXAMPLES)
 class ScoreRequestSerializer(ApplicantAttributesSerializer):
     app_id = serializers.IntegerField(
         required=False,
@@ -56,6 +57,7 @@ class BatchScoreRequestSerializer(serializers.Serializer):
     applicants = ScoreRequestSerializer(many=True, help_text="The applicants to score, at most SCORING_BATCH_MAX.")
 
 
+@extend_schema_serializer(examples=api_examples.APPLICANT_CREATE_EXAMPLES)
 class ApplicantCreateSerializer(ApplicantAttributesSerializer):
     app_id = serializers.IntegerField(min_value=1, help_text="Application id, unique.")
 
@@ -117,6 +119,7 @@ class PolicyRefSerializer(serializers.ModelSerializer):
         fields = ["id"]
 
 
+@extend_schema_serializer(examples=api_examples.SCORE_RESPONSE_EXAMPLES)
 class PredictionSerializer(serializers.ModelSerializer):
     app_id = serializers.SerializerMethodField()
     attributes = serializers.JSONField(source="input_attributes")
@@ -158,6 +161,7 @@ class PredictionSerializer(serializers.ModelSerializer):
         return {"id": prediction.policy_id} if prediction.policy_id is not None else None
 
 
+@extend_schema_serializer(examples=api_examples.APPLICANT_EXAMPLES)
 class ApplicantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Applicant
@@ -196,6 +200,7 @@ class PaymentSummarySerializer(serializers.Serializer):
     last_due_date = serializers.DateField(allow_null=True)
 
 
+@extend_schema_serializer(examples=api_examples.APPLICANT_DETAIL_EXAMPLES)
 class ApplicantDetailSerializer(ApplicantSerializer):
     payment_summary = serializers.SerializerMethodField()
     latest_prediction = serializers.SerializerMethodField()

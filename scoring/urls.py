@@ -1,10 +1,10 @@
 """URLs of the scoring app: the REST API under /api/v1/ and the deprecated /predict/.
 
 API views authenticate themselves (token or session) and answer 401 without credentials, so they
-are exempt from the site's login redirect.
+are exempt from the site's login redirect; the Swagger UI page is not (it is for people).
 """
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
@@ -30,13 +30,15 @@ urlpatterns = [
     path("api/v1/schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="api-schema"),
     path(
         "api/v1/docs/",
-        # Split view: the start-up script is served as a file (?script), so the page passes the
-        # Content-Security-Policy without inline code; its template drops the inline <style> too.
-        _api(
-            SpectacularSwaggerSplitView,
-            url_name="api-schema",
-            template_name="api/swagger_ui.html",
-            permission_classes=[IsAuthenticated],
+        # A page for people: an anonymous visit is sent to the login page (the site's login
+        # redirect), not answered with the API's bare 401. Split view: the start-up script is served
+        # as a file (?script), so the page passes the Content-Security-Policy without inline code;
+        # its template drops the inline <style> too.
+        # (DRF marks its views exempt from the site's login redirect: login_required puts it back.)
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", template_name="api/swagger_ui.html", permission_classes=[IsAuthenticated]
+            )
         ),
         name="api-docs",
     ),

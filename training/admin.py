@@ -5,18 +5,21 @@ The admin site admits Model admins only (``nplsite.admin_site``); every action a
 Everything is read-only: versions and runs are records of what happened.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from nplsite.roles import is_model_admin
 
+from .forms import RetrainForm
 from .models import ModelVersion, TrainingRun
+from .page_selectors import champion_comparison_summary
 from .pipeline import PROFILES
 from .services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
 
@@ -52,24 +55,17 @@ def _table(headers, rows):
 
 
 def _number(value, digits=3):
+    """A metric for an admin cell: ``digits`` decimals in the active language (never 0.06978951623625695)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        return number_format(round(value, digits), decimal_pos=digits)
     return str(value)
 
 
 def _run_link(run):
     url = reverse("admin:training_trainingrun_change", args=[run.pk])
-    return format_html('<a href="{}">training run #{}</a>', url, run.pk)
-
-
-class RetrainForm(forms.Form):
-    profile = forms.ChoiceField(
-        choices=[(name, f"{name} — {profile.description}") for name, profile in PROFILES.items()], initial="quick"
-    )
-    as_of = forms.DateField(required=False, help_text=_("Label applicants as of this date; empty: latest in data."))
-    seed = forms.IntegerField(initial=7, min_value=0)
+    return format_html('<a href="{}">{}</a>', url, gettext("training run #%(id)s") % {"id": run.pk})
 
 
 def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
@@ -79,7 +75,9 @@ def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
     else:
         modeladmin.message_user(
             request,
-            format_html("Retraining queued as {} (profile {}). It runs in the background.", _run_link(run), profile),
+            format_html(
+                gettext("Retraining queued as {} (profile {}). It runs in the background."), _run_link(run), profile
+            ),
             messages.SUCCESS,
         )
     return run
@@ -110,7 +108,7 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
         "trained_at",
         "algorithm",
         "balancing",
-        "threshold",
+        "threshold_display",
         "hyperparameters_table",
         "test_metrics_table",
         "confusion_matrix_table",
@@ -178,7 +176,7 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
 
     @admin.display(description=_("champion / challenger"))
     def champion_comparison(self, obj):
-        return (obj.metrics.get("champion_comparison") or {}).get("reason", "—")
+        return champion_comparison_summary(obj.metrics.get("champion_comparison") or {}) or "—"
 
     @admin.display(description=_("training data"))
     def training_data_table(self, obj):
@@ -203,7 +201,9 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
         except ModelActivationError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        self.message_user(request, f"{version} is now the active model version.", messages.SUCCESS)
+        self.message_user(
+            request, gettext("%(version)s is now the active model version.") % {"version": version}, messages.SUCCESS
+        )
         return None
 
     @admin.action(description=_("Roll back to the previous version"), permissions=["model_admin"])
@@ -213,7 +213,11 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
         except ModelActivationError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
-        self.message_user(request, f"Rolled back: {version} is the active model version again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("Rolled back: %(version)s is the active model version again.") % {"version": version},
+            messages.SUCCESS,
+        )
         return None
 
 
@@ -312,7 +316,7 @@ class TrainingRunAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
 
     @admin.display(description=_("log"))
     def log_text(self, obj):
-        return format_html('<pre class="npl-admin-log">{}</pre>', obj.log)
+        return format_html('<pre class="npl-admin-log" lang="en">{}</pre>', obj.log)
 
     @admin.action(description=_("Retrain now (with the selected run's parameters)"), permissions=["model_admin"])
     def retrain_now(self, request, queryset):

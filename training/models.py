@@ -30,6 +30,8 @@ class ModelVersion(models.Model):
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
         ordering = ["-trained_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version"),
@@ -74,6 +76,8 @@ class TrainingRun(models.Model):
     celery_task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("training run")
+        verbose_name_plural = _("training runs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):

@@ -15,17 +15,19 @@ from datetime import date
 
 import numpy as np
 from django.db.models import QuerySet
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from nplsite.charts import Series, line_chart
+from nplsite.charts import Series, line_chart, percent_tick
 from nplsite.roles import is_model_admin
 
 from .artifacts import ArtifactIntegrityError, load_artifact
 from .encoder import FEATURE_LABELS
 from .models import ModelVersion, TrainingRun
-from .pipeline import BALANCING_LABELS, PROFILES
+from .pipeline import BALANCING_LABELS
 from .selectors import get_active_model_version, get_previous_model_version, list_model_versions
+from .steps import translated_step
 
 HEADLINE_METRICS = ("precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
 IMPORTANCE_TOP = 15
@@ -178,14 +180,6 @@ def scorecard_points(version: ModelVersion) -> list[dict]:
         return []
 
 
-def _percent_tick(value: float) -> str:
-    return f"{round(value * 100):d}%"
-
-
-def _decimal_tick(value: float) -> str:
-    return f"{value:.1f}"
-
-
 def evaluation_charts(metrics: dict) -> dict:
     """ROC, precision–recall and calibration charts of a version's test metrics (None when missing)."""
     charts = {"roc": None, "pr": None, "calibration": None}
@@ -195,7 +189,6 @@ def evaluation_charts(metrics: dict) -> dict:
         charts["roc"] = line_chart(
             [Series(points=[(0.0, 0.0), *points, (1.0, 1.0)], label=gettext("ROC curve"), css="series-primary")],
             diagonal=True,
-            tick_format=_decimal_tick,
         )
     pr = metrics.get("pr_curve") or []
     if pr:
@@ -204,7 +197,7 @@ def evaluation_charts(metrics: dict) -> dict:
         if isinstance(metrics.get("npl_rate"), int | float):
             rate = metrics["npl_rate"]
             series.append(Series(points=[(0.0, rate), (1.0, rate)], label=gettext("NPL rate"), css="series-baseline"))
-        charts["pr"] = line_chart(series, tick_format=_decimal_tick)
+        charts["pr"] = line_chart(series)
     calibration = metrics.get("calibration") or []
     if calibration:
         highest = max(max(row["mean_predicted"], row["observed_rate"]) for row in calibration)
@@ -215,9 +208,74 @@ def evaluation_charts(metrics: dict) -> dict:
             x_range=(0.0, top),
             y_range=(0.0, top),
             diagonal=True,
-            tick_format=_percent_tick,
+            tick_format=percent_tick,
         )
     return charts
+
+
+PROMOTION_RULE_NAMES = {
+    "roc_auc": _("ROC AUC"),
+    "pr_auc": _("PR AUC"),
+    "precision_at_recall": _("precision at the recall target"),
+    "always": _("every new version is activated"),
+    "manual": _("a model admin activates versions"),
+}
+
+
+def _iso_date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def champion_comparison_summary(comparison: dict) -> str:
+    """What the champion/challenger comparison at training decided, in the reader's language.
+
+    Worded from the comparison's figures (``training.services.compare_with_active_version``), not
+    from its English ``reason``, which stays in the log."""
+    if not comparison:
+        return ""
+    rule = comparison.get("rule")
+    if comparison.get("active_version") is None:
+        return gettext("No version was active when this one was trained, so it was activated.")
+    version = comparison.get("active_version_name") or f"#{comparison['active_version']}"
+    difference = comparison.get("difference") or {}
+    if not comparison.get("challenger") or not comparison.get("champion"):
+        return gettext("The active version could not be loaded, so this one was activated.")
+    if rule == "always":
+        return gettext("Activated: the promotion rule activates every new version.")
+    if rule == "manual":
+        return gettext(
+            "Not activated: the promotion rule leaves activation to a model admin; %(version)s stays active."
+        ) % {"version": version}
+    interval = difference.get("interval")
+    if not interval:  # a comparison recorded before the paired bootstrap
+        return gettext("Compared with %(version)s on the same test applicants.") % {"version": version}
+    values = {
+        "version": version,
+        "figure": PROMOTION_RULE_NAMES.get(rule, rule),
+        "new": number_format(difference["new"], 3),
+        "old": number_format(difference["old"], 3),
+        "low": number_format(interval[0], 3),
+        "high": number_format(interval[1], 3),
+    }
+    if comparison.get("promote"):
+        text = gettext(
+            "Activated: better than %(version)s by more than the noise on the same test applicants — %(figure)s "
+            "%(new)s against %(old)s, the 95 %% interval of the difference %(low)s to %(high)s is above zero."
+        )
+    elif interval[1] < 0:
+        text = gettext(
+            "Not activated: worse than %(version)s on the same test applicants — %(figure)s %(new)s against "
+            "%(old)s, the 95 %% interval of the difference %(low)s to %(high)s."
+        )
+    else:
+        text = gettext(
+            "Not activated: %(version)s stays active; on the same test applicants %(figure)s %(new)s against "
+            "%(old)s is within the noise (the 95 %% interval of the difference, %(low)s to %(high)s, includes zero)."
+        )
+    return text % values
 
 
 def model_version_report(version: ModelVersion) -> dict:
@@ -234,12 +292,14 @@ def model_version_report(version: ModelVersion) -> dict:
         "npl_in_book": (version.training_data or {}).get("npl"),
         "points_table": scorecard_points(version),
         "comparison": metrics.get("champion_comparison") or {},
+        "comparison_summary": champion_comparison_summary(metrics.get("champion_comparison") or {}),
         "confusion": confusion,
         "confusion_total": sum(confusion.values()) if confusion else 0,
         "charts": evaluation_charts(metrics),
         "calibration": metrics.get("calibration") or [],
         "leaderboard": leaderboard(version),
         "importance": feature_importance(version),
+        "labelled_as_of": _iso_date(version.training_data.get("as_of")),
         "balancing_label": BALANCING_NAMES.get(version.balancing, version.balancing),
         "training_run": version.training_runs.order_by("-created_at", "-id").first(),
     }
@@ -256,7 +316,13 @@ def activation_dialog(version: ModelVersion, active: ModelVersion | None) -> dic
         theirs = {f["name"]: f for f in test_figures(active.metrics or {})}
         for figure in test_figures(version.metrics or {}):
             rows.append({"label": figure["label"], "new": figure, "active": theirs.get(figure["name"])})
-    return {"version": version, "active": active, "comparison": comparison if paired else {}, "side_by_side": rows}
+    return {
+        "version": version,
+        "active": active,
+        "comparison": comparison if paired else {},
+        "comparison_summary": champion_comparison_summary(comparison) if paired else "",
+        "side_by_side": rows,
+    }
 
 
 def rollback_target() -> tuple[ModelVersion | None, ModelVersion | None]:
@@ -272,16 +338,12 @@ def training_run_status(run: TrainingRun) -> dict:
         "status": run.status,
         "status_label": str(run.get_status_display()),
         "progress": 100 if run.status == TrainingRun.Status.SUCCEEDED else run.progress,
-        "current_step": run.current_step,
+        "current_step": translated_step(run.current_step),
         "finished": finished,
         "error": run.error,
         "model_version_id": run.model_version_id,
         "log_tail": run.log.splitlines()[-12:],
     }
-
-
-def profile_choices() -> list[tuple[str, str]]:
-    return [(name, f"{name} — {profile.description}") for name, profile in PROFILES.items()]
 
 
 def default_as_of() -> date | None:

@@ -86,6 +86,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
+from . import steps
 from .credit_scorecard import CreditScorecard
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 from .trained_model import TrainedNplModel
@@ -826,7 +827,7 @@ def search_best_model(
             progress(int(low + (high - low) * min(max(fraction, 0.0), 1.0)), step)
 
     check_training_data(frame)
-    report(0.0, "Holding out the test applicants")
+    report(0.0, steps.SPLITTING.text())
     split = split_development_test(frame, seed=seed, out_of_time=out_of_time)
     for part_name, part in (("development", split.development), ("test", split.test)):
         positives = int(part["is_npl"].sum())
@@ -849,7 +850,8 @@ def search_best_model(
     pairs = candidate_names(profile)
     candidates: list[CandidateResult] = []
     for number, (algorithm, balancing) in enumerate(pairs):
-        report(0.02 + 0.78 * number / len(pairs), f"Candidate {number + 1}/{len(pairs)}: {algorithm} with {balancing}")
+        step = steps.CANDIDATE.text(number=number + 1, total=len(pairs), algorithm=algorithm, balancing=balancing)
+        report(0.02 + 0.78 * number / len(pairs), step)
         candidate = CandidateResult(algorithm=algorithm, balancing=balancing)
         fit_started = time.perf_counter()
         try:
@@ -865,7 +867,7 @@ def search_best_model(
         raise TrainingDataError(f"No candidate model could be trained on this data ({errors}).")
     winner, best_mean = choose_candidate(candidates, folds.per_repeat)
 
-    report(0.82, f"Calibrating {winner.name} out of fold and refitting it on every development applicant")
+    report(0.82, steps.CALIBRATING.text(name=winner.name))
     margin = recall_safety_margin(int(y_dev.sum()), recall_target, recall_margin_se, int(y_test.sum()))
     selection_recall = min(1.0, recall_target + margin)
     with warnings.catch_warnings():
@@ -894,7 +896,7 @@ def search_best_model(
         }
     )
 
-    report(0.93, f"Testing {winner.name} on the untouched test applicants")
+    report(0.93, steps.TESTING.text(name=winner.name))
     test_probability = calibrated.predict_proba(X_test)[:, 1]
     test_metrics = evaluate(y_test, test_probability, choice.threshold)
     test_metrics["intervals"] = bootstrap_intervals(y_test, test_probability, choice.threshold, seed=seed)
@@ -934,7 +936,7 @@ def search_best_model(
             "reference_values": reference_values(split.development),
         },
     )
-    report(1.0, f"Chose {winner.name}")
+    report(1.0, steps.CHOSE.text(name=winner.name))
     return SearchResult(
         model=model,
         winner=winner,

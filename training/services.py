@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from nplsite.roles import is_model_admin
 
+from . import steps
 from .artifacts import ArtifactIntegrityError, load_artifact, read_verified_bytes, resolve_artifact_path, save_artifact
 from .models import ModelVersion, TrainingRun
 from .pipeline import (
@@ -136,7 +137,7 @@ def _mark_failed(run: TrainingRun, message: str) -> None:
     run.error = message
     run.finished_at = now
     run.heartbeat_at = now
-    run.current_step = "Failed"
+    run.current_step = steps.FAILED.text()
     run.log = f"{run.log}{timezone.localtime(now):%H:%M:%S} FAILED: {message}\n"
     run.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "current_step", "log"])
 
@@ -217,7 +218,7 @@ def train_model_version(
     heartbeat = RunHeartbeat(run.pk, heartbeat_interval_seconds()).__enter__()
     try:
         target = recall_target()
-        report(1, f"Loading labelled applicants{f' as of {as_of_label}' if as_of_label else ''}")
+        report(1, steps.LOADING_AS_OF.text(as_of=as_of_label) if as_of_label else steps.LOADING.text())
         frame = labelled_applicants_frame(as_of=as_of)
         check_training_data(frame, as_of_label)
         report.note(
@@ -240,11 +241,11 @@ def train_model_version(
         for row in run.leaderboard:
             report.note(leaderboard_line(row))
 
-        report(89, "Comparing with the active version on the same test applicants")
+        report(89, steps.COMPARING.text())
         comparison = compare_with_active_version(result, target, promotion_rule())
         report.note(comparison["reason"])
 
-        report(93, "Saving the model artifact")
+        report(93, steps.SAVING.text())
         result.model.metadata.update(
             {
                 "seen_app_ids": sorted(int(i) for i in result.split.development["app_id"]),
@@ -274,8 +275,8 @@ def train_model_version(
     run.finished_at = finished
     run.model_version = version
     run.save(update_fields=["status", "finished_at", "model_version"])
-    state = "activated" if version.is_active else "registered inactive"
-    report(100, f"Done: {version.name} #{version.pk} {state}")
+    done = steps.DONE_ACTIVATED if version.is_active else steps.DONE_INACTIVE
+    report(100, done.text(name=version.name, pk=version.pk))
     return version
 
 
@@ -528,7 +529,7 @@ def request_retraining(user, profile: str = "quick", as_of: date | None = None, 
         started_by=user,
         parameters={"profile": profile, "as_of": as_of.isoformat() if as_of else None, "seed": int(seed)},
         status=TrainingRun.Status.QUEUED,
-        current_step="Waiting for a worker",
+        current_step=steps.WAITING.text(),
     )
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: _enqueue(run))

@@ -22,6 +22,7 @@ from .models import ModelVersion, TrainingRun
 from .page_selectors import (
     activation_dialog,
     can_view_model_version,
+    champion_comparison_summary,
     headline_metrics,
     model_version_report,
     rollback_target,
@@ -107,7 +108,13 @@ def retrain(request):
 @require_GET
 def training_run(request, pk: int):
     run = get_object_or_404(TrainingRun.objects.select_related("started_by", "model_version"), pk=pk)
-    return render(request, "training/run.html", {"run": run, "status": training_run_status(run)})
+    comparison = (run.model_version.metrics or {}).get("champion_comparison") if run.model_version else None
+    context = {
+        "run": run,
+        "status": training_run_status(run),
+        "comparison_summary": champion_comparison_summary(comparison or {}),
+    }
+    return render(request, "training/run.html", context)
 
 
 @never_cache

@@ -2,7 +2,8 @@
 
 ``{% load npl_format %}`` then ``{{ amount|rupiah }}`` gives ``Rp 12.000.000`` in Indonesian and
 ``Rp 12,000,000`` in English (the thousands separator of the active locale). Dates need no filter of
-ours: Django's ``|date`` (``DATE_FORMAT``) is already localised (``30 Juni 2024`` / ``June 30, 2024``).
+ours: Django's ``|date`` follows the site's format modules (``nplsite/formats``): ``30 Jun 2024`` in
+both languages, ``6 Des 2026 06.42`` / ``6 Dec 2026 06:42`` with ``"SHORT_DATETIME_FORMAT"``.
 """
 
 from django import template

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from applicants.models import Applicant
 from scoring.models import Prediction
 from tests.conftest import make_user
 from training.models import ModelVersion, TrainingRun
@@ -178,4 +179,54 @@ def test_analyst_has_no_retrain_button_and_gets_403_on_its_url(browsing, analyst
     assert response.status == 403
     assert "Access denied" in page.content()
     assert TrainingRun.objects.count() == 1  # only the run that produced the version
+    assert_stayed_on_the_live_server(browsing)
+
+
+MONTHS = {
+    "en": "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec",
+    "id": "Jan|Feb|Mar|Apr|Mei|Jun|Jul|Agu|Sep|Okt|Nov|Des",
+}
+TIME_SEPARATOR = {"en": ":", "id": "."}
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_dates_read_day_month_year_in_both_languages(browsing, model_admin_user, make_version, page_book, language):
+    """Issue 15: "12/06/2026 6:42 a.m." beside "June 30, 2026" and a mm/dd/yyyy picker. Every date on the
+    pages is "6 Dec 2026" / "6 Des 2026" (with "06:42" / "06.42"), and the retrain date is typed day first."""
+    version = make_version()
+    applicant = Applicant.objects.filter(is_npl=True).order_by("app_id").first()
+    page = browsing.page
+    browsing.log_in("mia")
+    if language == "id":
+        page.get_by_role("button", name="Bahasa Indonesia").click()
+        assert page.locator("html").get_attribute("lang") == "id"
+    months = MONTHS[language]
+    day = rf"\d{{1,2}} ({months}) \d{{4}}"
+    moment = rf"{day} \d{{2}}{re.escape(TIME_SEPARATOR[language])}\d{{2}}"
+
+    page.goto(browsing.url(f"/applicants/{applicant.app_id}/"))
+    page.locator("form.page-actions button[type=submit]").click()  # score now: a prediction with a time
+    page.wait_for_url(re.compile(r".*#predictions$"))
+    history = page.locator("table", has=page.locator("td.nowrap")).first.locator("tbody tr")
+    due_dates = [row.locator("td").nth(1).inner_text() for row in history.all()]
+    assert due_dates and all(re.fullmatch(day, text) for text in due_dates), due_dates
+    scored_at = page.locator("#predictions tbody tr td").first.inner_text()
+    assert re.fullmatch(moment, scored_at), scored_at
+    assert re.search(rf"\b{day}\b", page.locator("main .lead").inner_text())  # labelled as of …
+
+    page.goto(browsing.url("/models/"))
+    trained = page.locator("table tbody tr td.nowrap").first.inner_text()
+    assert re.fullmatch(moment, trained), trained
+    date_input = page.locator("#id_as_of")
+    assert date_input.get_attribute("type") == "text"
+    assert date_input.get_attribute("placeholder") == {"en": "dd/mm/yyyy", "id": "hh/bb/tttt"}[language]
+    page.goto(browsing.url(f"/models/{version.pk}/"))
+    assert re.search(rf"\b{day}\b", page.locator("main").inner_text())  # labelled as of (30 Jun 2024)
+    assert not re.search(
+        r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d{4}-\d{2}-\d{2}\b|a\.m\.|p\.m\.", page.locator("main").inner_text()
+    )
+
+    page.goto(browsing.url(f"/admin/training/modelversion/{version.pk}/change/"))
+    assert re.search(moment, page.locator("#content").inner_text())
+    browsing.screenshot(f"dates-{language}")
     assert_stayed_on_the_live_server(browsing)

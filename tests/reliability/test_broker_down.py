@@ -54,7 +54,7 @@ def test_retrain_with_the_broker_down_is_not_started_with_a_clear_message_and_sc
 
     with broker_at(f"redis://127.0.0.1:{closed_port()}/0"):
         response = client.post(
-            reverse("admin:training_trainingrun_retrain"), {"profile": "smoke", "seed": 7}, follow=True
+            reverse("admin:training_trainingrun_retrain"), {"profile": "quick", "seed": 7}, follow=True
         )
         score = analyst_api.post("/api/v1/score", VALID_APPLICANT, format="json")
         health = client.get("/healthz")
@@ -77,9 +77,9 @@ def test_retrain_queues_again_once_the_broker_is_back(client, model_admin):
     """The failure is per request: with the real broker back, the next retrain is queued."""
     client.force_login(model_admin)
     with broker_at(f"redis://127.0.0.1:{closed_port()}/0"):
-        client.post(reverse("admin:training_trainingrun_retrain"), {"profile": "smoke", "seed": 7})
+        client.post(reverse("admin:training_trainingrun_retrain"), {"profile": "quick", "seed": 7})
 
-    client.post(reverse("admin:training_trainingrun_retrain"), {"profile": "smoke", "seed": 7})
+    client.post(reverse("admin:training_trainingrun_retrain"), {"profile": "quick", "seed": 7})
 
     statuses = list(TrainingRun.objects.order_by("pk").values_list("status", flat=True))
     assert statuses == [TrainingRun.Status.FAILED, TrainingRun.Status.QUEUED]

@@ -68,7 +68,6 @@ ENDPOINTS = [
     ("get", "/api/v1/models"),
     ("get", "/api/v1/models/active"),
     ("get", "/api/v1/schema/"),
-    ("get", "/api/v1/docs/"),
     ("post", "/predict/"),
 ]
 
@@ -88,7 +87,7 @@ def test_wrong_token_is_401(client, method, path):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize(("method", "path"), [e for e in ENDPOINTS if "/schema/" not in e[1] and "/docs/" not in e[1]])
+@pytest.mark.parametrize(("method", "path"), [e for e in ENDPOINTS if "/schema/" not in e[1]])
 def test_user_without_a_role_is_403(roleless_api, method, path):
     response = getattr(roleless_api, method)(path, *([VALID_APPLICANT] if method == "post" else []))
     assert response.status_code == 403

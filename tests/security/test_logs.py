@@ -6,6 +6,7 @@ to log in until locked out, calls the API with a valid and an invalid token, and
 500 — both the log records and what the configured console handler wrote to standard error.
 """
 
+import io
 import logging
 import secrets
 
@@ -91,3 +92,37 @@ def test_secrets_never_appear_in_the_logs(caplog, capfd, settings, debug_sql_log
         "SECRET_KEY": settings.SECRET_KEY,
     }.items():
         assert secret not in logged, f"the {name} appears in the logs"
+
+
+@pytest.fixture
+def console_output():
+    """What the configured console handler (LOGGING's, on the root logger) writes, in a buffer."""
+    handlers = [handler for handler in logging.getLogger().handlers if isinstance(handler, logging.StreamHandler)]
+    console = next(handler for handler in handlers if handler.filters)  # LOGGING's, with its filter
+    buffer = io.StringIO()
+    previous = console.setStream(buffer)
+    yield buffer
+    console.setStream(previous)
+
+
+def test_a_refused_request_is_logged_as_one_line_without_a_traceback(analyst_client, console_output):
+    """A 403 is an expected answer: the configured console handler writes one line for it, once."""
+    assert analyst_client.get("/models/retrain/").status_code == 403
+
+    written = console_output.getvalue()
+    refusals = [line for line in written.splitlines() if "Forbidden (Permission denied): /models/retrain/" in line]
+    assert len(refusals) == 1, written
+    assert "WARNING django.request" in refusals[0]
+    assert "Traceback" not in written and "PermissionDenied" not in written
+
+
+def test_an_error_is_still_logged_with_its_traceback_once(analyst, console_output, settings):
+    settings.ROOT_URLCONF = "tests.security.urls_with_a_failing_view"
+    failing = Client(raise_request_exception=False)
+    failing.force_login(analyst)
+
+    assert failing.post("/failing-view/").status_code == 500
+
+    written = console_output.getvalue()
+    assert written.count("Internal Server Error: /failing-view/") == 1, written
+    assert written.count("Traceback (most recent call last)") == 1

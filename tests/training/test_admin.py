@@ -86,11 +86,11 @@ def test_model_admin_sees_versions_and_runs_as_tables(model_admin_client, regist
 def test_retrain_now_queues_a_run_and_returns_at_once(model_admin_client, model_admin, purge_test_queue):
     assert model_admin_client.get(RETRAIN_URL).status_code == 200
 
-    response = model_admin_client.post(RETRAIN_URL, {"profile": "smoke", "as_of": "2024-06-30", "seed": 3}, follow=True)
+    response = model_admin_client.post(RETRAIN_URL, {"profile": "quick", "as_of": "30/06/2024", "seed": 3}, follow=True)
 
     run = TrainingRun.objects.get()
     assert run.status == TrainingRun.Status.QUEUED and run.started_by == model_admin
-    assert run.parameters == {"profile": "smoke", "as_of": "2024-06-30", "seed": 3}
+    assert run.parameters == {"profile": "quick", "as_of": "2024-06-30", "seed": 3}  # the date is day first
     assert run.celery_task_id
     assert response.redirect_chain[-1][0] == RUNS_URL
     link = reverse("admin:training_trainingrun_change", args=[run.pk])
@@ -160,3 +160,42 @@ def test_analyst_can_neither_see_nor_act(analyst_client, register_version):
 
     assert not ModelVersion.objects.filter(is_active=True).exists()
     assert not TrainingRun.objects.exists()
+
+
+def test_admin_pages_round_floats_link_the_favicon_and_give_the_lists_room(model_admin_client, register_version):
+    """No 0.06978951623625695 on an admin page; the lists have no navigation sidebar taking their width."""
+    version = register_version(
+        threshold=0.06978951623625695,
+        metrics={"precision": 0.268791, "recall": 0.914634, "pr_auc": 0.453397, "champion_comparison": {}},
+    )
+    listing = model_admin_client.get(VERSIONS_URL).content.decode()
+    change = model_admin_client.get(f"{VERSIONS_URL}{version.pk}/change/").content.decode()
+
+    assert "0.06978951623625695" not in listing + change
+    assert "0.0698" in listing and "0.0698" in change and "0.269" in listing
+    for html in (listing, change):
+        assert '<link rel="icon" href="/favicon.ico"' in html and "/static/css/admin-npl.css" in html
+        assert 'id="nav-sidebar"' not in html
+
+
+def test_the_prediction_admin_shows_probabilities_as_percentages(model_admin_client, register_version):
+    from scoring.models import Prediction
+
+    version = register_version()
+    prediction = Prediction.objects.create(
+        input_attributes={},
+        model_version=version,
+        npl_probability=0.10222943533696,
+        is_npl=True,
+        threshold=0.06978951623625695,
+        credit_score=512,
+        risk_grade="C",
+        expected_loss=4_599_000,
+        recommendation="review",
+        channel="api",
+    )
+    listing = model_admin_client.get("/admin/scoring/prediction/").content.decode()
+    change = model_admin_client.get(f"/admin/scoring/prediction/{prediction.pk}/change/").content.decode()
+
+    assert "0.10222943533696" not in listing + change and "0.0697895" not in change
+    assert "10.22 %" in listing and "10.22 %" in change and "6.98 %" in change

@@ -1,11 +1,14 @@
 """The applicant list (search, filters, sorting, pagination) and an applicant's page."""
 
+import itertools
 import re
+from datetime import date
 
 import pytest
+from django.db.models import Count
 
 from applicants.labelling import installment_dpd
-from applicants.models import Applicant
+from applicants.models import Applicant, Installment
 from applicants.selectors import installment_history_frame
 
 from .pagecheck import checked_page, text_of
@@ -143,3 +146,56 @@ def test_detail_of_an_applicant_without_history(analyst_client, active_version):
 
 def test_unknown_applicant_is_404(analyst_client):
     assert analyst_client.get("/applicants/123456/").status_code == 404
+
+
+def test_detail_says_what_is_owed_arrears_and_installments_to_come(analyst_client):
+    """ "Still owed Rp 0" on a loan with installments left read as paid off: the figure is the arrears
+    (fallen due and unpaid), beside how many installments of the tenor are still to come."""
+    applicant = Applicant.objects.create(
+        app_id=78,
+        monthly_income=9_000_000,
+        housing_type="kos",
+        num_of_dependent=1,
+        lama_bekerja=2,
+        otr=120_000_000,
+        status_pernikahan="Nikah",
+        pekerjaan="PNS",
+        tenor=24,
+        dp=20_000_000,
+        source="web",
+        labelled_as_of=date(2024, 6, 30),
+    )
+    rows = [  # (due, paid, still due, paid amount): three paid, one overdue, one not yet due
+        (date(2024, 3, 5), date(2024, 3, 5), 0, 5_000_000),
+        (date(2024, 4, 5), date(2024, 4, 6), 0, 5_000_000),
+        (date(2024, 5, 5), date(2024, 5, 5), 0, 5_000_000),
+        (date(2024, 6, 5), None, 5_000_000, 0),
+        (date(2024, 7, 5), None, 5_000_000, 0),
+    ]
+    Installment.objects.bulk_create(
+        Installment(applicant=applicant, due_date=due, paid_date=paid, due_amount=owed, paid_amount=amount)
+        for due, paid, owed, amount in rows
+    )
+
+    text = text_of(analyst_client.get(f"/applicants/{applicant.app_id}/"))
+
+    assert "Still owed" not in text
+    assert "In arrears Rp 5,000,000 fallen due and unpaid · Rp 15,000,000 paid so far" in text
+    assert "20 of 24 installments still to come" in text  # 4 fell due by 30 Jun 2024
+
+
+def test_the_months_under_the_days_past_due_chart_do_not_run_together(analyst_client, page_book):
+    applicant = Applicant.objects.annotate(rows=Count("installments")).order_by("-rows").first()
+    assert applicant.rows >= 24
+
+    page = checked_page(analyst_client.get(f"/applicants/{applicant.app_id}/"))
+
+    labels = [
+        attrs
+        for attrs in page.all("text")
+        if attrs.get("class") == "chart-tick" and attrs.get("text-anchor") == "middle"
+    ]
+    positions = [float(attrs["x"]) for attrs in labels]
+    assert 3 <= len(positions) < applicant.rows
+    # "Jun 2024" is 8 characters of about 7 units at the ticks' 11 px: at least 56 units between centres.
+    assert min(b - a for a, b in itertools.pairwise(positions)) >= 8 * 7

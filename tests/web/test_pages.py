@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from applicants.models import Applicant
 from scoring.models import Prediction
@@ -151,11 +152,11 @@ def test_version_page_shows_evaluation_leaderboard_and_feature_importance(analys
 
 
 def test_model_admin_retrains_and_follows_the_run(model_admin_client, model_admin, active_version):
-    response = model_admin_client.post("/models/retrain/", {"profile": "smoke", "as_of": "", "seed": "3"})
+    response = model_admin_client.post("/models/retrain/", {"profile": "quick", "as_of": "30/06/2024", "seed": "3"})
 
     run = TrainingRun.objects.order_by("-pk").first()
     assert response.status_code == 302 and response["Location"] == f"/models/runs/{run.pk}/"
-    assert run.started_by == model_admin and run.parameters["profile"] == "smoke"
+    assert run.started_by == model_admin and run.parameters == {"profile": "quick", "as_of": "2024-06-30", "seed": 3}
     page = checked_page(model_admin_client.get(response["Location"]))
     assert [
         attrs for attrs in page.all("section") if attrs.get("data-poll-url") == f"/models/runs/{run.pk}/status.json"
@@ -163,6 +164,15 @@ def test_model_admin_retrains_and_follows_the_run(model_admin_client, model_admi
     assert page.all("progress")
     status = model_admin_client.get(f"/models/runs/{run.pk}/status.json").json()
     assert status["status"] in ("queued", "running") and status["finished"] is False
+
+
+def test_the_smoke_profile_is_for_tests_and_not_offered(model_admin_client):
+    """manage.py train --profile smoke exists for the test suite; the retrain form offers quick and full."""
+    page = checked_page(model_admin_client.get("/models/retrain/"))
+    offered = [attrs.get("value") for attrs in page.all("option")]
+    assert offered == ["quick", "full"]
+    assert model_admin_client.post("/models/retrain/", {"profile": "smoke", "seed": "1"}).status_code == 400
+    assert TrainingRun.objects.count() == 0
 
 
 def test_retrain_form_errors_are_shown(model_admin_client):
@@ -216,3 +226,12 @@ def test_pages_need_a_login(client, active_version):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     assert get_user_model().objects.count() == 0
+
+
+def test_the_favicon_is_served_without_a_login_and_linked_from_pages_and_the_api_docs(analyst_client):
+    anonymous = Client()
+    icon = anonymous.get("/favicon.ico")
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/x-icon"
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    for html in (analyst_client.get("/").content.decode(), analyst_client.get("/api/v1/docs/").content.decode()):
+        assert '<link rel="icon" href="/favicon.ico"' in html

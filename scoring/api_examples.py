@@ -1,0 +1,269 @@
+"""Examples for the OpenAPI schema and Swagger UI: two realistic applicants and what the API answered.
+
+Without them Swagger UI makes examples up from each field's limits (an income of Rp 10 billion, a
+down payment equal to the price, 20 dependants, a credit score of 9223372036854776000). The answers
+below were produced by ``POST /api/v1/score`` and ``POST /predict/`` with the demo model of ``make run``
+(quick profile, as of 30 Jun 2026); another model gives other figures in the same shape.
+``tests/scoring/test_schema.py`` checks that they have exactly the fields a real answer has and that
+the requests pass validation.
+"""
+
+from drf_spectacular.utils import OpenApiExample
+
+TYPICAL_APPLICANT = {
+    "monthly_income": 9_500_000,
+    "housing_type": "milik sendiri",
+    "num_of_dependent": 1,
+    "lama_bekerja": 6,
+    "otr": 150_000_000,
+    "status_pernikahan": "Nikah",
+    "pekerjaan": "Karyawan Swasta",
+    "tenor": 36,
+    "dp": 45_000_000,
+}
+
+RISKIER_APPLICANT = {
+    "monthly_income": 9_500_000,
+    "housing_type": "milik sendiri",
+    "num_of_dependent": 2,
+    "lama_bekerja": 6,
+    "otr": 250_000_000,
+    "status_pernikahan": "Nikah",
+    "pekerjaan": "Karyawan Swasta",
+    "tenor": 36,
+    "dp": 50_000_000,
+}
+
+_MODEL_VERSION = {"id": 1, "name": "LogisticRegression-class_weight"}
+
+TYPICAL_ANSWER = {
+    "id": 29,
+    "app_id": None,
+    "attributes": TYPICAL_APPLICANT,
+    "npl_probability": 0.02112794450492659,
+    "is_npl": False,
+    "threshold": 0.06978951623625695,
+    "credit_score": 596,
+    "risk_grade": "B",
+    "expected_loss": 998_295,
+    "recommendation": "approve",
+    "reasons": [
+        {
+            "attribute": "otr",
+            "label": "Vehicle price",
+            "value": 150_000_000,
+            "typical_value": "Rp 98,100,000",
+            "direction": "raises",
+            "effect": 0.0102,
+            "text": "Vehicle price (OTR) is Rp 150,000,000 (high), Rp 105,000,000 financed — raises risk",
+        },
+        {
+            "attribute": "monthly_income",
+            "label": "Monthly income",
+            "value": 9_500_000,
+            "typical_value": "Rp 9,800,272",
+            "direction": "raises",
+            "effect": 0.0013,
+            "text": "Monthly income is Rp 9,500,000 — raises risk",
+        },
+        {
+            "attribute": "lama_bekerja",
+            "label": "Years in current job",
+            "value": 6,
+            "typical_value": "5",
+            "direction": "lowers",
+            "effect": -0.0043,
+            "text": "Years in current job is 6 (long) — lowers risk",
+        },
+    ],
+    "model_version": _MODEL_VERSION,
+    "policy": {"id": 1},
+    "channel": "api",
+    "user": "analyst",
+    "created_at": "2026-12-06T07:52:26.322657+07:00",
+}
+
+RISKIER_ANSWER = {
+    "id": 27,
+    "app_id": None,
+    "attributes": RISKIER_APPLICANT,
+    "npl_probability": 0.24335330778432263,
+    "is_npl": True,
+    "threshold": 0.06978951623625695,
+    "credit_score": 440,
+    "risk_grade": "E",
+    "expected_loss": 21_901_798,
+    "recommendation": "review",
+    "reasons": [
+        {
+            "attribute": "otr",
+            "label": "Vehicle price",
+            "value": 250_000_000,
+            "typical_value": "Rp 98,100,000",
+            "direction": "raises",
+            "effect": 0.2134,
+            "text": "Vehicle price (OTR) is Rp 250,000,000 (high), Rp 200,000,000 financed — raises risk",
+        },
+        {
+            "attribute": "dp",
+            "label": "Down payment",
+            "value": 50_000_000,
+            "typical_value": "28.7 % of the vehicle price",
+            "direction": "raises",
+            "effect": 0.1185,
+            "text": "Down payment is 20 % of the vehicle price (low) — raises risk",
+        },
+        {
+            "attribute": "num_of_dependent",
+            "label": "Number of dependants",
+            "value": 2,
+            "typical_value": "1",
+            "direction": "raises",
+            "effect": 0.0682,
+            "text": "Number of dependants is 2 (many) — raises risk",
+        },
+    ],
+    "model_version": _MODEL_VERSION,
+    "policy": {"id": 1},
+    "channel": "api",
+    "user": "analyst",
+    "created_at": "2026-12-06T07:52:22.586583+07:00",
+}
+
+STORED_APPLICANT = {
+    "app_id": 4,
+    "monthly_income": 11_665_376,
+    "housing_type": "milik orang tua",
+    "num_of_dependent": 0,
+    "lama_bekerja": 9,
+    "otr": 135_300_000,
+    "status_pernikahan": "Belum Nikah",
+    "pekerjaan": "Karyawan Swasta",
+    "tenor": 60,
+    "dp": 27_700_000,
+    "source": "demo book",
+    "max_dpd": 392,
+    "kolektibilitas": 5,
+    "is_npl": True,
+    "labelled_as_of": "2026-06-30",
+    "created_at": "2026-12-06T07:44:11.416159+07:00",
+}
+STORED_APPLICANT_DETAIL = {
+    **STORED_APPLICANT,
+    "payment_summary": {
+        "kolektibilitas": 5,
+        "kolektibilitas_name": "Macet",
+        "max_dpd": 392,
+        "is_npl": True,
+        "labelled_as_of": "2026-06-30",
+        "installments": 27,
+        "paid_installments": 14,
+        "unpaid_installments": 13,
+        "overdue_installments": 13,
+        "outstanding_amount": 35_255_000,
+        "first_due_date": "2024-04-03",
+        "last_due_date": "2026-06-03",
+    },
+    "latest_prediction": {
+        "id": 19,
+        "app_id": 4,
+        "attributes": {key: STORED_APPLICANT[key] for key in TYPICAL_APPLICANT},
+        "npl_probability": 0.04061016977627853,
+        "is_npl": False,
+        "threshold": 0.06978951623625695,
+        "credit_score": 557,
+        "risk_grade": "B",
+        "expected_loss": 1_966_344,
+        "recommendation": "approve",
+        "reasons": [
+            {
+                "attribute": "housing_type",
+                "label": "Housing",
+                "value": "milik orang tua",
+                "typical_value": "milik sendiri",
+                "direction": "raises",
+                "effect": 0.02,
+                "text": "Housing is milik orang tua — raises risk",
+            },
+            {
+                "attribute": "status_pernikahan",
+                "label": "Marital status",
+                "value": "Belum Nikah",
+                "typical_value": "Nikah",
+                "direction": "raises",
+                "effect": 0.0169,
+                "text": "Marital status is Belum Nikah — raises risk",
+            },
+            {
+                "attribute": "dp",
+                "label": "Down payment",
+                "value": 27_700_000,
+                "typical_value": "28.7 % of the vehicle price",
+                "direction": "raises",
+                "effect": 0.0154,
+                "text": "Down payment is 20.5 % of the vehicle price (low) — raises risk",
+            },
+        ],
+        "model_version": _MODEL_VERSION,
+        "policy": {"id": 1},
+        "channel": "web",
+        "user": "analyst",
+        "created_at": "2026-12-06T07:44:51.374490+07:00",
+    },
+}
+APPLICANT_EXAMPLES = [
+    OpenApiExample("A stored applicant (NPL: 392 days past due)", value=STORED_APPLICANT, response_only=True)
+]
+APPLICANT_DETAIL_EXAMPLES = [
+    OpenApiExample(
+        "A stored applicant with its payments and latest score", value=STORED_APPLICANT_DETAIL, response_only=True
+    )
+]
+
+SCORE_REQUEST_EXAMPLES = [
+    OpenApiExample("Typical applicant", value=TYPICAL_APPLICANT, request_only=True),
+    OpenApiExample("Riskier applicant (expensive car, 20 % down)", value=RISKIER_APPLICANT, request_only=True),
+]
+SCORE_RESPONSE_EXAMPLES = [
+    OpenApiExample(
+        "Typical applicant: grade B, approve", value=TYPICAL_ANSWER, response_only=True, status_codes=["200"]
+    ),
+    OpenApiExample(
+        "Riskier applicant: grade E, review", value=RISKIER_ANSWER, response_only=True, status_codes=["200"]
+    ),
+]
+BATCH_EXAMPLES = [
+    OpenApiExample("Two applicants", value={"applicants": [TYPICAL_APPLICANT, RISKIER_APPLICANT]}, request_only=True),
+    OpenApiExample(
+        "Two applicants scored",
+        value={"count": 2, "results": [TYPICAL_ANSWER, RISKIER_ANSWER]},
+        response_only=True,
+        status_codes=["200"],
+    ),
+]
+APPLICANT_CREATE_EXAMPLES = [
+    OpenApiExample("A new applicant", value={"app_id": 50001, **TYPICAL_APPLICANT}, request_only=True),
+]
+COMPAT_EXAMPLES = [
+    OpenApiExample(
+        "Original client's body (numbers as floats or strings)",
+        value={**TYPICAL_APPLICANT, "monthly_income": 9500000.0, "otr": "150000000", "dp": 45000000.0},
+        request_only=True,
+        media_type="*/*",  # the endpoint reads JSON whatever the Content-Type says
+    ),
+    OpenApiExample(
+        "Not predicted NPL",
+        value={"res": "Tidak", "prob": 97.89, "error_msg": ""},
+        response_only=True,
+        status_codes=["200"],
+    ),
+    OpenApiExample(
+        "Invalid input (a down payment above the price)",
+        value={
+            "res": [],
+            "error_msg": "dp: dp (down payment) of 450,000,000 is larger than otr (vehicle price) of 150,000,000",
+        },
+        response_only=True,
+        status_codes=["400"],
+    ),
+]
