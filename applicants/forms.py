@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .attributes import HousingType, Pekerjaan
 from .labelling import KOLEKTIBILITAS_NAMES
 from .page_selectors import DEFAULT_SORT, NOT_LABELLED, NOT_SCORED
-from .validation import HousingType, Pekerjaan
 
 SORT_CHOICES = [
     ("app_id", _("Application id, ascending")),

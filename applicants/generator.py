@@ -24,27 +24,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from applicants.attributes import (
+    ATTRIBUTE_FIELDS,
+    INSTALLMENT_AMOUNT_FIELDS,
+    RUPIAH_ATTRIBUTE_FIELDS,
+    HousingType,
+    Pekerjaan,
+    StatusPernikahan,
+)
 from applicants.labelling import label_installments
-from applicants.validation import ATTRIBUTE_FIELDS
+from applicants.loan_file import LOAN_FILE_COLUMNS
 
-LOAN_COLUMNS = [
-    "app_id",
-    "due_date",
-    "paid_date",
-    "due_amount",
-    "paid_amount",
-    "monthly_income",
-    "housing_type",
-    "num_of_dependent",
-    "lama_bekerja",
-    "otr",
-    "status_pernikahan",
-    "pekerjaan",
-    "tenor",
-    "dp",
-]
+LOAN_COLUMNS = list(LOAN_FILE_COLUMNS)
 TRUTH_COLUMNS = ["app_id", "true_npl_probability", "true_npl"]
-RUPIAH_COLUMNS = ["due_amount", "paid_amount", "monthly_income", "otr", "dp"]
+RUPIAH_COLUMNS = [*INSTALLMENT_AMOUNT_FIELDS, *RUPIAH_ATTRIBUTE_FIELDS]
 
 BLOCK_APPLICANTS = 25_000
 
@@ -52,12 +45,12 @@ BLOCK_APPLICANTS = 25_000
 # Applicant distributions (see docs/dataset-generator.md, "Distributions").
 # ---------------------------------------------------------------------------------------------
 PEKERJAAN = [
-    "Karyawan Swasta",
-    "Wiraswasta",
-    "PNS",
-    "Profesional",
-    "Buruh",
-    "Ibu Rumah Tangga/Pensiunan/Mahasiswa/Lainnya",
+    Pekerjaan.KARYAWAN_SWASTA.value,
+    Pekerjaan.WIRASWASTA.value,
+    Pekerjaan.PNS.value,
+    Pekerjaan.PROFESIONAL.value,
+    Pekerjaan.BURUH.value,
+    Pekerjaan.LAINNYA.value,
 ]
 PEKERJAAN_SHARE = np.array([0.36, 0.24, 0.10, 0.08, 0.13, 0.09])
 # Median monthly income (rupiah) and log-normal sigma per job, in PEKERJAAN order.
@@ -69,10 +62,10 @@ LAMA_BEKERJA_MEAN_BY_JOB = np.array([6.0, 7.0, 11.0, 8.0, 5.0, 4.0])
 LAMA_BEKERJA_MAX = 40
 DEPENDANTS_MAX = 8
 
-STATUS_PERNIKAHAN = ["Nikah", "Belum Nikah"]
+STATUS_PERNIKAHAN = [StatusPernikahan.NIKAH.value, StatusPernikahan.BELUM_NIKAH.value]
 NIKAH_SHARE = 0.62
 
-HOUSING_TYPES = ["milik sendiri", "milik orang tua", "milik pasangan", "kontrak", "kos"]
+HOUSING_TYPES = list(HousingType.values)  # in the schema's order, which the shares below follow
 HOUSING_SHARE_NIKAH = np.array([0.50, 0.10, 0.12, 0.20, 0.08])
 HOUSING_SHARE_BELUM_NIKAH = np.array([0.25, 0.40, 0.02, 0.18, 0.15])
 

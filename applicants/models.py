@@ -1,7 +1,7 @@
 """Loan applications and their installments, with the labels computed from the payment history.
 
-Field validators and database constraints use the limits of :mod:`applicants.validation`, the one
-place that defines what a valid applicant is.
+Field validators and database constraints use the limits of :mod:`applicants.attributes`, the one
+place that defines the attributes, and the rules of :mod:`applicants.validation`.
 """
 
 from django.core.exceptions import ValidationError
@@ -10,8 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .labelling import KOLEKTIBILITAS_NAMES
-from .validation import (
+from .attributes import (
     ATTRIBUTE_FIELDS,
     MAX_DEPENDANTS,
     MAX_INSTALLMENT_AMOUNT,
@@ -25,8 +24,9 @@ from .validation import (
     HousingType,
     Pekerjaan,
     StatusPernikahan,
-    validate_applicant_attributes,
 )
+from .labelling import KOLEKTIBILITAS_NAMES
+from .validation import validate_applicant_attributes
 
 
 class Kolektibilitas(models.IntegerChoices):
@@ -65,7 +65,7 @@ class Applicant(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    # Labels from the payment history (applicants.services.label_applications); empty for an
+    # Labels from the payment history (applicants.labelling_service.label_applications); empty for an
     # applicant scored ad hoc, who has no history.
     max_dpd = models.IntegerField(_("max days past due"), null=True, blank=True)
     kolektibilitas = models.SmallIntegerField(

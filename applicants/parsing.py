@@ -1,75 +1,123 @@
 """Every raw spelling of the loan file (``shared/docs/data-format.md``), parsed in one place.
 
 Scalar parsers (``parse_rupiah``, ``parse_count``, ``parse_years``, ``parse_integer``,
-``parse_date``) turn one raw text into a value or raise :class:`ValueError` whose message says
-what is wrong and what was expected. :func:`parse_column` applies a scalar parser to a whole
-column, parsing each *distinct* spelling once: a loan file repeats the applicant's attributes on
-every installment row and has few distinct dates and amounts, so a column of millions of rows
-costs a hash lookup per row plus one parse per distinct value — and there is no second,
-vectorised implementation of the rules to drift away from the first.
+``parse_date``, ``parse_text``) turn one raw text into a value or raise :class:`ValueError` whose
+message says what is wrong and what was expected. :func:`parse_column` applies a scalar parser to a
+whole column, parsing each *distinct* spelling once: a loan file repeats the applicant's attributes
+on every installment row and has few distinct dates and amounts, so a column of millions of rows
+costs a hash lookup per row plus one parse per distinct value.
+
+**Hostile input.** Every parser refuses a text longer than :data:`MAX_TEXT_CHARS` before looking
+at it, and the patterns are unambiguous (no two ``\\s*`` that can share the same spaces), so the
+work is linear in the input and bounded by the cap whatever a client sends.
 """
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
+from functools import wraps
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext
 
-# Rp and spaces optional, one minus sign (before or after "Rp"), then one of three spellings:
-#   plain digits with an optional decimal point and 1–2 decimals      Rp9295094.0
-#   dots between groups of three digits, optional decimal comma       Rp 9.295.094 / Rp9.295.094,00
+MAX_TEXT_CHARS = 100  # no value of a loan file or form is longer; a longer one is refused unread
+
+# After the sign and "Rp" are taken off (see _split_rupiah), one of three spellings:
+#   plain digits with an optional decimal point and 1–2 decimals      9295094.0
+#   dots between groups of three digits, optional decimal comma       9.295.094 / 9.295.094,00
 #   plain digits with a decimal comma                                 9295094,00
-_RUPIAH = re.compile(
-    r"""^(?P<sign>-?)\s*(?:rp)?\s*(?P<sign_after_rp>-?)\s*
-    (?:
-        (?P<plain>\d+)(?:\.(?P<plain_decimals>\d{1,2}))?
+_RUPIAH_BODY = re.compile(
+    r"""(?P<plain>\d+)(?:\.(?P<plain_decimals>\d{1,2}))?
       | (?P<grouped>\d{1,3}(?:\.\d{3})+)(?:,(?P<grouped_decimals>\d{1,2}))?
-      | (?P<comma_plain>\d+),(?P<comma_decimals>\d{1,2})
-    )$""",
-    re.VERBOSE | re.IGNORECASE,
+      | (?P<comma_plain>\d+),(?P<comma_decimals>\d{1,2})""",
+    re.VERBOSE,
 )
-_RUPIAH_EXAMPLES = "e.g. Rp9295094.0, Rp 9.295.094 or Rp9.295.094,00"
 MAX_AMOUNT_DIGITS = 15  # beyond this no rupiah amount is plausible, and int64/float precision suffers
-_COUNT = re.compile(r"^\s*(\d{1,6})\s*(?:orang)?\s*$", re.IGNORECASE)
-_YEARS = re.compile(r"^\s*(\d{1,6})\s*(?:tahun)?\s*$", re.IGNORECASE)
-_INTEGER = re.compile(r"^\s*(\d{1,18})\s*$")
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+_COUNT = re.compile(r"(\d{1,6})(?:\s*orang)?", re.IGNORECASE)
+_YEARS = re.compile(r"(\d{1,6})(?:\s*tahun)?", re.IGNORECASE)
+_INTEGER = re.compile(r"\d{1,18}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-def _rupiah_error(text: str) -> str:
-    """Why ``text`` is not a rupiah amount, as specifically as can be told."""
-    body = re.sub(r"^\s*-?\s*(?:rp)?\s*-?\s*", "", text, flags=re.IGNORECASE)
+def too_long_message(length: int) -> str:
+    return gettext("too long (%(length)s characters; at most %(maximum)s)") % {
+        "length": f"{length:,}",
+        "maximum": MAX_TEXT_CHARS,
+    }
+
+
+def capped(parser: Callable) -> Callable:
+    """``parser`` refusing any text longer than :data:`MAX_TEXT_CHARS` before it reads it."""
+
+    @wraps(parser)
+    def parse(text: str, *args, **kwargs):
+        if len(text) > MAX_TEXT_CHARS:
+            raise ValueError(too_long_message(len(text)))
+        return parser(text, *args, **kwargs)
+
+    return parse
+
+
+def _examples() -> str:
+    return gettext("expected e.g. Rp9295094.0, Rp 9.295.094 or Rp9.295.094,00")
+
+
+def _split_rupiah(text: str) -> tuple[int, str]:
+    """(number of minus signs before the digits, the digits part) of a stripped rupiah text."""
+    signs = 0
+    body = text
+    if body.startswith("-"):
+        signs, body = 1, body[1:].lstrip()
+    if body[:2].lower() == "rp":
+        body = body[2:].lstrip()
+    if body.startswith("-"):
+        signs, body = signs + 1, body[1:].lstrip()
+    return signs, body
+
+
+def _rupiah_error(signs: int, body: str) -> str:
+    """Why ``body`` (what follows the sign and "Rp") is not a rupiah amount, as specifically as can be told."""
+    examples = {"examples": _examples()}
     if not body:
-        return "no digits in rupiah amount"
+        return gettext("no digits in rupiah amount")
     if re.search(r"[^\d.,\s-]", body):
-        return f"rupiah amount contains letters or symbols; expected {_RUPIAH_EXAMPLES}"
-    if text.count("-") > 1:
-        return "more than one minus sign in rupiah amount"
+        return gettext("rupiah amount contains letters or symbols; %(examples)s") % examples
+    if signs + body.count("-") > 1:
+        return gettext("more than one minus sign in rupiah amount")
     if body.count(",") > 1:
         return (
-            "more than one comma in rupiah amount: a comma is the decimal separator, thousands are "
-            f"separated by dots; expected {_RUPIAH_EXAMPLES}"
+            gettext(
+                "more than one comma in rupiah amount: a comma is the decimal separator, thousands are "
+                "separated by dots; %(examples)s"
+            )
+            % examples
         )
     if "," in body and "." in body.split(",", 1)[1]:
-        return f"two decimal separators (a comma, then a dot) in rupiah amount; expected {_RUPIAH_EXAMPLES}"
+        return gettext("two decimal separators (a comma, then a dot) in rupiah amount; %(examples)s") % examples
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+\.\d{1,2}", body):
         return (
-            "two decimal separators in rupiah amount: dots separate thousands, so decimals need a comma; "
-            f"expected {_RUPIAH_EXAMPLES}"
+            gettext(
+                "two decimal separators in rupiah amount: dots separate thousands, so decimals need a comma; "
+                "%(examples)s"
+            )
+            % examples
         )
     if re.search(r"\d\s+\d", body):
-        return f"spaces inside the digits of rupiah amount; expected {_RUPIAH_EXAMPLES}"
+        return gettext("spaces inside the digits of rupiah amount; %(examples)s") % examples
     if "." in body:
         return (
-            "malformed digit grouping in rupiah amount: dots must separate groups of three digits, "
-            f"or be a decimal point followed by one or two decimals; expected {_RUPIAH_EXAMPLES}"
+            gettext(
+                "malformed digit grouping in rupiah amount: dots must separate groups of three digits, "
+                "or be a decimal point followed by one or two decimals; %(examples)s"
+            )
+            % examples
         )
-    return f"not a rupiah amount; expected {_RUPIAH_EXAMPLES}"
+    return gettext("not a rupiah amount; %(examples)s") % examples
 
 
+@capped
 def parse_rupiah(text: str, *, allow_negative: bool = False) -> int:
     """Rupiah amount as an integer: ``Rp9295094.0``, ``Rp 9.295.094`` and ``Rp9.295.094,00`` are all 9,295,094.
 
@@ -80,12 +128,13 @@ def parse_rupiah(text: str, *, allow_negative: bool = False) -> int:
     """
     text = text.strip()
     if not text:
-        raise ValueError("empty; a rupiah amount is required")
-    match = _RUPIAH.match(text)
+        raise ValueError(gettext("empty; a rupiah amount is required"))
+    signs, body = _split_rupiah(text)
+    match = _RUPIAH_BODY.fullmatch(body)
     if match is None:
-        raise ValueError(_rupiah_error(text))
-    if match["sign"] and match["sign_after_rp"]:
-        raise ValueError("more than one minus sign in rupiah amount")
+        raise ValueError(_rupiah_error(signs, body))
+    if signs > 1:
+        raise ValueError(gettext("more than one minus sign in rupiah amount"))
     if match["plain"] is not None:
         integer_digits, decimals = match["plain"], match["plain_decimals"]
     elif match["grouped"] is not None:
@@ -93,69 +142,82 @@ def parse_rupiah(text: str, *, allow_negative: bool = False) -> int:
     else:
         integer_digits, decimals = match["comma_plain"], match["comma_decimals"]
     if len(integer_digits.lstrip("0")) > MAX_AMOUNT_DIGITS:
-        raise ValueError(f"rupiah amount has more than {MAX_AMOUNT_DIGITS} digits")
+        raise ValueError(gettext("rupiah amount has more than %(digits)s digits") % {"digits": MAX_AMOUNT_DIGITS})
     value = int(integer_digits)
     if decimals and int(decimals.ljust(2, "0")) >= 50:
         value += 1
-    if match["sign"] or match["sign_after_rp"]:
+    if signs:
         value = -value
         if value < 0 and not allow_negative:
-            raise ValueError(f"negative amount ({value:,}) is not allowed here")
+            raise ValueError(gettext("negative amount (%(value)s) is not allowed here") % {"value": f"{value:,}"})
     return value
 
 
+@capped
 def parse_count(text: str) -> int:
     """Number of people: ``3 orang`` or ``3``."""
-    match = _COUNT.match(text)
+    match = _COUNT.fullmatch(text.strip())
     if match is None:
         raise ValueError(
-            "not a number of dependants; expected e.g. '3 orang' or '3'"
+            gettext("not a number of dependants; expected e.g. '3 orang' or '3'")
             if text.strip()
-            else "empty; a number of dependants is required"
+            else gettext("empty; a number of dependants is required")
         )
     return int(match[1])
 
 
+@capped
 def parse_years(text: str) -> int:
     """Whole years: ``2 tahun`` or ``2``."""
-    match = _YEARS.match(text)
+    match = _YEARS.fullmatch(text.strip())
     if match is None:
         raise ValueError(
-            "not a number of years; expected e.g. '2 tahun' or '2'"
+            gettext("not a number of years; expected e.g. '2 tahun' or '2'")
             if text.strip()
-            else "empty; a number of years is required"
+            else gettext("empty; a number of years is required")
         )
     return int(match[1])
 
 
+@capped
 def parse_integer(text: str) -> int:
     """A non-negative whole number written with digits only: ``60``."""
-    match = _INTEGER.match(text)
-    if match is None:
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped) is None:
         raise ValueError(
-            "not a whole number; expected digits only, e.g. 60" if text.strip() else "empty; a whole number is required"
+            gettext("not a whole number; expected digits only, e.g. 60")
+            if stripped
+            else gettext("empty; a whole number is required")
         )
-    return int(match[1])
+    return int(stripped)
 
 
+@capped
 def parse_date(text: str) -> date:
     """ISO date ``YYYY-MM-DD``."""
-    match = _ISO_DATE.match(text)
+    match = _ISO_DATE.fullmatch(text.strip())
     if match is None:
         raise ValueError(
-            "not a date; expected YYYY-MM-DD, e.g. 2018-04-07"
+            gettext("not a date; expected YYYY-MM-DD, e.g. 2018-04-07")
             if text.strip()
-            else "empty; a date (YYYY-MM-DD) is required"
+            else gettext("empty; a date (YYYY-MM-DD) is required")
         )
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
-        raise ValueError(f"not a valid calendar date ({exc})") from None
+        raise ValueError(gettext("not a valid calendar date (%(reason)s)") % {"reason": exc}) from None
 
 
+@capped
 def parse_optional_date(text: str) -> date | None:
     """ISO date ``YYYY-MM-DD``, or ``None`` for an empty value (e.g. nothing paid yet)."""
     return None if not text.strip() else parse_date(text)
+
+
+@capped
+def parse_text(text: str) -> str:
+    """A category's text without surrounding spaces (whether it is a known category is a validation rule)."""
+    return text.strip()
 
 
 @dataclass(frozen=True)
@@ -205,38 +267,3 @@ def parse_column(raw: pd.Series | np.ndarray, parser: Callable[[str], object], *
         else:
             unique_values[position] = value
     return ParsedColumn(unique_values[codes], unique_errors[codes], unique_missing[codes])
-
-
-def _int_series(parsed: ParsedColumn, index) -> tuple[pd.Series, pd.Series]:
-    values = pd.Series(pd.array(parsed.values, dtype="Int64"), index=index)
-    values[parsed.invalid | parsed.missing] = pd.NA
-    return values, pd.Series(parsed.errors, index=index, dtype=object)
-
-
-def parse_rupiah_series(raw: pd.Series, *, allow_negative: bool = False) -> tuple[pd.Series, pd.Series]:
-    """:func:`parse_rupiah` over a Series: ``(amounts as Int64 with <NA> on errors, error message or None)``."""
-    return _int_series(parse_column(raw, partial(parse_rupiah, allow_negative=allow_negative), kind="int"), raw.index)
-
-
-def parse_count_series(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """:func:`parse_count` over a Series."""
-    return _int_series(parse_column(raw, parse_count, kind="int"), raw.index)
-
-
-def parse_years_series(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """:func:`parse_years` over a Series."""
-    return _int_series(parse_column(raw, parse_years, kind="int"), raw.index)
-
-
-def parse_integer_series(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """:func:`parse_integer` over a Series."""
-    return _int_series(parse_column(raw, parse_integer, kind="int"), raw.index)
-
-
-def parse_date_series(raw: pd.Series, *, optional: bool = False) -> tuple[pd.Series, pd.Series]:
-    """:func:`parse_date` (or :func:`parse_optional_date`) over a Series: ``(datetime64 with NaT, errors)``."""
-    parsed = parse_column(raw, parse_optional_date if optional else parse_date, kind="date")
-    return (
-        pd.Series(parsed.values.astype("datetime64[s]"), index=raw.index),
-        pd.Series(parsed.errors, index=raw.index, dtype=object),
-    )

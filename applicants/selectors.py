@@ -8,9 +8,9 @@ from django.db import connection
 from django.db.models import CharField, Count, Max, Min, QuerySet
 from django.db.models.functions import Cast
 
+from .attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from .labelling import KOLEKTIBILITAS_NAMES, NPL_MIN_KOLEKTIBILITAS, label_installments
 from .models import Applicant, Installment
-from .validation import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 
 # Applicants per query when reading histories: bounds memory to a few hundred thousand installments.
 APPLICANTS_PER_READ = 20_000

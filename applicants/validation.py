@@ -1,9 +1,14 @@
 """The one set of rules an applicant's attributes and an installment must satisfy.
 
-Everything that accepts applicant data uses these rules: the loan-file import (after parsing the
-raw spellings), the model fields' validators and database constraints, the REST API and the score
-form. They work on already-parsed Python values (ints, strings, dates), so they know nothing about
-how a file spells an amount.
+Everything that accepts applicant data uses these rules: the loan-file reader (after parsing the
+raw spellings), the model fields' validators and database constraints, the REST API's serializers
+and the score form. They work on already-parsed Python values (ints, strings, dates), so they know
+nothing about how a file spells an amount. What the attributes are (names, ranges, categories,
+labels) is :mod:`applicants.attributes`.
+
+Messages name the field by its human label ("Down payment", "Uang muka"), never by its key, and
+write numbers the way the active language does (12,000,000 / 12.000.000). A value echoed back is
+cut to :data:`ECHO_MAX_CHARS` characters.
 
 Each ``validate_*`` function returns ``{field: [message, ...]}`` with one message per broken rule;
 an empty dict means the values are valid.
@@ -11,144 +16,92 @@ an empty dict means the values are valid.
 
 from datetime import date
 
-from django.db import models
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-
-class HousingType(models.TextChoices):
-    MILIK_SENDIRI = "milik sendiri", _("milik sendiri (own home)")
-    MILIK_ORANG_TUA = "milik orang tua", _("milik orang tua (parents' home)")
-    MILIK_PASANGAN = "milik pasangan", _("milik pasangan (spouse's home)")
-    KONTRAK = "kontrak", _("kontrak (rented house)")
-    KOS = "kos", _("kos (rented room)")
-
-
-class StatusPernikahan(models.TextChoices):
-    NIKAH = "Nikah", _("Nikah (married)")
-    BELUM_NIKAH = "Belum Nikah", _("Belum Nikah (not married)")
-
-
-class Pekerjaan(models.TextChoices):
-    WIRASWASTA = "Wiraswasta", _("Wiraswasta (self-employed)")
-    PROFESIONAL = "Profesional", _("Profesional (professional)")
-    KARYAWAN_SWASTA = "Karyawan Swasta", _("Karyawan Swasta (private-sector employee)")
-    PNS = "PNS", _("PNS (civil servant)")
-    BURUH = "Buruh", _("Buruh (labourer)")
-    LAINNYA = (
-        "Ibu Rumah Tangga/Pensiunan/Mahasiswa/Lainnya",
-        _("Ibu Rumah Tangga/Pensiunan/Mahasiswa/Lainnya (homemaker, retired, student, other)"),
-    )
-
-
-# The nine attributes of an application, in the order of the loan file's columns.
-ATTRIBUTE_FIELDS = (
-    "monthly_income",
-    "housing_type",
-    "num_of_dependent",
-    "lama_bekerja",
-    "otr",
-    "status_pernikahan",
-    "pekerjaan",
-    "tenor",
-    "dp",
+from .attributes import (
+    ATTRIBUTE_BY_NAME,
+    ATTRIBUTE_FIELDS,
+    CATEGORY_CHOICES,
+    INSTALLMENT_FIELDS,
+    MAX_INSTALLMENT_AMOUNT,
+    Kind,
+    label,
 )
-CATEGORY_CHOICES = {
-    "housing_type": HousingType,
-    "status_pernikahan": StatusPernikahan,
-    "pekerjaan": Pekerjaan,
-}
-CATEGORY_FIELDS = tuple(CATEGORY_CHOICES)
+
 # The allowed values of each category, as sets: a choices enum builds its ``values`` list anew on
 # every access, which was most of the validation's time on large files.
-_CATEGORY_VALUES = {field: frozenset(choices.values) for field, choices in CATEGORY_CHOICES.items()}
-RUPIAH_ATTRIBUTE_FIELDS = ("monthly_income", "otr", "dp")
-INTEGER_ATTRIBUTE_FIELDS = ("monthly_income", "num_of_dependent", "lama_bekerja", "otr", "tenor", "dp")
-
-# Hard limits, and "absurd magnitude" bounds that catch unit mistakes (cents, a typo'd zero).
-MAX_MONTHLY_INCOME = 10_000_000_000  # 10 billion rupiah a month
-MAX_OTR = 100_000_000_000  # 100 billion rupiah for one vehicle
-MAX_INSTALLMENT_AMOUNT = 100_000_000_000
-MIN_TENOR, MAX_TENOR = 1, 120  # months
-MIN_DEPENDANTS, MAX_DEPENDANTS = 0, 20
-MIN_LAMA_BEKERJA, MAX_LAMA_BEKERJA = 0, 60  # years
-
-# (minimum, maximum, unit shown in messages) per integer attribute.
-INTEGER_LIMITS = {
-    "monthly_income": (0, MAX_MONTHLY_INCOME, "rupiah"),
-    "num_of_dependent": (MIN_DEPENDANTS, MAX_DEPENDANTS, "dependants"),
-    "lama_bekerja": (MIN_LAMA_BEKERJA, MAX_LAMA_BEKERJA, "years"),
-    "otr": (0, MAX_OTR, "rupiah"),
-    "tenor": (MIN_TENOR, MAX_TENOR, "months"),
-    "dp": (0, MAX_OTR, "rupiah"),
-}
-
-INSTALLMENT_AMOUNT_FIELDS = ("due_amount", "paid_amount")
-INSTALLMENT_FIELDS = ("due_date", "paid_date", "due_amount", "paid_amount")
+CATEGORY_VALUE_SETS = {field: frozenset(choices.values) for field, choices in CATEGORY_CHOICES.items()}
 EARLIEST_INSTALLMENT_DATE = date(1950, 1, 1)
 LATEST_INSTALLMENT_DATE = date(2200, 12, 31)
+ECHO_MAX_CHARS = 40  # a bad value is echoed in a message up to this many characters
 
 
-def required_message() -> str:
-    return gettext("This field is required.")
+def echo(value) -> str:
+    """A value as a message quotes it: in quotes, cut to :data:`ECHO_MAX_CHARS` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > ECHO_MAX_CHARS:
+        text = text[: ECHO_MAX_CHARS - 1] + "…"
+    return f"“{text}”"
+
+
+def amount(value: int) -> str:
+    """A whole number with the active language's thousands separator."""
+    return number_format(value, force_grouping=True)
+
+
+def required_message(field: str) -> str:
+    return gettext("%(label)s is required.") % {"label": label(field)}
 
 
 def unknown_category_message(field: str, value) -> str:
-    allowed = ", ".join(CATEGORY_CHOICES[field].values)
-    return gettext("unknown %(field)s %(value)r; allowed values: %(allowed)s") % {
-        "field": field,
-        "value": value,
-        "allowed": allowed,
+    return gettext("%(label)s: unknown value %(value)s; allowed values: %(allowed)s") % {
+        "label": label(field),
+        "value": echo(value),
+        "allowed": ", ".join(CATEGORY_CHOICES[field].values),
     }
 
 
-def _amount(value: int) -> str:
-    return f"{value:,}"
-
-
-def _integer_errors(field: str, value, minimum: int, maximum: int, unit: str) -> list[str]:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return [gettext("%(field)s must be a whole number, got %(value)r") % {"field": field, "value": value}]
-    if isinstance(value, float) and not value.is_integer():
-        return [gettext("%(field)s must be a whole number, got %(value)r") % {"field": field, "value": value}]
+def _whole_number_errors(field: str, value, minimum: int, maximum: int, kind: str, unit) -> list[str]:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not value.is_integer())
+    ):
+        message = gettext("%(label)s must be a whole number, got %(value)s")
+        return [message % {"label": label(field), "value": echo(value)}]
     value = int(value)
+    if minimum <= value <= maximum:
+        return []
+    values = {"label": label(field), "value": amount(value), "minimum": amount(minimum), "maximum": amount(maximum)}
     if value < 0 and minimum >= 0:
-        return [gettext("%(field)s must not be negative, got %(value)s") % {"field": field, "value": _amount(value)}]
+        return [gettext("%(label)s must not be negative, got %(value)s") % values]
     if value < minimum:
+        return [gettext("%(label)s must be at least %(minimum)s %(unit)s, got %(value)s") % {**values, "unit": unit}]
+    if kind == Kind.RUPIAH:
         return [
-            gettext("%(field)s must be at least %(minimum)s %(unit)s, got %(value)s")
-            % {"field": field, "minimum": _amount(minimum), "unit": unit, "value": _amount(value)}
+            gettext("%(label)s of Rp %(value)s is implausibly large (limit Rp %(maximum)s); check the units") % values
         ]
-    if value > maximum:
-        if unit == "rupiah":
-            return [
-                gettext("%(field)s of %(value)s rupiah is implausibly large (limit %(maximum)s); check the units")
-                % {"field": field, "value": _amount(value), "maximum": _amount(maximum)}
-            ]
-        return [
-            gettext("%(field)s must be at most %(maximum)s %(unit)s, got %(value)s")
-            % {"field": field, "maximum": _amount(maximum), "unit": unit, "value": _amount(value)}
-        ]
-    return []
+    return [gettext("%(label)s must be at most %(maximum)s %(unit)s, got %(value)s") % {**values, "unit": unit}]
 
 
 def attribute_field_errors(field: str, value) -> list[str]:
     """Errors of one applicant attribute on its own (every rule except the dp ≤ otr cross-check)."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
-        return [required_message()]
-    if field in CATEGORY_CHOICES:
-        known = isinstance(value, str) and value in _CATEGORY_VALUES[field]  # a list or dict is never hashed
+        return [required_message(field)]
+    attribute = ATTRIBUTE_BY_NAME[field]
+    if attribute.is_category:
+        known = isinstance(value, str) and value in CATEGORY_VALUE_SETS[field]  # a list or dict is never hashed
         return [] if known else [unknown_category_message(field, value)]
-    minimum, maximum, unit = INTEGER_LIMITS[field]
-    return _integer_errors(field, value, minimum, maximum, unit)
+    return _whole_number_errors(field, value, attribute.minimum, attribute.maximum, attribute.kind, str(attribute.unit))
 
 
 def dp_otr_errors(dp: int, otr: int) -> list[str]:
     """The cross-field rule: the down payment cannot exceed the vehicle price."""
     if int(dp) > int(otr):
         return [
-            gettext("dp (down payment) of %(dp)s is larger than otr (vehicle price) of %(otr)s")
-            % {"dp": _amount(int(dp)), "otr": _amount(int(otr))}
+            gettext("%(dp_label)s of Rp %(dp)s is larger than %(otr_label)s of Rp %(otr)s")
+            % {"dp_label": label("dp"), "dp": amount(int(dp)), "otr_label": label("otr"), "otr": amount(int(otr))}
         ]
     return []
 
@@ -177,21 +130,21 @@ def installment_field_errors(field: str, value) -> list[str]:
     paid), ``due_amount`` and ``paid_amount`` (required, non-negative, plausible)."""
     if field in ("due_date", "paid_date"):
         if value is None:
-            return [required_message()] if field == "due_date" else []
+            return [required_message(field)] if field == "due_date" else []
         if not EARLIEST_INSTALLMENT_DATE <= value <= LATEST_INSTALLMENT_DATE:
             return [
-                gettext("%(field)s %(value)s is outside the plausible range %(earliest)s to %(latest)s")
+                gettext("%(label)s %(value)s is outside the plausible range %(earliest)s to %(latest)s")
                 % {
-                    "field": field,
+                    "label": label(field),
                     "value": value.isoformat(),
-                    "earliest": EARLIEST_INSTALLMENT_DATE.isoformat(),
-                    "latest": LATEST_INSTALLMENT_DATE.isoformat(),
+                    "earliest": date_format(EARLIEST_INSTALLMENT_DATE, "Y-m-d"),
+                    "latest": date_format(LATEST_INSTALLMENT_DATE, "Y-m-d"),
                 }
             ]
         return []
     if value is None:
-        return [required_message()]
-    return _integer_errors(field, value, 0, MAX_INSTALLMENT_AMOUNT, "rupiah")
+        return [required_message(field)]
+    return _whole_number_errors(field, value, 0, MAX_INSTALLMENT_AMOUNT, Kind.RUPIAH, "")
 
 
 def validate_installment_values(values: dict) -> dict[str, list[str]]:

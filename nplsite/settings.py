@@ -376,6 +376,8 @@ if not 0 <= SCORING_ACTIVE_VERSION_RECHECK_SECONDS <= 60:
 BATCH_UPLOAD_MAX_BYTES = env_int("BATCH_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 BATCH_UPLOAD_DIR = Path(os.environ.get("BATCH_UPLOAD_DIR", DATA_DIR / "uploads")).resolve()
 BATCH_INLINE_MAX_ROWS = env_int("BATCH_INLINE_MAX_ROWS", 2000)
+# Larger uploads go to the worker without being read in the request.
+BATCH_INLINE_MAX_BYTES = env_int("BATCH_INLINE_MAX_BYTES", 1024 * 1024)
 
 # ---------------------------------------------------------------------------------------------
 # Training (training/services.py and training/pipeline.py explain each)

@@ -10,11 +10,9 @@ per field (per item index for a batch); a missing or unusable model answers 503.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,7 +32,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants.models import Applicant
-from applicants.validation import HousingType, Pekerjaan
 from nplsite.roles import is_analyst, is_model_admin
 from training.selectors import get_active_model_version
 
@@ -46,6 +43,7 @@ from .policy_services import ensure_active_policy
 from .serializers import (
     ApplicantCreateSerializer,
     ApplicantDetailSerializer,
+    ApplicantFilterSerializer,
     ApplicantSerializer,
     BatchScoreRequestSerializer,
     CompatPredictRequestSerializer,
@@ -55,6 +53,7 @@ from .serializers import (
     ModelVersionSummarySerializer,
     PolicyDetailSerializer,
     PolicySummarySerializer,
+    PredictionFilterSerializer,
     PredictionSerializer,
     ScoreRequestSerializer,
 )
@@ -143,62 +142,6 @@ class ScoringApiView(APIView):
     def shape_errors(self, errors: dict[int, dict]) -> dict:
         """One item's errors (``{field: [...]}``) by default; batches key them by item index."""
         return errors.get(0, {})
-
-
-# ---------------------------------------------------------------------------------------------
-# Query parameters
-# ---------------------------------------------------------------------------------------------
-
-
-def _param_int(request, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [f"must be a whole number, got {raw!r}"]}) from None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise ValidationError({name: [f"must be between {minimum} and {maximum}, got {value}"]})
-    return value
-
-
-def _param_bool(request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    lowered = raw.strip().lower()
-    if lowered in {"true", "1", "yes"}:
-        return True
-    if lowered in {"false", "0", "no"}:
-        return False
-    raise ValidationError({name: [f"must be true or false, got {raw!r}"]})
-
-
-def _param_choice(request, name: str, choices) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in choices:
-        raise ValidationError({name: [f"unknown value {raw!r}; allowed values: {', '.join(choices)}"]})
-    return raw
-
-
-def _param_moment(request, name: str) -> date | datetime | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = parse_datetime(raw) if "T" in raw or " " in raw.strip() else parse_date(raw)
-    except ValueError:
-        value = None
-    if value is None:
-        raise ValidationError({name: [f"must be a date (YYYY-MM-DD) or an ISO 8601 date-time, got {raw!r}"]})
-    if isinstance(value, datetime) and value.tzinfo is None:
-        from django.utils import timezone
-
-        value = timezone.make_aware(value)
-    return value
 
 
 MAX_BIGINT = 2**63 - 1
@@ -337,15 +280,7 @@ class PredictionListView(ScoringApiView, generics.ListAPIView):
 
     @extend_schema(
         summary="List stored predictions",
-        parameters=[
-            OpenApiParameter("app_id", OpenApiTypes.INT, description="Only this application's predictions."),
-            OpenApiParameter("version", OpenApiTypes.INT, description="Only predictions of this model version id."),
-            OpenApiParameter("date_from", OpenApiTypes.STR, description="From this date (YYYY-MM-DD) or date-time."),
-            OpenApiParameter("date_to", OpenApiTypes.STR, description="Up to this date (inclusive) or date-time."),
-            OpenApiParameter("is_npl", OpenApiTypes.BOOL, description="Only predictions with this label."),
-            OpenApiParameter("channel", OpenApiTypes.STR, enum=Prediction.Channel.values),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (at most 500)."),
-        ],
+        parameters=[PredictionFilterSerializer],
         responses={200: PredictionSerializer(many=True), **ERROR_RESPONSES, **PAGE_NOT_FOUND_RESPONSE},
         tags=["predictions"],
     )
@@ -353,15 +288,9 @@ class PredictionListView(ScoringApiView, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        request = self.request
-        return selectors.predictions(
-            app_id=_param_int(request, "app_id", minimum=1, maximum=MAX_BIGINT),
-            model_version_id=_param_int(request, "version", minimum=1, maximum=MAX_BIGINT),
-            created_from=_param_moment(request, "date_from"),
-            created_to=_param_moment(request, "date_to"),
-            is_npl=_param_bool(request, "is_npl"),
-            channel=_param_choice(request, "channel", Prediction.Channel.values),
-        )
+        params = PredictionFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.predictions(**params.selector_arguments())
 
 
 class ApplicantListCreateView(ScoringApiView, generics.ListAPIView):
@@ -370,14 +299,7 @@ class ApplicantListCreateView(ScoringApiView, generics.ListAPIView):
 
     @extend_schema(
         summary="List applicants",
-        parameters=[
-            OpenApiParameter("is_npl", OpenApiTypes.BOOL, description="Stored NPL label."),
-            OpenApiParameter("kolektibilitas", OpenApiTypes.INT, enum=[1, 2, 3, 4, 5]),
-            OpenApiParameter("pekerjaan", OpenApiTypes.STR, enum=Pekerjaan.values),
-            OpenApiParameter("housing_type", OpenApiTypes.STR, enum=HousingType.values),
-            OpenApiParameter("source", OpenApiTypes.STR, description="Loan file name, or 'api'."),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (at most 500)."),
-        ],
+        parameters=[ApplicantFilterSerializer],
         responses={200: ApplicantSerializer(many=True), **ERROR_RESPONSES, **PAGE_NOT_FOUND_RESPONSE},
         tags=["applicants"],
     )
@@ -396,14 +318,9 @@ class ApplicantListCreateView(ScoringApiView, generics.ListAPIView):
         return Response(ApplicantSerializer(applicant).data, status=status.HTTP_201_CREATED)
 
     def get_queryset(self):
-        request = self.request
-        return selectors.applicants(
-            is_npl=_param_bool(request, "is_npl"),
-            kolektibilitas=_param_int(request, "kolektibilitas", minimum=1, maximum=5),
-            pekerjaan=_param_choice(request, "pekerjaan", Pekerjaan.values),
-            housing_type=_param_choice(request, "housing_type", HousingType.values),
-            source=request.query_params.get("source") or None,
-        )
+        params = ApplicantFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.applicants(**params.selector_arguments())
 
 
 class ApplicantDetailView(ScoringApiView):

@@ -11,14 +11,14 @@ and worker processes must share it) holding:
 - ``job.json`` — owner, status (queued → running → succeeded/failed), progress, times, summary;
   replaced atomically, so a reader never sees half a file.
 
-Files of at most ``BATCH_INLINE_MAX_ROWS`` rows (default 2,000) are scored during the upload
-request; larger ones by the Celery task ``scoring.score_batch_file``.
+Files of at most ``BATCH_INLINE_MAX_BYTES`` (default 1 MiB) and ``BATCH_INLINE_MAX_ROWS`` rows
+(default 2,000; rows as the CSV reader sees them, whatever the line endings:
+:func:`applicants.loan_file.count_rows`) are scored during the upload request; all others by the
+Celery task ``scoring.score_batch_file``, so a request never does more than that bounded work.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
 import logging
 import os
@@ -32,9 +32,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from applicants.loan_file import LoanFileError, count_rows
 from nplsite.roles import is_model_admin
 
-from .batch import ScoreFileError, score_loan_file
+from .batch import score_loan_file
 from .engine import ScoringUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -134,19 +135,19 @@ def _load(job_id: str) -> BatchJob | None:
     return BatchJob(**data)
 
 
-def _store_upload(uploaded, target: Path) -> tuple[int, int]:
-    """Copy the upload to ``target`` (mode 0600); return (bytes, data rows after the header)."""
-    size = newlines = 0
-    last = b"\n"
+def inline_max_bytes() -> int:
+    return settings.BATCH_INLINE_MAX_BYTES
+
+
+def _store_upload(uploaded, target: Path) -> int:
+    """Copy the upload to ``target`` (mode 0600); return its size in bytes."""
+    size = 0
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         for chunk in uploaded.chunks():
             handle.write(chunk)
             size += len(chunk)
-            newlines += chunk.count(b"\n")
-            last = chunk[-1:] or last
-    lines = newlines + (0 if last == b"\n" else 1)
-    return size, max(lines - 1, 0)
+    return size
 
 
 def submit_batch_file(uploaded, *, user) -> BatchJob:
@@ -162,8 +163,13 @@ def submit_batch_file(uploaded, *, user) -> BatchJob:
         created_at=_now(),
     )
     job.directory.mkdir(parents=True, mode=0o700)
-    job.size, job.rows = _store_upload(uploaded, job.input_path)
-    job.in_worker = job.rows > inline_max_rows()
+    job.size = _store_upload(uploaded, job.input_path)
+    # Rows are counted only in a small file: bounded work in the request. A small file the CSV module
+    # cannot count is scored inline too, where the reader stops at once with what is wrong.
+    small = job.size <= inline_max_bytes()
+    rows = count_rows(job.input_path) if small else None
+    job.rows = rows or 0
+    job.in_worker = not small or (rows is not None and rows > inline_max_rows())
     _save(job)
     if not job.in_worker:
         run_batch_job(job.id)
@@ -203,8 +209,10 @@ def run_batch_job(job_id: str) -> dict:
         _save(job)
 
     try:
-        summary = score_loan_file(job.input_path, job.output_path, report_path=None, user=user, progress=show_progress)
-    except (ScoreFileError, ScoringUnavailableError) as exc:
+        summary = score_loan_file(
+            job.input_path, job.output_path, user=user, progress=show_progress, file_name=job.original_name
+        )
+    except (LoanFileError, ScoringUnavailableError) as exc:
         job.status, job.error = JobStatus.FAILED, str(exc)
     except Exception as exc:
         logger.exception("Batch job %s failed", job_id)
@@ -212,8 +220,9 @@ def run_batch_job(job_id: str) -> dict:
     else:
         if summary.report_path and Path(summary.report_path) != job.report_path:
             os.replace(summary.report_path, job.report_path)
-        job.status, job.progress = JobStatus.SUCCEEDED, 100
+        job.status, job.progress, job.rows = JobStatus.SUCCEEDED, 100, summary.rows_read
         job.summary = {
+            "statistics": summary.statistics.as_dict(),
             "rows_read": summary.rows_read,
             "applications_scored": summary.applications_scored,
             "rejected_rows": summary.rejected_rows,
@@ -253,48 +262,6 @@ def recent_batch_jobs(user, limit: int = 5) -> list[BatchJob]:
             if len(jobs) == limit:
                 break
     return jobs
-
-
-def _read_csv_head(path: Path, limit: int) -> tuple[list[str], list[list[str]], bool]:
-    """Header, the first ``limit`` rows, and whether there are more."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        rows = []
-        for row in reader:
-            if len(rows) == limit:
-                return header, rows, True
-            rows.append(row)
-    return header, rows, False
-
-
-_NUMERIC_OUTPUT = {
-    "npl_probability": float,
-    "threshold": float,
-    "credit_score": int,
-    "expected_loss": int,
-    "is_npl": int,
-}
-
-
-def _typed(row: dict) -> dict:
-    for name, kind in _NUMERIC_OUTPUT.items():
-        with contextlib.suppress(KeyError, TypeError, ValueError):  # a missing or empty cell stays as it is
-            row[name] = kind(row[name])
-    return row
-
-
-def batch_job_results(job: BatchJob, *, preview_rows: int = 20, error_rows: int = 200) -> dict:
-    """The first scored rows (dicts of the output columns, numbers as numbers) and the first
-    rejected rows (line, app_id, column, value, reason) of a job."""
-    result = {"rows": [], "more_rows": False, "errors": [], "more_errors": False}
-    if job.has_output:
-        header, rows, result["more_rows"] = _read_csv_head(job.output_path, preview_rows)
-        result["rows"] = [_typed(dict(zip(header, row, strict=False))) for row in rows]
-    if job.has_report:
-        header, rows, result["more_errors"] = _read_csv_head(job.report_path, error_rows)
-        result["errors"] = [dict(zip(header, row, strict=False)) for row in rows]
-    return result
 
 
 def batch_job_status(job: BatchJob) -> dict:

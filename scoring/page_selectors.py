@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from applicants.attributes import label
 from applicants.models import Applicant
 from applicants.selectors import kolektibilitas_distribution
 from nplsite.charts import Bar, bar_chart
@@ -30,16 +33,21 @@ def score_histogram(limit: int = RECENT_PREDICTIONS) -> dict:
     scores = np.fromiter(
         Prediction.objects.order_by("-created_at", "-id").values_list("credit_score", flat=True)[:limit], dtype=float
     )
+    return _histogram(scores)
+
+
+def _histogram(scores: np.ndarray, weights: np.ndarray | None = None) -> dict:
+    """Scores (each counted ``weights`` times) in 50-point bins from 300 to 850, as :func:`score_histogram` says."""
     edges = np.arange(scorecard.MIN_SCORE, scorecard.MAX_SCORE + SCORE_BIN_WIDTH, SCORE_BIN_WIDTH, dtype=float)
     edges[-1] = scorecard.MAX_SCORE + 1  # the last bin holds 800–850 inclusive
-    counts, _ = np.histogram(scores, bins=edges)
+    counts, _ = np.histogram(scores, bins=edges, weights=weights)
     parameters = current_policy().parameters
     grades = scorecard.risk_grade((edges[:-1] + np.minimum(edges[1:], scorecard.MAX_SCORE)) / 2, parameters)
     bins = [
         {"low": int(low), "high": int(min(high - 1, scorecard.MAX_SCORE)), "count": int(count), "grade": str(grade)}
         for low, high, count, grade in zip(edges[:-1], edges[1:], counts, grades, strict=True)
     ]
-    return {"count": len(scores), "bins": bins}
+    return {"count": int(counts.sum()), "bins": bins}
 
 
 def score_chart(histogram: dict) -> dict:
@@ -82,3 +90,59 @@ def dashboard_figures() -> dict:
         "active_metrics": headline_metrics(active) if active is not None else {},
         "training_runs": list(recent_training_runs(5)),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch results
+
+
+BATCH_ROWS_PER_PAGE = 50
+
+
+def batch_summary(statistics: dict, scored: int) -> dict | None:
+    """The batch page's summary of a job's ``statistics`` (:class:`scoring.batch.BatchStatistics`)."""
+    if not statistics or not scored:
+        return None
+    scores = statistics["scores"]
+    histogram = _histogram(
+        np.array([float(score) for score in scores], dtype=float), np.array(list(scores.values()), dtype=float)
+    )
+    return {
+        "by_recommendation": statistics["by_recommendation"],
+        "by_grade": statistics["by_grade"],
+        "flagged": statistics["flagged"],
+        "flag_rate": statistics["flagged"] / scored,
+        "expected_loss_total": statistics["expected_loss_total"],
+        "expected_loss_average": round(statistics["expected_loss_total"] / scored),
+        "histogram": histogram,
+        "chart": score_chart(histogram),
+    }
+
+
+class CsvRows:
+    """The data rows of a CSV file that Django's ``Paginator`` can page through: a slice reads only its rows."""
+
+    NUMBERS = {"npl_probability": float, "threshold": float, "credit_score": int, "expected_loss": int, "is_npl": int}
+
+    def __init__(self, path, count: int):
+        self.path, self.count = path, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        start, stop = window.start or 0, min(window.stop, self.count)
+        rows = pd.read_csv(
+            self.path, skiprows=range(1, start + 1), nrows=max(stop - start, 0), dtype=str, keep_default_na=False
+        )
+        for name, kind in self.NUMBERS.items():
+            if name in rows.columns:
+                rows[name] = pd.to_numeric(rows[name]).astype(kind)
+        if "column" in rows.columns:  # a report: name each column by its label
+            rows["column_label"] = rows["column"].map(lambda name: label(name) if name else "")
+        return rows.to_dict("records")
+
+
+def csv_page(path, count: int, number) -> Page:
+    """Page ``number`` (any text: an invalid one gives the first or last page) of a CSV file's ``count`` rows."""
+    return Paginator(CsvRows(path, count), BATCH_ROWS_PER_PAGE).get_page(number)

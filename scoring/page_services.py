@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-from applicants.validation import ATTRIBUTE_FIELDS
 
 from .models import Prediction
 from .services import ScoreResult, create_applicant, score_applicants, score_requests

@@ -20,6 +20,7 @@ policy_patterns = [
 
 batch_patterns = [
     path("", views.batch, name="index"),
+    path("template.csv", views.batch_template, name="template"),
     path("<slug:job_id>/", views.batch_job, name="job"),
     path("<slug:job_id>/status.json", views.batch_job_status_json, name="status"),
     path("<slug:job_id>/scored.csv", views.batch_job_download, name="download"),

@@ -1,19 +1,35 @@
-"""Shapes of the REST API: request bodies (for the OpenAPI schema) and responses.
+"""Shapes of the REST API: request bodies (validated here) and responses.
 
-Request bodies are *checked* by :mod:`scoring.inputs` and the services (one set of rules, with
-per-field messages); the request serializers here describe them for the schema and Swagger UI.
+The request serializers validate: each of the nine attributes is a field built from
+:mod:`applicants.attributes` whose check is :func:`applicants.validation.attribute_field_errors`,
+and ``dp`` ≤ ``otr`` is :func:`applicants.validation.dp_otr_errors` — the rules and the wording the
+file reader and the score form use (messages name the field by its label; the JSON keys stay the
+field keys). :func:`clean_applicant_input` is how the services read one request item.
+
+Two modes:
+
+- **strict** (``/api/v1/...``): numbers must be JSON numbers (an integral float such as
+  ``9295094.0`` counts as a whole number; ``"9295094"`` or ``true`` does not); unknown fields are
+  errors (at most :data:`MAX_UNKNOWN_FIELD_MESSAGES` of them named).
+- **lenient** (the deprecated ``/predict/``, as the original service behaved): numeric strings such
+  as ``"9295094"`` or ``"9295094.0"`` — and rupiah spellings such as ``"Rp9.295.094"`` for the
+  amounts — are read as numbers, and fields other than the nine are ignored.
 """
 
+import re
+from datetime import date, datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from applicants.attributes import ATTRIBUTE_FIELDS, ATTRIBUTES, CATEGORY_CHOICES, RUPIAH_ATTRIBUTE_FIELDS, Attribute
 from applicants.models import Applicant
-from applicants.validation import (
-    INTEGER_LIMITS,
-    HousingType,
-    Pekerjaan,
-    StatusPernikahan,
-)
+from applicants.parsing import MAX_TEXT_CHARS, parse_rupiah, too_long_message
+from applicants.validation import attribute_field_errors, dp_otr_errors, echo, required_message
 from training.models import ModelVersion
 from training.page_selectors import scorecard_points
 
@@ -21,45 +37,272 @@ from . import api_examples, selectors
 from .models import DecisionPolicy, Prediction
 from .policies import grade_band_rows, policy_parameters
 
+APP_ID_FIELD = "app_id"
+MAX_APP_ID = 2**63 - 1
+MAX_UNKNOWN_FIELD_MESSAGES = 10
+_NUMERIC_TEXT = re.compile(r"[-+]?\d{1,20}(?:\.\d{1,6})?")
+
 # ---------------------------------------------------------------------------------------------
-# Requests (documentation of the bodies the services validate)
+# Requests
 # ---------------------------------------------------------------------------------------------
 
 
-def _integer(name: str, help_text: str):
-    minimum, maximum, _ = INTEGER_LIMITS[name]
-    return serializers.IntegerField(min_value=minimum, max_value=maximum, help_text=help_text)
+def object_error() -> str:
+    return gettext("Expected a JSON object with the nine applicant attributes: %(fields)s.") % {
+        "fields": ", ".join(ATTRIBUTE_FIELDS)
+    }
+
+
+def _lenient_number(name: str, value):
+    """A numeric string as the number it spells (``/predict/`` only); anything else unchanged."""
+    if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
+        return value
+    if _NUMERIC_TEXT.fullmatch(value.strip()):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    if name in RUPIAH_ATTRIBUTE_FIELDS:
+        try:
+            return parse_rupiah(value)
+        except ValueError:
+            return value
+    return value
+
+
+class AttributeField(serializers.Field):
+    """One of the nine attributes, checked by the shared rule of :mod:`applicants.validation`."""
+
+    def __init__(self, attribute: Attribute, **kwargs):
+        self.attribute = attribute
+        message = lazy(required_message, str)(attribute.name)
+        super().__init__(
+            label=attribute.label,
+            error_messages={"required": message, "null": message},
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) > MAX_TEXT_CHARS:  # refused unread, in every mode
+            raise serializers.ValidationError(f"{self.attribute.label}: {too_long_message(len(data))}")
+        if self.context.get("lenient") and not self.attribute.is_category:
+            data = _lenient_number(self.attribute.name, data)
+        errors = attribute_field_errors(self.attribute.name, data)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return str(data) if self.attribute.is_category else int(data)
+
+    def to_representation(self, value):
+        return value
+
+
+class AppIdField(serializers.Field):
+    """A positive whole number (a JSON number: ``"5"`` or ``true`` is refused)."""
+
+    def to_internal_value(self, data):
+        if (
+            isinstance(data, bool)
+            or not isinstance(data, int | float)
+            or (isinstance(data, float) and not data.is_integer())
+        ):
+            raise serializers.ValidationError(
+                gettext("Application id must be a whole number, got %(value)s") % {"value": echo(data)}
+            )
+        if not 1 <= data <= MAX_APP_ID:
+            raise serializers.ValidationError(
+                gettext("Application id must be between 1 and %(maximum)s, got %(value)s")
+                % {"maximum": MAX_APP_ID, "value": echo(data)}
+            )
+        return int(data)
+
+    def to_representation(self, value):
+        return value
+
+
+SchemaAppIdField = extend_schema_field({"type": "integer", "minimum": 1, "example": 1001})(AppIdField)
+
+
+def _attribute_field(attribute: Attribute):
+    """The serializer field of an attribute, typed for the OpenAPI schema (integer with its range, or enum)."""
+    if attribute.is_category:
+        schema = {"type": "string", "enum": attribute.values, "example": attribute.example}
+    else:
+        schema = {"type": "integer", "minimum": attribute.minimum, "maximum": attribute.maximum}
+        schema["example"] = attribute.example
+    field_class = extend_schema_field(schema)(type(f"{attribute.name.title()}Field", (AttributeField,), {}))
+    return field_class(attribute)
 
 
 class ApplicantAttributesSerializer(serializers.Serializer):
-    monthly_income = _integer("monthly_income", "Monthly income in whole rupiah, e.g. 9295094.")
-    housing_type = serializers.ChoiceField(choices=HousingType.choices)
-    num_of_dependent = _integer("num_of_dependent", "Number of dependants.")
-    lama_bekerja = _integer("lama_bekerja", "Years in the current job.")
-    otr = _integer("otr", "On-the-road price of the vehicle in rupiah.")
-    status_pernikahan = serializers.ChoiceField(choices=StatusPernikahan.choices)
-    pekerjaan = serializers.ChoiceField(choices=Pekerjaan.choices)
-    tenor = _integer("tenor", "Loan term in months.")
-    dp = _integer("dp", "Down payment in rupiah; at most otr.")
+    """The nine attributes. Unknown fields are errors unless the context says ``lenient``."""
+
+    def get_fields(self):
+        return {attribute.name: _attribute_field(attribute) for attribute in ATTRIBUTES}
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, dict) and not self.context.get("lenient"):
+            unknown = [name for name in data if name not in self.fields]
+            accepted = ", ".join(self.fields)
+            for name in unknown[:MAX_UNKNOWN_FIELD_MESSAGES]:
+                key = str(name) if len(str(name)) <= MAX_TEXT_CHARS else echo(str(name))
+                errors[key] = [gettext("Unknown field; the accepted fields are: %(fields)s.") % {"fields": accepted}]
+            if len(unknown) > MAX_UNKNOWN_FIELD_MESSAGES:
+                errors["non_field_errors"] = [
+                    gettext("%(count)s more unknown fields.") % {"count": len(unknown) - MAX_UNKNOWN_FIELD_MESSAGES}
+                ]
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
+
+    def validate(self, attrs):
+        problems = dp_otr_errors(attrs["dp"], attrs["otr"])
+        if problems:
+            raise serializers.ValidationError({"dp": problems})
+        return attrs
 
 
 @extend_schema_serializer(examples=api_examples.SCORE_REQUEST_EXAMPLES)
 class ScoreRequestSerializer(ApplicantAttributesSerializer):
-    app_id = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        help_text="Optional application id: links the prediction to the stored applicant (whose attributes must "
-        "match), or stores a new applicant with these attributes.",
-    )
+    def get_fields(self):
+        fields = super().get_fields()
+        fields[APP_ID_FIELD] = SchemaAppIdField(
+            required=False,
+            allow_null=True,
+            help_text="Optional application id: links the prediction to the stored applicant (whose attributes must "
+            "match), or stores a new applicant with these attributes.",
+        )
+        return {APP_ID_FIELD: fields.pop(APP_ID_FIELD), **fields}
+
+
+@extend_schema_serializer(examples=api_examples.APPLICANT_CREATE_EXAMPLES)
+class ApplicantCreateSerializer(ScoreRequestSerializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        fields[APP_ID_FIELD].required = True
+        fields[APP_ID_FIELD].allow_null = False
+        fields[APP_ID_FIELD].help_text = "Application id, unique."
+        return fields
 
 
 class BatchScoreRequestSerializer(serializers.Serializer):
     applicants = ScoreRequestSerializer(many=True, help_text="The applicants to score, at most SCORING_BATCH_MAX.")
 
 
-@extend_schema_serializer(examples=api_examples.APPLICANT_CREATE_EXAMPLES)
-class ApplicantCreateSerializer(ApplicantAttributesSerializer):
-    app_id = serializers.IntegerField(min_value=1, help_text="Application id, unique.")
+def clean_applicant_input(
+    item, *, allow_app_id: bool = True, require_app_id: bool = False, lenient: bool = False
+) -> tuple[dict, int | None, dict[str, list[str]]]:
+    """``(attributes, app_id, errors)`` of one request item, validated by the serializers above.
+
+    ``attributes`` holds the nine attributes with amounts and counts as ``int`` (empty when there
+    are errors); ``app_id`` is ``None`` unless given; ``errors`` is ``{field: [message, ...]}``,
+    with ``non_field_errors`` when the item is not an object.
+    """
+    if not isinstance(item, dict):
+        return {}, None, {"non_field_errors": [object_error()]}
+    if require_app_id:
+        serializer_class = ApplicantCreateSerializer
+    elif allow_app_id:
+        serializer_class = ScoreRequestSerializer
+    else:
+        serializer_class = ApplicantAttributesSerializer
+    serializer = serializer_class(data=item, context={"lenient": lenient})
+    if not serializer.is_valid():
+        return {}, None, {str(name): [str(m) for m in messages] for name, messages in serializer.errors.items()}
+    values = dict(serializer.validated_data)
+    app_id = values.pop(APP_ID_FIELD, None)
+    return {name: values[name] for name in ATTRIBUTE_FIELDS}, app_id, {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Query parameters of the list endpoints
+# ---------------------------------------------------------------------------------------------
+
+EARLIEST_FILTER_DATE, LATEST_FILTER_DATE = date(1900, 1, 1), date(9000, 12, 31)
+
+
+class MomentField(serializers.Field):
+    """A date (``YYYY-MM-DD``: the whole day) or an ISO 8601 date-time (naive → the current time zone)."""
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        try:
+            value = parse_datetime(text) if "T" in text or " " in text else parse_date(text)
+        except ValueError:
+            value = None
+        if value is None:
+            raise serializers.ValidationError(
+                gettext("must be a date (YYYY-MM-DD) or an ISO 8601 date-time, got %(value)s") % {"value": echo(text)}
+            )
+        day = value.date() if isinstance(value, datetime) else value
+        if not EARLIEST_FILTER_DATE <= day <= LATEST_FILTER_DATE:
+            raise serializers.ValidationError(
+                gettext("must be between %(earliest)s and %(latest)s")
+                % {"earliest": EARLIEST_FILTER_DATE.isoformat(), "latest": LATEST_FILTER_DATE.isoformat()}
+            )
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = timezone.make_aware(value)
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+def _optional_bool(help_text: str):
+    return serializers.BooleanField(required=False, allow_null=True, default=None, help_text=help_text)
+
+
+PAGE_SIZE_FIELD = serializers.IntegerField(
+    required=False, min_value=1, max_value=500, help_text="Results per page (at most 500)."
+)
+
+
+class PredictionFilterSerializer(serializers.Serializer):
+    """The query parameters of ``GET /api/v1/predictions``."""
+
+    app_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_APP_ID, help_text="Only this application's predictions."
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_APP_ID, help_text="Only predictions of this model version id."
+    )
+    date_from = extend_schema_field({"type": "string", "example": "2026-12-01"})(MomentField)(
+        required=False, help_text="From this date (YYYY-MM-DD) or date-time."
+    )
+    date_to = extend_schema_field({"type": "string", "example": "2026-12-31"})(MomentField)(
+        required=False, help_text="Up to this date (inclusive) or date-time."
+    )
+    is_npl = _optional_bool("Only predictions with this label.")
+    channel = serializers.ChoiceField(choices=Prediction.Channel.values, required=False)
+    page_size = PAGE_SIZE_FIELD
+
+    def selector_arguments(self) -> dict:
+        data = self.validated_data
+        return {
+            "app_id": data.get("app_id"),
+            "model_version_id": data.get("version"),
+            "created_from": data.get("date_from"),
+            "created_to": data.get("date_to"),
+            "is_npl": data.get("is_npl"),
+            "channel": data.get("channel"),
+        }
+
+
+class ApplicantFilterSerializer(serializers.Serializer):
+    """The query parameters of ``GET /api/v1/applicants``."""
+
+    is_npl = _optional_bool("Stored NPL label.")
+    kolektibilitas = serializers.ChoiceField(choices=[1, 2, 3, 4, 5], required=False)
+    pekerjaan = serializers.ChoiceField(choices=CATEGORY_CHOICES["pekerjaan"].values, required=False)
+    housing_type = serializers.ChoiceField(choices=CATEGORY_CHOICES["housing_type"].values, required=False)
+    source = serializers.CharField(required=False, max_length=255, help_text="Loan file name, or 'api'.")
+    page_size = PAGE_SIZE_FIELD
+
+    def selector_arguments(self) -> dict:
+        data = self.validated_data
+        return {name: data.get(name) for name in ("is_npl", "kolektibilitas", "pekerjaan", "housing_type", "source")}
 
 
 class CompatPredictRequestSerializer(serializers.Serializer):

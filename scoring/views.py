@@ -6,9 +6,11 @@ who are analysts too) only.
 
 from __future__ import annotations
 
+import os
+
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -20,11 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applicants.models import Applicant
 from nplsite.charts import gauge
+from nplsite.csv_export import write_csv
 from nplsite.roles import analyst_required
 from training.selectors import get_active_model_version
 
+from .batch import template_rows
 from .batch_jobs import (
-    batch_job_results,
     batch_job_status,
     get_batch_job,
     inline_max_rows,
@@ -33,6 +36,7 @@ from .batch_jobs import (
 )
 from .engine import ScoringUnavailableError
 from .forms import BatchUploadForm, ScoreForm, upload_max_bytes
+from .page_selectors import batch_summary, csv_page
 from .page_services import score_form_applicant, score_stored_applicant
 from .policies import current_policy, grade_band_rows
 from .services import ApplicantDataError
@@ -178,10 +182,22 @@ def _job_or_404(request, job_id):
 @analyst_required
 @require_GET
 def batch_job(request, job_id: str):
-    """A batch job: progress while it runs, then the summary, a preview, the row errors and downloads."""
+    """A batch job: progress while it runs, then the summary, every result and every row error page by page,
+    and the downloads."""
     job = _job_or_404(request, job_id)
-    context = {"job": job, "results": batch_job_results(job) if job.finished else None}
+    context = {"job": job}
+    if job.has_output:
+        scored = job.summary.get("applications_scored", 0)
+        context["summary"] = batch_summary(job.summary.get("statistics", {}), scored)
+        context["results"] = csv_page(job.output_path, scored, request.GET.get("page"))
+    if job.has_report:
+        context["errors"] = csv_page(job.report_path, _report_lines(job.report_path), request.GET.get("errors_page"))
     return render(request, "scoring/batch_job.html", context)
+
+
+def _report_lines(path) -> int:
+    with open(path, "rb") as handle:
+        return max(sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) - 1, 0)
 
 
 @never_cache
@@ -199,6 +215,12 @@ def batch_job_status_json(request, job_id: str):
     return JsonResponse(payload)
 
 
+def _download_name(job, suffix: str) -> str:
+    """``<uploaded file's stem>-<suffix>.csv``: the downloads are named after the file the user uploaded."""
+    stem = os.path.splitext(job.original_name)[0] or "batch"
+    return f"{stem}-{suffix}.csv"
+
+
 def _download(path, file_name):
     if not path.is_file():
         raise Http404(gettext("This file does not exist."))
@@ -211,7 +233,7 @@ def batch_job_download(request, job_id: str):
     job = _job_or_404(request, job_id)
     if not job.has_output:
         raise Http404(gettext("This job has no results."))
-    return _download(job.output_path, f"scored-{job.id[:8]}.csv")
+    return _download(job.output_path, _download_name(job, "scored"))
 
 
 @analyst_required
@@ -220,4 +242,15 @@ def batch_job_errors(request, job_id: str):
     job = _job_or_404(request, job_id)
     if not job.has_report:
         raise Http404(gettext("This job has no row errors."))
-    return _download(job.report_path, f"scored-{job.id[:8]}-errors.csv")
+    return _download(job.report_path, _download_name(job, "errors"))
+
+
+@analyst_required
+@require_GET
+def batch_template(request):
+    """A file to fill in: the columns a batch needs and one example row."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="batch-template.csv"'
+    header, rows = template_rows()
+    write_csv(response, rows, header)
+    return response

@@ -37,19 +37,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-NUMERIC_ATTRIBUTES = ["monthly_income", "num_of_dependent", "lama_bekerja", "otr", "tenor", "dp"]
-CATEGORICAL_ATTRIBUTES = ["housing_type", "status_pernikahan", "pekerjaan"]
-APPLICANT_ATTRIBUTES = [
-    "monthly_income",
-    "housing_type",
-    "num_of_dependent",
-    "lama_bekerja",
-    "otr",
-    "status_pernikahan",
-    "pekerjaan",
-    "tenor",
-    "dp",
-]
+from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS, NUMERIC_FIELDS
+
+# The nine attributes, as applicants.attributes defines them (the encoder's categories are the
+# ones seen in training: fitted by the OneHotEncoder).
+NUMERIC_ATTRIBUTES = list(NUMERIC_FIELDS)
+CATEGORICAL_ATTRIBUTES = list(CATEGORY_FIELDS)
+APPLICANT_ATTRIBUTES = list(ATTRIBUTE_FIELDS)
 
 DERIVED_FEATURES = [
     "log_monthly_income",

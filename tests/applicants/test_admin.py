@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from applicants.labelling_service import label_applications
 from applicants.models import Applicant, Installment
-from applicants.services import label_applications
 
 pytestmark = pytest.mark.django_db
 

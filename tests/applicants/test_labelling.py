@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from applicants.labelling_service import label_applications
 from applicants.models import Applicant, Installment
 from applicants.selectors import (
     TRAINING_COLUMNS,
@@ -13,7 +14,6 @@ from applicants.selectors import (
     labelled_applicants_frame,
     latest_installment_date,
 )
-from applicants.services import label_applications
 
 pytestmark = pytest.mark.django_db
 

@@ -30,9 +30,9 @@ def fill_score_form(page, *, income: str = "4500000") -> None:
     # A click that navigates returns once the new page starts loading; the form's deferred
     # script (thousands separators) runs only when the whole document has loaded.
     page.wait_for_load_state()
-    page.get_by_label("Monthly income (Rp)").press_sequentially(income)
-    page.get_by_label("Vehicle price, on the road (Rp)").press_sequentially("350000000")
-    page.get_by_label("Down payment (Rp)").press_sequentially("20000000")
+    page.get_by_label("Monthly income").press_sequentially(income)
+    page.get_by_label("Vehicle price (OTR)").press_sequentially("350000000")
+    page.get_by_label("Down payment").press_sequentially("20000000")
     page.get_by_label("Tenor (months)").fill("60")
     page.get_by_label("Occupation").select_option("Buruh")
     page.get_by_label("Years in current job").fill("1")
@@ -54,7 +54,7 @@ def test_analyst_logs_in_and_scores_an_applicant(browsing, analyst_user, make_ve
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Score").click()
     fill_score_form(page)
     # The script shows thousands separators while typing.
-    expect(page.get_by_label("Monthly income (Rp)")).to_have_value("4,500,000")
+    expect(page.get_by_label("Monthly income")).to_have_value("4,500,000")
     page.locator("form.score-form").get_by_role("button", name="Score").click()
 
     prediction = Prediction.objects.get()
@@ -75,12 +75,12 @@ def test_analyst_sees_inline_errors_on_an_invalid_form(browsing, analyst_user, m
     browsing.log_in("ana")
     page.goto(browsing.url("/score/"))
     fill_score_form(page)
-    page.get_by_label("Down payment (Rp)").fill("400000000")
+    page.get_by_label("Down payment").fill("400000000")
     page.locator("form.score-form").get_by_role("button", name="Score").click()
 
     error = page.locator("#id_dp_error")
-    assert "dp (down payment) of 400,000,000 is larger than otr (vehicle price) of 350,000,000" in error.inner_text()
-    assert page.get_by_label("Down payment (Rp)").get_attribute("aria-invalid") == "true"
+    assert "Down payment of Rp 400,000,000 is larger than Vehicle price (OTR) of Rp 350,000,000" in error.inner_text()
+    assert page.get_by_label("Down payment").get_attribute("aria-invalid") == "true"
     assert Prediction.objects.count() == 0
     assert_stayed_on_the_live_server(browsing)
 
@@ -229,4 +229,50 @@ def test_dates_read_day_month_year_in_both_languages(browsing, model_admin_user,
     page.goto(browsing.url(f"/admin/training/modelversion/{version.pk}/change/"))
     assert re.search(moment, page.locator("#content").inner_text())
     browsing.screenshot(f"dates-{language}")
+
+
+def test_analyst_reads_the_batch_summary_and_pages_through_the_results(browsing, analyst_user, make_version, tmp_path):
+    """The summary of a batch (counts by recommendation and grade, expected loss, the flag rate, the score
+    chart) agrees with the stored predictions, and every scored row can be reached page by page."""
+    make_version()
+    header = "app_id;monthly_income;housing_type;num_of_dependent;lama_bekerja;otr;status_pernikahan;pekerjaan;tenor;dp"
+    rows = [
+        f"{5000 + number};Rp{4_000_000 + 250_000 * number};kos;{number % 4};{number % 9};Rp150.000.000;Nikah;Buruh;36;"
+        f"Rp{5_000_000 * (number % 5)}"
+        for number in range(60)
+    ]
+    upload = tmp_path / "semicolons.csv"
+    upload.write_text("\n".join([header, *rows, "5999;Rp1;kos;1;1;Rp1;Cerai;Buruh;36;Rp0"]) + "\n", encoding="utf-8")
+    page = browsing.page
+    browsing.log_in("ana")
+    page.goto(browsing.url("/batch/"))
+    page.get_by_label("Loan file (CSV)").set_input_files(str(upload))
+    page.get_by_role("button", name="Upload and score").click()
+    page.wait_for_url(re.compile(r".*/batch/[0-9a-f]{32}/$"))
+
+    predictions = list(Prediction.objects.filter(channel="batch"))
+    assert len(predictions) == 60
+    summary = page.get_by_test_id("batch-summary")
+    expect(summary).to_be_visible()
+    flagged = sum(p.is_npl for p in predictions)
+    assert page.get_by_test_id("flag-rate").inner_text() == f"{100 * flagged / 60:.1f} %"
+    assert (
+        page.get_by_test_id("expected-loss-total").inner_text() == f"Rp {sum(p.expected_loss for p in predictions):,}"
+    )
+    by_grade = dict(row.split("\t") for row in page.get_by_test_id("by-grade").locator("tbody tr").all_inner_texts())
+    assert {grade: int(count) for grade, count in by_grade.items()} == {
+        grade: sum(p.risk_grade == grade for p in predictions) for grade in {p.risk_grade for p in predictions}
+    }
+    bars = summary.locator("svg rect.chart-bar")
+    assert bars.count() == 11 and summary.locator("svg title").first.text_content() == "Credit scores of this batch"
+    # The one bad row: one line per bad cell, named by the column's label, in the file's own name.
+    errors = page.get_by_test_id("row-errors").locator("tbody tr").all_inner_texts()
+    assert [line.split("\t")[:3] for line in errors] == [["62", "5999", "Marital status"]]
+    expect(page.get_by_role("heading", level=1)).to_have_text("semicolons.csv")
+    browsing.screenshot("batch-summary")
+
+    shown = set(page.get_by_test_id("results").locator("tbody tr td:first-child").all_inner_texts())
+    page.get_by_role("link", name="Next").click()
+    shown |= set(page.get_by_test_id("results").locator("tbody tr td:first-child").all_inner_texts())
+    assert shown == {str(5000 + number) for number in range(60)}  # 50 on the first page, 10 on the second
     assert_stayed_on_the_live_server(browsing)

@@ -368,7 +368,7 @@ BAD_FIELDS = [
     ("otr", {"value": 1}, "whole number"),
     ("tenor", 0, "at least"),
     ("tenor", 121, "at most"),
-    ("dp", VALID_APPLICANT["otr"] + 1, "larger than otr"),
+    ("dp", VALID_APPLICANT["otr"] + 1, "larger than Vehicle price"),
     ("dp", -5, "negative"),
 ]
 
@@ -450,7 +450,7 @@ def test_malformed_bodies_never_500(analyst_api, active_version, path, raw, cont
 
 
 def test_extreme_valid_values_are_scored(analyst_api, active_version):
-    from applicants.validation import MAX_MONTHLY_INCOME, MAX_OTR
+    from applicants.attributes import MAX_MONTHLY_INCOME, MAX_OTR
 
     smallest = {**VALID_APPLICANT, "monthly_income": 0, "otr": 0, "dp": 0, "num_of_dependent": 0, "lama_bekerja": 0}
     largest = {
@@ -505,7 +505,15 @@ def test_prediction_list_filters_and_pages(analyst_api, make_version):
 
 @pytest.mark.parametrize(
     "params",
-    [{"app_id": "x"}, {"version": "-1"}, {"is_npl": "maybe"}, {"date_from": "31/12/2024"}, {"channel": "fax"}],
+    [
+        {"app_id": "x"},
+        {"version": "-1"},
+        {"is_npl": "maybe"},
+        {"date_from": "31/12/2024"},
+        {"channel": "fax"},
+        {"date_from": "0001-01-01"},
+        {"date_to": "9999-12-31T23:59:59-12:00"},
+    ],
 )
 def test_prediction_list_bad_filter_is_400(analyst_api, params):
     response = analyst_api.get("/api/v1/predictions", params)

@@ -89,7 +89,7 @@ def test_json_body_is_read_whatever_the_content_type(client, token, active_versi
         ([ORIGINAL_BODY], "JSON object"),
         ("null", "JSON object"),
         ('{"monthly_income": ', "JSON parse error"),
-        ("", "monthly_income: This field is required"),
+        ("", "monthly_income: Monthly income is required."),
         ('{"otr": 1e999}', "otr"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],

@@ -77,13 +77,15 @@ def test_valid_applications_are_scored_and_bad_rows_reported(active_version, loa
     assert "negative" in reasons[(9, "monthly_income")]
     assert "allowed values" in reasons[(9, "housing_type")] and "allowed values" in reasons[(9, "status_pernikahan")]
     # 1008 on line 10: unreadable dependants and dp above otr (its bad due date is an ignored installment column).
-    assert (10, "num_of_dependent") in reasons and "larger than otr" in reasons[(10, "dp")]
+    assert (10, "num_of_dependent") in reasons and "larger than Vehicle price" in reasons[(10, "dp")]
     assert not [key for key in reasons if key[1] == "due_date"]
-    # 1009 (lines 12, 13): rows disagree on tenor; x1 (line 14): bad app_id; 1010: line 16 bad, line 15 with it.
-    assert "disagree on tenor" in reasons[(12, "")] and "disagree on tenor" in reasons[(13, "")]
+    # 1009 (lines 12, 13): line 13's tenor disagrees with line 12's; x1 (line 14): bad app_id; 1010: line 16 bad
+    # (its valid line 15 is rejected with it, and not listed again: one report line per bad cell).
+    assert reasons[(13, "tenor")].startswith("Tenor (months) differs from line 12 of application 1009")
     assert (14, "app_id") in reasons
-    assert "larger than otr" in reasons[(16, "dp")] and "line 16" in reasons[(15, "")]
-    assert "Rejected 7 rows of 5 applications" in printed and "scored 6 applications" in printed
+    assert "larger than Vehicle price" in reasons[(16, "dp")]
+    assert not [key for key in reasons if key[0] in (12, 15)]
+    assert "Rejected 5 rows of 4 applications" in printed and "scored 6 applications" in printed
 
 
 def test_default_report_beside_the_output(active_version, loan_file, tmp_path):
@@ -132,7 +134,7 @@ def test_no_active_model_stores_and_writes_nothing(db, loan_file, tmp_path):
     [
         ("app_id,monthly_income\n1,Rp1\n", r"missing column\(s\) housing_type"),
         ("", "empty"),
-        (HEADER + "\n", "no rows"),
+        (HEADER + "\n", "no loan rows"),
     ],
 )
 def test_unusable_files_are_refused_with_a_reason(active_version, tmp_path, content, message):
@@ -157,4 +159,6 @@ def test_progress_is_reported_after_each_chunk_of_applications(active_version, l
         progress=lambda done, total: calls.append((done, total)),
     )
     assert summary.applications_scored == len(SCORED)
-    assert calls == [(4, len(SCORED)), (len(SCORED), len(SCORED))]
+    # (rows dealt with, rows of the file): the rejected rows first, then the rows of each chunk of applications.
+    assert [total for _, total in calls] == [summary.rows_read] * 2
+    assert calls[0][0] < calls[1][0] <= summary.rows_read

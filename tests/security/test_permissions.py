@@ -77,6 +77,7 @@ GET = {
     "score/predictions/<int:prediction_id>/": (LOGIN, 200, 200),
     "score/predictions/<int:prediction_id>/rescore/": (LOGIN, 405, 405),
     "batch/": (LOGIN, 200, 200),
+    "batch/template.csv": (LOGIN, 200, 200),
     # The sample job is the Analyst's own; Model admins may see every job.
     "batch/<slug:job_id>/": (LOGIN, 200, 200),
     "batch/<slug:job_id>/status.json": (LOGIN, 200, 200),

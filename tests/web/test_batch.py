@@ -43,10 +43,10 @@ def test_small_file_is_scored_at_once_with_row_errors_listed_and_results_downloa
     assert "Applications scored 2" in text and "from 5 rows" in text
     assert "Rows with errors 2" in text and "2 applications not scored" in text
     # Each bad line with its line number (the header is line 1) and reasons.
-    assert "4 2003 monthly_income Rp-500000.0" in text
-    assert "4 2003 housing_type rumah dinas" in text
-    assert "5 2004 num_of_dependent banyak" in text
-    assert "5 2004 dp Rp400000000.0" in text
+    assert "4 2003 Monthly income Rp-500000.0" in text
+    assert "4 2003 Housing rumah dinas" in text
+    assert "5 2004 Number of dependants banyak" in text
+    assert "5 2004 Down payment Rp400000000.0" in text
     predictions = Prediction.objects.filter(channel="batch", user=analyst)
     assert predictions.count() == 2
     for prediction in predictions:
@@ -55,7 +55,7 @@ def test_small_file_is_scored_at_once_with_row_errors_listed_and_results_downloa
     download = analyst_client.get(job_url + "scored.csv")
     assert download.status_code == 200
     assert download["Content-Type"] == "text/csv"
-    assert "attachment" in download["Content-Disposition"]
+    assert download["Content-Disposition"] == 'attachment; filename="loans-scored.csv"'
     rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert [row["app_id"] for row in rows] == ["2001", "2002"]
     assert {row["risk_grade"] for row in rows} <= set("ABCDE")

@@ -108,7 +108,7 @@ def test_score_form_and_result_in_indonesian(analyst_client, active_version):
     form_page = text_of(analyst_client.get("/score/"))
     result = analyst_client.post("/score/", VALID_FORM)
 
-    assert "Penghasilan bulanan (Rp)" in form_page and "Uang muka (Rp)" in form_page
+    assert "Penghasilan bulanan" in form_page and "Uang muka" in form_page and "dalam rupiah" in form_page
     text = text_of(result)
     assert "Hasil" in text and "Peringkat" in text and "Skor kredit" in text and "Mengapa" in text
     assert "menaikkan risiko" in text or "menurunkan risiko" in text  # the reasons, worded in Indonesian

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from applicants.attributes import label
 from applicants.models import Applicant
 from applicants.validation import validate_applicant_attributes
 from scoring.models import Prediction
@@ -108,7 +109,7 @@ def test_each_invalid_field_shows_the_shared_rule_message_inline(analyst_client,
 @pytest.mark.parametrize("field", list(INVALID_VALUES))
 def test_a_missing_field_is_required(analyst_client, active_version, field):
     response = analyst_client.post("/score/", {**VALID_FORM, field: ""})
-    assert field_error(response, field) == "This field is required."
+    assert field_error(response, field) == f"{label(field)} is required."
 
 
 def test_unreadable_amount_and_number_have_their_own_messages(analyst_client, active_version):

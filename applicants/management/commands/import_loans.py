@@ -2,7 +2,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from applicants.services import LoanFileError, import_loan_file
+from applicants.loan_file import LoanFileError
+from applicants.services import import_loan_file
 
 
 def _as_of(text: str) -> date:
@@ -17,14 +18,14 @@ class Command(BaseCommand):
         "Import a loan file (CSV, one row per installment; see shared/docs/data-format.md), then label "
         "the imported applications (max DPD, kolektibilitas, NPL). Re-importing the same file changes "
         "nothing; changed rows are updated. Rows with errors are rejected with their whole application "
-        "and reported: the summary lists the first rejections, --report PATH writes all of them as CSV "
-        "(line, app_id, column, value, reason; the header is line 1). Without --report no file is written. "
-        "An unreadable file (wrong delimiter, missing or duplicated columns, empty, binary, not UTF-8) "
-        "stops the import with one message and writes nothing."
+        "and reported, one line per bad cell: the summary lists the first rejections, --report PATH writes all of "
+        "them as CSV (line, app_id, column, value, reason; the header is line 1). Without --report no file is "
+        "written. Commas or semicolons separate the columns. An unreadable file (another delimiter, missing or "
+        "duplicated columns, empty, binary, not UTF-8) stops the import with one message and writes nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="the loan file (CSV, UTF-8, comma-separated)")
+        parser.add_argument("file", help="the loan file (CSV, UTF-8, comma- or semicolon-separated)")
         parser.add_argument(
             "--as-of",
             type=_as_of,

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.batch import ScoreFileError, score_loan_file
+from applicants.loan_file import LoanFileError
+from scoring.batch import score_loan_file
 from scoring.engine import ScoringUnavailableError
 
 
@@ -23,8 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, in_path, out_path, report, **options):
         try:
             summary = score_loan_file(in_path, out_path, report_path=report)
-        except (ScoreFileError, ScoringUnavailableError) as exc:
-            raise CommandError(str(exc)) from exc
+        except (LoanFileError, ScoringUnavailableError) as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(
             f"Read {summary.rows_read} rows; scored {summary.applications_scored} applications"
             + (f" with {summary.model_version}" if summary.model_version else "")
