@@ -318,6 +318,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One enum per category, whichever serializer (request, response, query parameters) names it.
+    "ENUM_NAME_OVERRIDES": {
+        "HousingTypeEnum": "applicants.attributes.HousingType",
+        "StatusPernikahanEnum": "applicants.attributes.StatusPernikahan",
+        "PekerjaanEnum": "applicants.attributes.Pekerjaan",
+    },
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -68,17 +68,14 @@ def _lenient_number(name: str, value):
     return value
 
 
-class AttributeField(serializers.Field):
-    """One of the nine attributes, checked by the shared rule of :mod:`applicants.validation`."""
+class AttributeFieldMixin:
+    """One of the nine attributes, checked by the shared rule of :mod:`applicants.validation` (the field
+    class it is mixed into only describes the attribute in the OpenAPI schema)."""
 
     def __init__(self, attribute: Attribute, **kwargs):
         self.attribute = attribute
         message = lazy(required_message, str)(attribute.name)
-        super().__init__(
-            label=attribute.label,
-            error_messages={"required": message, "null": message},
-            **kwargs,
-        )
+        super().__init__(label=attribute.label, error_messages={"required": message, "null": message}, **kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, str) and len(data) > MAX_TEXT_CHARS:  # refused unread, in every mode
@@ -90,8 +87,15 @@ class AttributeField(serializers.Field):
             raise serializers.ValidationError(errors)
         return str(data) if self.attribute.is_category else int(data)
 
-    def to_representation(self, value):
-        return value
+
+class CategoryAttributeField(AttributeFieldMixin, serializers.ChoiceField):
+    def __init__(self, attribute: Attribute):
+        super().__init__(attribute, choices=attribute.choices.choices)
+
+
+class NumberAttributeField(AttributeFieldMixin, serializers.IntegerField):
+    def __init__(self, attribute: Attribute):
+        super().__init__(attribute, min_value=attribute.minimum, max_value=attribute.maximum)
 
 
 class AppIdField(serializers.Field):
@@ -121,14 +125,8 @@ SchemaAppIdField = extend_schema_field({"type": "integer", "minimum": 1, "exampl
 
 
 def _attribute_field(attribute: Attribute):
-    """The serializer field of an attribute, typed for the OpenAPI schema (integer with its range, or enum)."""
-    if attribute.is_category:
-        schema = {"type": "string", "enum": attribute.values, "example": attribute.example}
-    else:
-        schema = {"type": "integer", "minimum": attribute.minimum, "maximum": attribute.maximum}
-        schema["example"] = attribute.example
-    field_class = extend_schema_field(schema)(type(f"{attribute.name.title()}Field", (AttributeField,), {}))
-    return field_class(attribute)
+    """The serializer field of an attribute: an enum of its categories, or an integer with its range."""
+    return CategoryAttributeField(attribute) if attribute.is_category else NumberAttributeField(attribute)
 
 
 class ApplicantAttributesSerializer(serializers.Serializer):
@@ -295,8 +293,8 @@ class ApplicantFilterSerializer(serializers.Serializer):
 
     is_npl = _optional_bool("Stored NPL label.")
     kolektibilitas = serializers.ChoiceField(choices=[1, 2, 3, 4, 5], required=False)
-    pekerjaan = serializers.ChoiceField(choices=CATEGORY_CHOICES["pekerjaan"].values, required=False)
-    housing_type = serializers.ChoiceField(choices=CATEGORY_CHOICES["housing_type"].values, required=False)
+    pekerjaan = serializers.ChoiceField(choices=CATEGORY_CHOICES["pekerjaan"].choices, required=False)
+    housing_type = serializers.ChoiceField(choices=CATEGORY_CHOICES["housing_type"].choices, required=False)
     source = serializers.CharField(required=False, max_length=255, help_text="Loan file name, or 'api'.")
     page_size = PAGE_SIZE_FIELD
 
