@@ -189,11 +189,6 @@ def test_every_page_in_indonesian_passes_the_page_checker(model_admin_client, ma
     checked_page(model_admin_client.post("/score/", VALID_FORM))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 item 3 (another branch): form errors still name fields by key ('dp (uang muka) sebesar "
-    "400,000,000…'); when that lands this passes, and this mark must go",
-)
 def test_an_invalid_score_form_in_indonesian_passes_the_page_checker(analyst_client, active_version):
     in_indonesian(analyst_client)
     checked_page(analyst_client.post("/score/", {**VALID_FORM, "dp": "400000000", "lama_bekerja": "-2"}), 400)
