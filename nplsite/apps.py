@@ -9,6 +9,9 @@ class NplSiteConfig(AppConfig):
     label = "nplsite"
     verbose_name = "NPL platform"
 
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the start-up checks)
+
 
 class NplAdminConfig(AdminConfig):
     default_site = "nplsite.admin_site.NplAdminSite"

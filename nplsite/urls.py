@@ -24,3 +24,8 @@ urlpatterns = [
     path("policies/", include((policy_patterns, "policies"))),
     path("", include("scoring.urls")),
 ]
+
+# JSON under /api/ and /predict/, the site's pages elsewhere (nplsite/errors.py).
+handler400 = "nplsite.errors.bad_request"
+handler404 = "nplsite.errors.page_not_found"
+handler500 = "nplsite.errors.server_error"

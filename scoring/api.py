@@ -10,10 +10,11 @@ per field (per item index for a batch); a missing or unusable model answers 503.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
@@ -195,9 +196,15 @@ def _param_moment(request, name: str) -> date | datetime | None:
     if value is None:
         raise ValidationError({name: [f"must be a date (YYYY-MM-DD) or an ISO 8601 date-time, got {raw!r}"]})
     if isinstance(value, datetime) and value.tzinfo is None:
-        from django.utils import timezone
-
         value = timezone.make_aware(value)
+    # A bound is compared in UTC and a day bound covers its whole day: the first and last days of
+    # the calendar would overflow Python's datetime there (0001-01-01 in Jakarta is year 0 in UTC).
+    moment = value if isinstance(value, datetime) else timezone.make_aware(datetime.combine(value, time.min))
+    try:
+        (moment - timedelta(days=1)).astimezone(UTC)
+        (moment + timedelta(days=2)).astimezone(UTC)
+    except OverflowError:
+        raise ValidationError({name: [f"is outside the dates this API can compare, got {raw[:40]!r}"]}) from None
     return value
 
 
