@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "nplsite.apps.NplSiteConfig",
+    "jobs",
     "applicants",
     "training",
     "scoring",
@@ -224,6 +225,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
+
+# Background jobs (jobs/lifecycle.py): a running training run or batch-scoring job whose worker has
+# written no heartbeat for JOB_STALE_HEARTBEAT_SECONDS lost its worker and is marked failed (a live
+# job beats every fifth of that, at most every 30 s). Every task is stopped after the soft time limit
+# (the job fails with a message) and killed after the hard one (prefork workers enforce both).
+JOB_STALE_HEARTBEAT_SECONDS = env_int("JOB_STALE_HEARTBEAT_SECONDS", 180)
+if JOB_STALE_HEARTBEAT_SECONDS < 1:
+    raise ImproperlyConfigured(f"JOB_STALE_HEARTBEAT_SECONDS must be at least 1, got {JOB_STALE_HEARTBEAT_SECONDS}")
+JOB_SOFT_TIME_LIMIT_SECONDS = env_int("JOB_SOFT_TIME_LIMIT_SECONDS", 3 * 3600)
+JOB_HARD_TIME_LIMIT_SECONDS = env_int("JOB_HARD_TIME_LIMIT_SECONDS", JOB_SOFT_TIME_LIMIT_SECONDS + 300)
+if not 0 < JOB_SOFT_TIME_LIMIT_SECONDS < JOB_HARD_TIME_LIMIT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_SOFT_TIME_LIMIT_SECONDS must be positive and below JOB_HARD_TIME_LIMIT_SECONDS, got "
+        f"{JOB_SOFT_TIME_LIMIT_SECONDS} and {JOB_HARD_TIME_LIMIT_SECONDS}"
+    )
+CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = JOB_HARD_TIME_LIMIT_SECONDS
 
 # The cache, shared by every process: Redis when configured, otherwise files in the data folder.
 # The API rate limit (nplsite/throttling.py) keeps its request times here; login lockouts
@@ -393,5 +411,3 @@ TRAINING_RECALL_MARGIN_SE = env_float("TRAINING_RECALL_MARGIN_SE", 1.0)
 MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "roc_auc").strip()
 # How the winner's probabilities are calibrated to the real NPL rate: sigmoid or isotonic.
 TRAINING_CALIBRATION_METHOD = os.environ.get("TRAINING_CALIBRATION_METHOD", "sigmoid").strip()
-# A running training run whose worker has not written a heartbeat for this long is marked failed.
-TRAINING_STALE_HEARTBEAT_SECONDS = env_int("TRAINING_STALE_HEARTBEAT_SECONDS", 15 * 60)

@@ -22,6 +22,7 @@ batch_patterns = [
     path("", views.batch, name="index"),
     path("<slug:job_id>/", views.batch_job, name="job"),
     path("<slug:job_id>/status.json", views.batch_job_status_json, name="status"),
+    path("<slug:job_id>/retry/", views.batch_job_retry, name="retry"),
     path("<slug:job_id>/scored.csv", views.batch_job_download, name="download"),
     path("<slug:job_id>/errors.csv", views.batch_job_errors, name="errors"),
 ]

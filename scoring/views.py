@@ -29,6 +29,7 @@ from .batch_jobs import (
     get_batch_job,
     inline_max_rows,
     recent_batch_jobs,
+    retry_batch_job,
     submit_batch_file,
 )
 from .engine import ScoringUnavailableError
@@ -182,6 +183,19 @@ def batch_job(request, job_id: str):
     job = _job_or_404(request, job_id)
     context = {"job": job, "results": batch_job_results(job) if job.finished else None}
     return render(request, "scoring/batch_job.html", context)
+
+
+@analyst_required
+@require_POST
+def batch_job_retry(request, job_id: str):
+    """ "Start again" on a failed job: a new job on the same file."""
+    job = _job_or_404(request, job_id)
+    try:
+        again = retry_batch_job(job, user=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("batch:job", job_id=job.id)
+    return redirect("batch:job", job_id=again.id)
 
 
 @never_cache

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Left out of a child's environment: the production start-up under test reads its own.
+NOT_INHERITED = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
 PRODUCTION = {"DEBUG": "0", "ALLOWED_HOSTS": "npl.example.co.id,testserver"}
 
 
 def _manage(*args, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
@@ -76,7 +78,7 @@ def test_debug_is_off_unless_asked_for(collected_static, tmp_path):
 
 def _start_wsgi(**env):
     """Load the WSGI application as gunicorn does (`nplsite.wsgi:application`)."""
-    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
+    environment = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "-c", "import nplsite.wsgi"],
