@@ -84,6 +84,7 @@ def score_loan_file(
     user=None,
     chunk_applications: int = CHUNK_APPLICATIONS,
     progress=None,
+    chunk_stored=None,
 ) -> BatchScoringSummary:
     """Score every valid application of ``in_path`` into ``out_path``; see the module docstring.
 
@@ -92,7 +93,8 @@ def score_loan_file(
     Raises :class:`ScoreFileError` for an unusable file, and
     :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model (then
     nothing is stored or written). ``progress(done, total)``, when given, is called after each chunk
-    of applications is scored.
+    of applications is scored. Each chunk is committed on its own; ``chunk_stored(predictions)``,
+    when given, is called inside a chunk's transaction with the predictions it stored.
     """
     in_path, out_path = Path(in_path), Path(out_path)
     rows = _read_rows(in_path)
@@ -101,21 +103,24 @@ def score_loan_file(
     applications, report = _group_applications(parsed, report)
 
     results = []
-    with transaction.atomic():
-        for start in range(0, len(applications), chunk_applications):
-            chunk = applications.iloc[start : start + chunk_applications]
-            attributes = chunk[list(ATTRIBUTE_FIELDS)].to_dict("records")
-            for record in attributes:
-                for name in ATTRIBUTE_FIELDS:
-                    if name not in CATEGORY_FIELDS:
-                        record[name] = int(record[name])
+    for start in range(0, len(applications), chunk_applications):
+        chunk = applications.iloc[start : start + chunk_applications]
+        attributes = chunk[list(ATTRIBUTE_FIELDS)].to_dict("records")
+        for record in attributes:
+            for name in ATTRIBUTE_FIELDS:
+                if name not in CATEGORY_FIELDS:
+                    record[name] = int(record[name])
+        # One transaction per chunk: a long file never holds the database's write lock for long
+        # (on SQLite other requests would wait for it), and each chunk is stored whole or not at all.
+        with transaction.atomic():
             linked = _stored_applicants(chunk["app_id"].tolist(), attributes)
             # Every row was validated above (_parse_and_check), so they go straight to the engine.
-            results.extend(
-                score_valid_applicants(attributes, user=user, channel=Prediction.Channel.BATCH, applicants=linked)
-            )
-            if progress is not None:
-                progress(len(results), len(applications))
+            scored = score_valid_applicants(attributes, user=user, channel=Prediction.Channel.BATCH, applicants=linked)
+            if chunk_stored is not None:
+                chunk_stored([result.prediction for result in scored])
+        results.extend(scored)
+        if progress is not None:
+            progress(len(results), len(applications))
     _write_output(out_path, applications["app_id"].tolist(), results)
     if results:
         summary.model_version = f"{results[0].version.name} #{results[0].version.id}"

@@ -6,8 +6,10 @@ lifecycle — claim, heartbeat, failing a job whose worker died — is every bac
 ``jobs/lifecycle.py``).
 
 Files of at most ``BATCH_INLINE_MAX_ROWS`` rows (default 2,000) are scored during the upload
-request; larger ones by the Celery task ``scoring.score_batch_file``. A failed job can be started
-again (:func:`retry_batch_job`): a new job on a copy of the same file.
+request; larger ones by the Celery task ``scoring.score_batch_file``. Predictions are committed a
+chunk at a time (so a large file never holds the database's write lock for long), each linked to
+its job. A failed job can be started again (:func:`retry_batch_job`): a new job on a copy of the
+same file, which first deletes what its failed predecessors stored — a retried file is stored once.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from nplsite.roles import is_model_admin
 
 from .batch import ScoreFileError, score_loan_file
 from .engine import ScoringUnavailableError
-from .models import BatchScoringJob
+from .models import BatchScoringJob, Prediction
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +139,11 @@ def run_batch_job(job_id: str) -> dict:
         return {"job_id": job_id, "status": "skipped", "reason": f"job is {job.status}, not queued"}
     job = BatchScoringJob.objects.select_related("started_by").get(pk=job_id)
     BatchScoringJob.objects.filter(pk=job_id).update(progress=10)
+    _forget_earlier_attempts(job)
+
+    def link_to_job(predictions) -> None:
+        # In the chunk's transaction: a chunk's predictions are stored and linked to the job together.
+        Prediction.objects.filter(pk__in=[prediction.pk for prediction in predictions]).update(batch_job=job)
 
     def show_progress(done: int, total: int) -> None:
         # 10 % for reading and checking the file, 90 % spread over the applications scored.
@@ -146,7 +153,12 @@ def run_batch_job(job_id: str) -> dict:
     try:
         with Heartbeat(job):
             summary = score_loan_file(
-                job.input_path, job.output_path, report_path=None, user=job.started_by, progress=show_progress
+                job.input_path,
+                job.output_path,
+                report_path=None,
+                user=job.started_by,
+                progress=show_progress,
+                chunk_stored=link_to_job,
             )
     except (ScoreFileError, ScoringUnavailableError) as exc:
         mark_failed(job, str(exc))
@@ -166,6 +178,18 @@ def run_batch_job(job_id: str) -> dict:
         }
         job.save(update_fields=["status", "progress", "finished_at", "summary"])
     return {"job_id": job_id, "status": job.status, "error": job.error}
+
+
+def _forget_earlier_attempts(job: BatchScoringJob) -> None:
+    """A retry scores the whole file again: the chunks its failed predecessors committed (each job
+    commits chunk by chunk) are deleted first, so a file is never stored twice however often it is retried."""
+    earlier, attempt = [], job.retry_of
+    while attempt is not None and attempt.pk not in earlier:
+        earlier.append(attempt.pk)
+        attempt = attempt.retry_of
+    if earlier:
+        deleted, _ = Prediction.objects.filter(batch_job_id__in=earlier).delete()
+        logger.info("Batch job %s retries %s: deleted their %s stored predictions", job.pk, earlier, deleted)
 
 
 def get_batch_job(job_id: str, user) -> BatchScoringJob | None:

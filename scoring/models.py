@@ -117,6 +117,15 @@ class Prediction(models.Model):
         help_text=_("empty for an ad hoc request that named no application"),
     )
     input_attributes = models.JSONField(_("input attributes"), help_text=_("the nine attributes as scored"))
+    batch_job = models.ForeignKey(
+        "BatchScoringJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="predictions",
+        verbose_name=_("batch job"),
+        help_text=_("the batch-scoring job that stored this prediction, if any"),
+    )
     model_version = models.ForeignKey(
         "training.ModelVersion", on_delete=models.PROTECT, related_name="predictions", verbose_name=_("model version")
     )

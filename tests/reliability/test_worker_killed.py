@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from applicants.services import import_loan_file
-from scoring.models import BatchScoringJob
+from scoring.models import BatchScoringJob, Prediction
 from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version
@@ -64,10 +64,12 @@ def test_a_batch_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_ag
     def job() -> BatchScoringJob:
         return BatchScoringJob.objects.get(pk=job_id)
 
-    assert wait_until(lambda: job().status != "queued", 120), "the worker never took the job"
+    assert wait_until(lambda: job().progress > 10 or job().finished, 180), "the worker never took the job"
     assert job().status == "running", job().error
     _kill(celery_worker_process)
     assert job().status == "running"  # nothing noticed yet: the broker cannot tell
+    committed = Prediction.objects.filter(batch_job_id=job_id).count()
+    assert 0 < committed < LARGE_BATCH_ROWS  # the chunks stored before the kill
 
     settings.JOB_STALE_HEARTBEAT_SECONDS = STALE_SECONDS
     worker = start_celery_worker(JOB_STALE_HEARTBEAT_SECONDS=str(STALE_SECONDS))
@@ -94,6 +96,9 @@ def test_a_batch_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_ag
         retried.refresh_from_db()
         assert done and retried.status == "succeeded", retried.error
         assert retried.summary["applications_scored"] == LARGE_BATCH_ROWS
+        # Idempotent: the killed job's committed chunks were replaced, not stored a second time.
+        assert Prediction.objects.filter(channel="batch").count() == LARGE_BATCH_ROWS
+        assert Prediction.objects.filter(batch_job=retried).count() == LARGE_BATCH_ROWS
     finally:
         stop_celery_worker(worker)
 
