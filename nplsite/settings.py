@@ -262,6 +262,8 @@ else:
 
 # How long /healthz waits for any one dependency before reporting it down.
 HEALTHCHECK_TIMEOUT_SECONDS = float(os.environ.get("HEALTHCHECK_TIMEOUT_SECONDS", "2"))
+# The app's check that the active model version is usable (a setting, so nplsite imports no app).
+HEALTHCHECK_ACTIVE_MODEL = "training.health.check_active_model"
 
 # Production hardening. Each can be relaxed through the environment, e.g. behind a TLS-terminating
 # proxy set SECURE_PROXY_SSL_HEADER=1 (trusts X-Forwarded-Proto) or SECURE_SSL_REDIRECT=0.

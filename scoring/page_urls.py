@@ -4,6 +4,8 @@ from django.urls import path
 
 from . import policy_views, views
 
+dashboard_patterns = [path("", views.home, name="home")]
+
 score_patterns = [
     path("", views.score_applicant, name="score"),
     path("applicants/<int:app_id>/", views.score_stored, name="score-stored"),

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applicants.models import Applicant
 from nplsite.charts import gauge
-from nplsite.roles import analyst_required
+from nplsite.roles import analyst_required, is_analyst
 from training.selectors import get_active_model_version
 
 from .batch_jobs import (
@@ -34,12 +34,24 @@ from .batch_jobs import (
 )
 from .engine import ScoringUnavailableError
 from .forms import BatchUploadForm, ScoreForm, upload_max_bytes
+from .page_selectors import dashboard_figures
 from .page_services import score_form_applicant, score_stored_applicant
 from .policies import current_policy, grade_band_rows
 from .services import ApplicantDataError
 
 # Multipart overhead allowed on top of the file size limit when checking Content-Length.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+@require_GET
+def home(request):
+    """The dashboard: the loan book, today's scoring, the active model and recent training runs.
+
+    A user without a role sees only what to ask for."""
+    context = {}
+    if is_analyst(request.user):
+        context = {"figures": dashboard_figures()}
+    return render(request, "home.html", context)
 
 
 def _result_context(result) -> dict:
