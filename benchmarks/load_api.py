@@ -113,9 +113,9 @@ def setup_database(args, env: dict, workdir: Path) -> tuple[str, int]:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
 
     from nplsite.roles import ANALYST
+    from nplsite.tokens import issue_api_token
 
     say(f"migrating, generating {args.applicants} applicants, importing, training ({args.profile}) …")
     call_command("migrate", verbosity=0)
@@ -133,7 +133,7 @@ def setup_database(args, env: dict, workdir: Path) -> tuple[str, int]:
     call_command("train", profile=args.profile, seed=7, verbosity=0, stdout=sys.stderr)
     user = get_user_model().objects.create_user("load-analyst", password=None)
     user.groups.add(Group.objects.get(name=ANALYST))
-    token = Token.objects.create(user=user).key
+    token = issue_api_token(user)[1]
     connections.close_all()
     return token, user.pk
 

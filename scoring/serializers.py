@@ -4,6 +4,8 @@ Request bodies are *checked* by :mod:`scoring.inputs` and the services (one set 
 per-field messages); the request serializers here describe them for the schema and Swagger UI.
 """
 
+from pathlib import PurePath
+
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -265,6 +267,7 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
     points_table = serializers.SerializerMethodField(
         help_text="For a scorecard version: every attribute's bins with their points; empty otherwise."
     )
+    artifact_file = serializers.SerializerMethodField(help_text="The artifact's file name (never a server path).")
 
     class Meta:
         model = ModelVersion
@@ -281,7 +284,7 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
             "status",
             "is_active",
             "activated_at",
-            "artifact_path",
+            "artifact_file",
             "artifact_sha256",
             "artifact_size",
             "leaderboard",
@@ -293,6 +296,9 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
 
     def get_points_table(self, version) -> list:
         return scorecard_points(version)
+
+    def get_artifact_file(self, version) -> str:
+        return PurePath(version.artifact_path).name
 
 
 class GradeBandSerializer(serializers.Serializer):

@@ -5,14 +5,15 @@ import json
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
+
+from nplsite.tokens import issue_api_token
 
 TEN_MB = 10 * 1024 * 1024
 
 
 @pytest.fixture
 def token(analyst):
-    return Token.objects.create(user=analyst).key
+    return issue_api_token(analyst)[1]
 
 
 @pytest.fixture
