@@ -70,7 +70,7 @@ ENDPOINTS = [
     ("get", "/api/v1/models/active"),
     ("get", "/api/v1/schema/"),
     ("post", "/predict/"),
-]
+]  # /api/v1/docs/ is a page for people: an anonymous visit gets the login page (tests/security)
 
 
 @pytest.mark.django_db
