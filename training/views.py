@@ -48,7 +48,12 @@ def model_list(request):
     if is_model_admin(request.user):
         active, previous = rollback_target()
         context.update(
-            {"retrain_form": RetrainForm(), "runs": recent_training_runs(10), "rollback_to": previous, "active": active}
+            {
+                "retrain_form": RetrainForm(),
+                "runs": [fail_if_stale(run) for run in recent_training_runs(10)],
+                "rollback_to": previous,
+                "active": active,
+            }
         )
     return render(request, "training/model_list.html", context)
 
