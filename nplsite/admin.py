@@ -35,7 +35,10 @@ for model in (User, Group, AuthToken):  # Django's and knox's own admins, replac
 
 def set_role(user, role: str) -> None:
     """Give ``user`` exactly ``role`` ("" for none); a Model admin also gets staff access to the admin."""
-    user.groups.set(Group.objects.filter(name=role) if role else [])
+    if role and role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
+    # get_or_create: the roles' groups come from a migration, but a role must never be lost silently.
+    user.groups.set([Group.objects.get_or_create(name=role)[0]] if role else [])
     staff = role == MODEL_ADMIN or user.is_superuser
     if user.is_staff != staff:
         user.is_staff = staff
