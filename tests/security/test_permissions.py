@@ -160,9 +160,6 @@ ADMIN_APPS = {
     "applicants": "view",
     "training": "view",
     "scoring": "view",  # and Model admins add decision policies (ADDABLE_ADMIN_MODELS)
-    "auth": None,  # users and groups: superusers only
-    "authtoken": None,  # API tokens: superusers only (or manage.py drf_create_token)
-    "scoring": "view",
     "auth": "users",  # users (groups are the two roles, set on the user: not in the admin)
     "knox": "tokens",
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
@@ -187,12 +184,9 @@ def admin_model_expectations(route: str) -> tuple[tuple, tuple | None] | None:
     if rest == "":  # the change list; a POST runs an admin action ("delete selected" is not offered:
         # the list is shown again, or redirected back to with "No action selected"; for tokens it revokes)
         return row(200 if may_view else 403, (200, 302) if may_view else 403)
-    if rest == "add/":
-        if (match["app"], match["model"]) in ADDABLE_ADMIN_MODELS:
-            return row(200, 200)  # the POST has no data: the form again, with its errors
-        return row(403, 403)
-    if rest == "add/":  # an empty POST is an invalid form, shown again
-        return row(200, 200) if access in ("users", "tokens") else row(403, 403)
+    if rest == "add/":  # the POST has no data: the form again, with its errors
+        addable = (match["app"], match["model"]) in ADDABLE_ADMIN_MODELS or access in ("users", "tokens")
+        return row(200, 200) if addable else row(403, 403)
     if rest == "<path:object_id>/change/":
         return row(200 if may_view else 403, 200 if access == "users" else 403)
     if rest == "<path:object_id>/delete/":  # users are deactivated, never deleted; a token is revoked
@@ -227,8 +221,8 @@ def _ids(site, path: str) -> dict:
         "version": site.version.pk,
         "run": site.run.pk,
         "policy": site.prediction.policy_id,
+        "job": site.job_id,
     }
-    ids = {"app_id": site.applicant.app_id, "version": site.version.pk, "run": site.run.pk, "job": site.job_id}
     match = re.match(r"^/admin/(?P<app>\w+)/(?P<model>\w+)/(?P<object_id>[^/]+)/", path)
     return {**ids, **(match.groupdict() if match else {})}
 
