@@ -67,6 +67,8 @@ def test_scoring_and_logging_in_keep_answering_while_a_large_batch_runs(
 @pytest.fixture
 def short_busy_timeout():
     """This test's connection waits 0.3 s for a lock instead of the configured busy timeout."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's file lock; PostgreSQL locks rows, and waits for them")
     options = connection.settings_dict["OPTIONS"]
     configured = options.get("timeout")
     connection.close()
@@ -78,8 +80,6 @@ def short_busy_timeout():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_locked_database_is_reported_busy_not_down(short_busy_timeout, analyst_api, make_version):
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's file lock; PostgreSQL locks rows, and waits for them")
     make_version("reliability-locked.joblib")
     writer = sqlite3.connect(connection.settings_dict["NAME"], timeout=5)
     try:
