@@ -42,7 +42,9 @@ urlpatterns = [
         # (DRF marks its views exempt from the site's login redirect: login_required puts it back.)
         login_required(
             SpectacularSwaggerSplitView.as_view(
-                url_name="api-schema", template_name="api/swagger_ui.html", permission_classes=[IsAuthenticated, api.IsAnalyst]
+                url_name="api-schema",
+                template_name="api/swagger_ui.html",
+                permission_classes=[IsAuthenticated, api.IsAnalyst],
             )
         ),
         name="api-docs",
