@@ -16,6 +16,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
+# Production defaults: DEBUG off (SECRET_KEY and ALLOWED_HOSTS must then come from the environment).
+# The static files are collected into the image; with DEBUG off the web server refuses to start without them.
+ENV DEBUG=0
+RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput
 RUN useradd --create-home --uid 1000 npl \
     && mkdir -p /app/data /artifacts /uploads /app/staticfiles \
     && chown -R npl /app/data /artifacts /uploads /app/staticfiles

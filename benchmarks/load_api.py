@@ -9,7 +9,7 @@ What it does, self-contained:
 1. **A fresh database**: drops and creates ``--database`` (default ``npl_load``) on the PostgreSQL
    server of ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/``) with ``psql``,
    migrates it, imports a generated loan book (``--applicants``), trains a model with the project's
-   ``train`` command (``--profile``, default ``quick``) and creates an Analyst with a DRF token.
+   ``train`` command (``--profile``, default ``quick``) and creates an Analyst with an API token.
    Artifacts and logs go to a temporary folder. ``REDIS_URL``, when set, is passed on (the API's
    rate limit then keeps its request times in Redis, as in production).
 2. **gunicorn** with ``--workers`` (default 2) sync workers, ``DEBUG=0``, bound to 127.0.0.1 on a
@@ -113,12 +113,13 @@ def setup_database(args, env: dict, workdir: Path) -> tuple[str, int]:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
 
     from nplsite.roles import ANALYST
+    from nplsite.tokens import issue_api_token
 
     say(f"migrating, generating {args.applicants} applicants, importing, training ({args.profile}) …")
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG=0: gunicorn refuses to start without
     book = workdir / "loans.csv"
     call_command(
         "generate_loans",
@@ -133,7 +134,7 @@ def setup_database(args, env: dict, workdir: Path) -> tuple[str, int]:
     call_command("train", profile=args.profile, seed=7, verbosity=0, stdout=sys.stderr)
     user = get_user_model().objects.create_user("load-analyst", password=None)
     user.groups.add(Group.objects.get(name=ANALYST))
-    token = Token.objects.create(user=user).key
+    token = issue_api_token(user)[1]
     connections.close_all()
     return token, user.pk
 

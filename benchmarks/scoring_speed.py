@@ -130,13 +130,13 @@ def main() -> None:
     from django.core.management import call_command
     from django.test import Client
     from django.urls import clear_url_caches, path
-    from rest_framework.authtoken.models import Token
     from rest_framework.response import Response
 
     from applicants.generator import generate_applicants, write_loan_book
     from applicants.services import import_loan_file
     from nplsite import urls
     from nplsite.roles import ANALYST
+    from nplsite.tokens import issue_api_token
     from scoring.api import ScoringApiView
     from scoring.engine import engine
     from scoring.models import Prediction
@@ -154,7 +154,7 @@ def main() -> None:
     version = train_model_version(TrainingRun.objects.create(parameters={"source": "benchmark"}), profile=profile)
     user = get_user_model().objects.create_user("bench-analyst", password=None)
     user.groups.add(Group.objects.get(name=ANALYST))
-    token = Token.objects.create(user=user).key
+    token = issue_api_token(user)[1]
 
     model = load_artifact(version)
     one_row = pd.DataFrame([BODY])

@@ -9,6 +9,17 @@ class NplSiteConfig(AppConfig):
     label = "nplsite"
     verbose_name = "NPL platform"
 
+    def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import pre_save
+
+        from . import checks  # noqa: F401 (registers the start-up checks)
+        from .tokens import revoke_tokens_when_credentials_change
+
+        pre_save.connect(
+            revoke_tokens_when_credentials_change, sender=get_user_model(), dispatch_uid="npl-revoke-api-tokens"
+        )
+
 
 class NplAdminConfig(AdminConfig):
     default_site = "nplsite.admin_site.NplAdminSite"

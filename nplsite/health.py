@@ -1,5 +1,8 @@
 """Readiness checks behind ``/healthz``: database, broker, active model.
 
+The active-model check belongs to the training app; ``settings.HEALTHCHECK_ACTIVE_MODEL`` names it
+(``training.health.check_active_model``), so this site-wide module does not import the apps.
+
 Each check runs in its own daemon thread and is given ``HEALTHCHECK_TIMEOUT_SECONDS``; a check
 that hangs (a firewalled database, a stuck broker) is reported down instead of hanging the answer.
 """
@@ -11,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connections
+from django.utils.module_loading import import_string
 
 
 @dataclass
@@ -74,51 +78,6 @@ def _check_broker() -> CheckResult:
     return CheckResult(True, "reachable")
 
 
-def _check_active_model() -> CheckResult:
-    from training.selectors import get_active_model_version
-
-    try:
-        version = get_active_model_version()
-    finally:
-        connections["default"].close()
-    if version is None:
-        return CheckResult(False, "no active model version")
-    problem = _artifact_problem(version)
-    if problem:
-        return CheckResult(False, f"{version.name} #{version.pk}: {problem}")
-    return CheckResult(True, version.name)
-
-
-# (artifact path, SHA-256) → stat signature of the file when its bytes last matched that hash.
-_verified_artifacts: dict[tuple[str, str], tuple] = {}
-
-
-def _artifact_problem(version) -> str:
-    """Why the active version's artifact is unusable ("" when it is fine), as scoring would find it.
-
-    The file must exist with the recorded size and SHA-256. Hashing is done again only when the
-    file's stat signature (inode, size, mtime, ctime) changed since it last matched, so a probe
-    every few seconds costs one ``stat``. Names the file, never the server's folders.
-    """
-    from training.artifacts import ArtifactIntegrityError, artifact_file_signature, read_verified_bytes
-
-    name = os.path.basename(version.artifact_path)
-    signature = artifact_file_signature(version.artifact_path)
-    if signature is None:
-        return f"artifact file {name} is missing"
-    if signature[1] != version.artifact_size:
-        return f"artifact file {name} is {signature[1]} bytes, {version.artifact_size} recorded"
-    key = (version.artifact_path, version.artifact_sha256)
-    if _verified_artifacts.get(key) == signature:
-        return ""
-    try:
-        read_verified_bytes(version.artifact_path, version.artifact_sha256, version.artifact_size)
-    except ArtifactIntegrityError:
-        return f"artifact file {name} does not match its recorded SHA-256"
-    _verified_artifacts[key] = signature
-    return ""
-
-
 def broker_label() -> str:
     return settings.CELERY_BROKER_URL.split(":", 1)[0] or "unknown"
 
@@ -127,7 +86,8 @@ def run_health_checks() -> dict:
     timeout = settings.HEALTHCHECK_TIMEOUT_SECONDS
     database = _run_with_timeout(_check_database, timeout)
     broker = _run_with_timeout(_check_broker, timeout)
-    model = _run_with_timeout(_check_active_model, timeout) if database.ok else CheckResult(False, "database down")
+    check_active_model = import_string(settings.HEALTHCHECK_ACTIVE_MODEL)
+    model = _run_with_timeout(check_active_model, timeout) if database.ok else CheckResult(False, "database down")
     return {
         "status": "ok" if database.ok and broker.ok and model.ok else "degraded",
         "database": {"ok": database.ok, "detail": database.detail if database.ok else "unreachable"},

@@ -1,5 +1,8 @@
 """A database outage answers 503 Service Unavailable with a short message, never a traceback or a 500.
 
+A database that is only locked (SQLite's busy timeout ran out while another process wrote) answers
+503 too, but says the service is busy, with a shorter ``Retry-After``: it is not down.
+
 :class:`DatabaseUnavailableMiddleware` turns ``django.db.OperationalError`` and ``InterfaceError``
 (connection refused, server gone, the SQLite file unreadable) into 503 with ``Retry-After``:
 
@@ -30,19 +33,41 @@ logger = logging.getLogger("nplsite.database")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
+BUSY_RETRY_AFTER_SECONDS = 5
 
 
 def _is_api(request) -> bool:
     return request.path.startswith(("/api/", "/predict/"))
 
 
+# SQLite's "database is locked" (the busy timeout ran out while another process wrote); PostgreSQL's
+# lock_not_available (a lock_timeout ran out). The database is up, only busy.
+BUSY_SQLITE_MESSAGES = ("database is locked", "database table is locked")
+BUSY_POSTGRESQL_CODES = {"55P03"}
+
+
+def database_is_busy(exc: Exception) -> bool:
+    """Whether ``exc`` says the database is locked by other work rather than unreachable."""
+    cause = exc.__cause__ or exc
+    return str(exc).strip().lower() in BUSY_SQLITE_MESSAGES or getattr(cause, "pgcode", None) in BUSY_POSTGRESQL_CODES
+
+
 def database_unavailable_response(request, exc: Exception) -> HttpResponse:
-    """The 503 answer for ``request`` when the database failed with ``exc``."""
-    logger.error("Database unavailable for %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
-    message = gettext(
-        "The service is temporarily unavailable: its database cannot be reached. Try again in a minute; "
-        "if this persists, tell the administrator."
-    )
+    """The 503 answer for ``request`` when the database failed with ``exc`` (locked, or unreachable)."""
+    if database_is_busy(exc):
+        logger.warning("Database busy for %s %s: %s", request.method, request.path, exc)
+        message = gettext(
+            "The service is busy: its database is locked by other work (such as a large batch). "
+            "Try again in a few seconds."
+        )
+        retry_after = BUSY_RETRY_AFTER_SECONDS
+    else:
+        logger.error("Database unavailable for %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        message = gettext(
+            "The service is temporarily unavailable: its database cannot be reached. Try again in a minute; "
+            "if this persists, tell the administrator."
+        )
+        retry_after = RETRY_AFTER_SECONDS
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=503)
     elif request.path.startswith("/predict/"):
@@ -54,7 +79,7 @@ def database_unavailable_response(request, exc: Exception) -> HttpResponse:
             f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>"
         )
         response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
 

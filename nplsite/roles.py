@@ -21,15 +21,10 @@ def _in_group(user, role: str) -> bool:
     if user.is_superuser:
         return True
     roles = getattr(user, "_npl_roles", None)
-    if roles is None:  # not loaded with the user (API tokens load them, see authentication.py): one query
+    if roles is None:  # one query per request, then remembered on the user object
         roles = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
         user._npl_roles = roles
     return role in roles
-
-
-def remember_roles(user, roles) -> None:
-    """Record ``user``'s roles when they were loaded with the user (so no query of their own follows)."""
-    user._npl_roles = set(roles) & set(ROLES)
 
 
 def is_analyst(user) -> bool:

@@ -53,7 +53,8 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: `make run` (scripts/run.sh) and the tests (tests/settings.py) set DEBUG=1.
+DEBUG = env_bool("DEBUG", False)
 
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -78,11 +79,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
     "nplsite.apps.NplSiteConfig",
+    "jobs",
     "applicants",
     "training",
     "scoring",
@@ -224,6 +226,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 
+# Background jobs (jobs/lifecycle.py): a running training run or batch-scoring job whose worker has
+# written no heartbeat for JOB_STALE_HEARTBEAT_SECONDS lost its worker and is marked failed (a live
+# job beats every fifth of that, at most every 30 s). Every task is stopped after the soft time limit
+# (the job fails with a message) and killed after the hard one (prefork workers enforce both).
+JOB_STALE_HEARTBEAT_SECONDS = env_int("JOB_STALE_HEARTBEAT_SECONDS", 180)
+if JOB_STALE_HEARTBEAT_SECONDS < 1:
+    raise ImproperlyConfigured(f"JOB_STALE_HEARTBEAT_SECONDS must be at least 1, got {JOB_STALE_HEARTBEAT_SECONDS}")
+JOB_SOFT_TIME_LIMIT_SECONDS = env_int("JOB_SOFT_TIME_LIMIT_SECONDS", 3 * 3600)
+JOB_HARD_TIME_LIMIT_SECONDS = env_int("JOB_HARD_TIME_LIMIT_SECONDS", JOB_SOFT_TIME_LIMIT_SECONDS + 300)
+if not 0 < JOB_SOFT_TIME_LIMIT_SECONDS < JOB_HARD_TIME_LIMIT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_SOFT_TIME_LIMIT_SECONDS must be positive and below JOB_HARD_TIME_LIMIT_SECONDS, got "
+        f"{JOB_SOFT_TIME_LIMIT_SECONDS} and {JOB_HARD_TIME_LIMIT_SECONDS}"
+    )
+CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = JOB_HARD_TIME_LIMIT_SECONDS
+
 # The cache, shared by every process: Redis when configured, otherwise files in the data folder.
 # The API rate limit (nplsite/throttling.py) keeps its request times here; login lockouts
 # (django-axes) are kept in the database. Short socket timeouts: an unreachable Redis costs a
@@ -243,11 +262,15 @@ else:
 
 # How long /healthz waits for any one dependency before reporting it down.
 HEALTHCHECK_TIMEOUT_SECONDS = float(os.environ.get("HEALTHCHECK_TIMEOUT_SECONDS", "2"))
+# The app's check that the active model version is usable (a setting, so nplsite imports no app).
+HEALTHCHECK_ACTIVE_MODEL = "training.health.check_active_model"
 
 # Production hardening. Each can be relaxed through the environment, e.g. behind a TLS-terminating
 # proxy set SECURE_PROXY_SSL_HEADER=1 (trusts X-Forwarded-Proto) or SECURE_SSL_REDIRECT=0.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A load balancer probes /healthz over plain HTTP inside the network: never redirect it.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -298,7 +321,7 @@ AXES_CLIENT_IP_CALLABLE = "nplsite.security.client_ip_address"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "nplsite.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -310,6 +333,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["nplsite.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_THROTTLE_RATE", "1000/minute")},
+}
+# API tokens (django-rest-knox, nplsite/tokens.py): `Authorization: Token <key>`, stored as SHA-512
+# digests, each expiring API_TOKEN_LIFETIME_DAYS after it was issued (not renewed by use). A password
+# change or deactivation revokes a user's tokens.
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 90)
+if API_TOKEN_LIFETIME_DAYS < 1:
+    raise ImproperlyConfigured(f"API_TOKEN_LIFETIME_DAYS must be at least 1, got {API_TOKEN_LIFETIME_DAYS}")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_LIFETIME_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "NPL risk platform API",
@@ -398,5 +433,3 @@ TRAINING_RECALL_MARGIN_SE = env_float("TRAINING_RECALL_MARGIN_SE", 1.0)
 MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "roc_auc").strip()
 # How the winner's probabilities are calibrated to the real NPL rate: sigmoid or isotonic.
 TRAINING_CALIBRATION_METHOD = os.environ.get("TRAINING_CALIBRATION_METHOD", "sigmoid").strip()
-# A running training run whose worker has not written a heartbeat for this long is marked failed.
-TRAINING_STALE_HEARTBEAT_SECONDS = env_int("TRAINING_STALE_HEARTBEAT_SECONDS", 15 * 60)

@@ -4,12 +4,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from scoring.page_urls import batch_patterns, policy_patterns, score_patterns
+from scoring.page_urls import batch_patterns, dashboard_patterns, policy_patterns, score_patterns
 
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include(dashboard_patterns)),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -24,3 +24,8 @@ urlpatterns = [
     path("policies/", include((policy_patterns, "policies"))),
     path("", include("scoring.urls")),
 ]
+
+# JSON under /api/ and /predict/, the site's pages elsewhere (nplsite/errors.py).
+handler400 = "nplsite.errors.bad_request"
+handler404 = "nplsite.errors.page_not_found"
+handler500 = "nplsite.errors.server_error"

@@ -1,13 +1,9 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from scoring.page_selectors import dashboard_figures
-
 from .health import run_health_checks
-from .roles import is_analyst
 
 
 @login_not_required
@@ -21,14 +17,3 @@ def healthz(request):
     """
     report = run_health_checks()
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
-
-
-@require_GET
-def home(request):
-    """The dashboard: the loan book, today's scoring, the active model and recent training runs.
-
-    A user without a role sees only what to ask for."""
-    context = {}
-    if is_analyst(request.user):
-        context = {"figures": dashboard_figures()}
-    return render(request, "home.html", context)

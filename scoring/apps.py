@@ -17,6 +17,7 @@ class ScoringConfig(AppConfig):
         from .engine import engine
         from .models import DecisionPolicy
         from .policies import active_policy_changed, current_policy, reading
+        from .policy_services import ensure_active_policy
 
         # The process that activates a version reads the active version again at once.
         active_version_changed.connect(engine.forget_active_version, dispatch_uid="scoring-engine-active")
@@ -26,5 +27,6 @@ class ScoringConfig(AppConfig):
         active_policy_changed.connect(reading.forget, dispatch_uid="scoring-policy-active")
         post_save.connect(reading.forget, sender=DecisionPolicy, dispatch_uid="scoring-policy-saved")
         post_delete.connect(reading.forget, sender=DecisionPolicy, dispatch_uid="scoring-policy-deleted")
+        reading.make_first_policy = ensure_active_policy
         # Training chooses a new model's NPL-flag threshold for the active policy's recall target.
         use_recall_target_from(lambda: current_policy().recall_target)

@@ -98,6 +98,7 @@ def score_loan_file(
     chunk_applications: int = CHUNK_APPLICATIONS,
     progress=None,
     file_name: str | None = None,
+    chunk_stored=None,
 ) -> BatchScoringSummary:
     """Score every valid application of ``in_path`` into ``out_path``; see the module docstring.
 
@@ -107,7 +108,10 @@ def score_loan_file(
     :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model (then
     nothing is stored or written). ``file_name`` is how messages name the file (default its own
     name). ``progress(done, total)``, when given, is called after each chunk
-    with the rows dealt with so far and the rows of the file.
+    with the rows dealt with so far and the rows of the file. Each chunk is committed on its own (a
+    long file never holds the database's write lock for long: on SQLite other requests would wait
+    for it); ``chunk_stored(predictions)``, when given, is called inside a chunk's transaction with
+    the predictions it stored.
     """
     in_path, out_path = Path(in_path), Path(out_path)
     summary = BatchScoringSummary(out_path=str(out_path))
@@ -116,14 +120,17 @@ def score_loan_file(
         done_rows = loan_file.error_rows
         partial = out_path.with_name(f".{out_path.name}.partial")
         try:
-            with transaction.atomic(), partial.open("w", newline="", encoding="utf-8") as output:
+            with partial.open("w", newline="", encoding="utf-8") as output:
                 write_csv(output, [], OUTPUT_COLUMNS)
                 for accepted in loan_file.partitions():
                     applications = accepted.drop_duplicates("app_id")
                     rows_per_application = accepted.groupby("app_id", sort=False).size()
                     for start in range(0, len(applications), chunk_applications):
                         chunk = applications.iloc[start : start + chunk_applications]
-                        _score_chunk(chunk, user, output, summary)
+                        with transaction.atomic():
+                            stored = _score_chunk(chunk, user, output, summary)
+                            if chunk_stored is not None:
+                                chunk_stored(stored)
                         done_rows += int(rows_per_application.loc[chunk["app_id"]].sum())
                         if progress is not None:
                             progress(done_rows, summary.rows_read)
@@ -144,7 +151,8 @@ def score_loan_file(
     return summary
 
 
-def _score_chunk(chunk, user, output, summary: BatchScoringSummary) -> None:
+def _score_chunk(chunk, user, output, summary: BatchScoringSummary) -> list:
+    """Score one chunk, write its output rows, and return the predictions it stored."""
     app_ids = chunk["app_id"].tolist()
     attributes = [
         {name: (str(value) if name in CATEGORY_FIELDS else int(value)) for name, value in record.items()}
@@ -179,6 +187,7 @@ def _score_chunk(chunk, user, output, summary: BatchScoringSummary) -> None:
     if results and not summary.model_version:
         summary.model_version = f"{results[0].version.name} #{results[0].version.id}"
     summary.applications_scored += len(results)
+    return [result.prediction for result in results]
 
 
 def _stored_applicants(app_ids: list[int], attributes: list[dict]) -> list[Applicant | None]:

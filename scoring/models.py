@@ -1,11 +1,17 @@
 """Decision policies and predictions: the rules that turn a probability into a decision, and every score
-the platform gives, with its input, model version, policy and result — the audit trail."""
+the platform gives, with its input, model version, policy and result — the audit trail; and the
+batch-scoring jobs of uploaded loan files."""
+
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from jobs.models import BackgroundJob
 
 
 class DecisionPolicy(models.Model):
@@ -111,6 +117,15 @@ class Prediction(models.Model):
         help_text=_("empty for an ad hoc request that named no application"),
     )
     input_attributes = models.JSONField(_("input attributes"), help_text=_("the nine attributes as scored"))
+    batch_job = models.ForeignKey(
+        "BatchScoringJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="predictions",
+        verbose_name=_("batch job"),
+        help_text=_("the batch-scoring job that stored this prediction, if any"),
+    )
     model_version = models.ForeignKey(
         "training.ModelVersion", on_delete=models.PROTECT, related_name="predictions", verbose_name=_("model version")
     )
@@ -156,3 +171,62 @@ class Prediction(models.Model):
 
     def __str__(self):
         return f"Prediction #{self.pk} ({self.npl_probability:.1%} NPL)"
+
+
+def new_batch_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+class BatchScoringJob(BackgroundJob):
+    """An uploaded loan file scored in the request (small files) or by the worker (large ones).
+
+    Its lifecycle is every background job's (``jobs/``). The files live in the folder
+    ``BATCH_UPLOAD_DIR/<id>/`` (outside every static root; web and worker processes must share it):
+    ``input.csv`` (the upload, mode 0600, only ever read as CSV), ``scored.csv`` and, when rows
+    were rejected, ``scored-errors.csv``.
+    """
+
+    kind = "batch-scoring job"
+
+    INPUT_NAME = "input.csv"
+    OUTPUT_NAME = "scored.csv"
+    REPORT_NAME = "scored-errors.csv"
+
+    #: 32 random hex digits chosen by the server: the job's address and its folder's name.
+    id = models.CharField(primary_key=True, max_length=32, default=new_batch_job_id, editable=False)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.BigIntegerField(_("size (bytes)"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    in_worker = models.BooleanField(_("scored by the worker"), default=False)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["started_by", "-created_at"], name="batch_job_user_recent")]
+
+    def __str__(self):
+        return f"Batch job {self.id} ({self.status})"
+
+    @property
+    def directory(self) -> Path:
+        return Path(settings.BATCH_UPLOAD_DIR) / self.id
+
+    @property
+    def input_path(self) -> Path:
+        return self.directory / self.INPUT_NAME
+
+    @property
+    def output_path(self) -> Path:
+        return self.directory / self.OUTPUT_NAME
+
+    @property
+    def report_path(self) -> Path:
+        return self.directory / self.REPORT_NAME
+
+    @property
+    def has_output(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and self.output_path.is_file()
+
+    @property
+    def has_report(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and self.report_path.is_file()

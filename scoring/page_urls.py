@@ -4,6 +4,8 @@ from django.urls import path
 
 from . import policy_views, views
 
+dashboard_patterns = [path("", views.home, name="home")]
+
 score_patterns = [
     path("", views.score_applicant, name="score"),
     path("applicants/<int:app_id>/", views.score_stored, name="score-stored"),
@@ -23,6 +25,7 @@ batch_patterns = [
     path("template.csv", views.batch_template, name="template"),
     path("<slug:job_id>/", views.batch_job, name="job"),
     path("<slug:job_id>/status.json", views.batch_job_status_json, name="status"),
+    path("<slug:job_id>/retry/", views.batch_job_retry, name="retry"),
     path("<slug:job_id>/scored.csv", views.batch_job_download, name="download"),
     path("<slug:job_id>/errors.csv", views.batch_job_errors, name="errors"),
 ]

@@ -61,6 +61,9 @@ class ActivePolicyReading:
 
     def __init__(self):
         self._known: tuple[ActivePolicy, float] | None = None  # the last reading and when (monotonic)
+        # Makes the first policy when there is none: policy_services.ensure_active_policy, given by
+        # ScoringConfig.ready (the services import this module; this one does not import them).
+        self.make_first_policy = None
 
     def current(self) -> ActivePolicy:
         now = time.monotonic()
@@ -69,9 +72,7 @@ class ActivePolicyReading:
             return known[0]
         row = active_policy()
         if row is None:
-            from .policy_services import ensure_active_policy
-
-            row = ensure_active_policy()
+            row = self.make_first_policy()
         policy = ActivePolicy(id=row.pk, parameters=policy_parameters(row), recall_target=row.recall_target)
         self._known = (policy, now)
         return policy

@@ -18,6 +18,7 @@ Two modes:
 
 import re
 from datetime import date, datetime
+from pathlib import PurePath
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -506,6 +507,7 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
     points_table = serializers.SerializerMethodField(
         help_text="For a scorecard version: every attribute's bins with their points; empty otherwise."
     )
+    artifact_file = serializers.SerializerMethodField(help_text="The artifact's file name (never a server path).")
 
     class Meta:
         model = ModelVersion
@@ -522,7 +524,7 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
             "status",
             "is_active",
             "activated_at",
-            "artifact_path",
+            "artifact_file",
             "artifact_sha256",
             "artifact_size",
             "leaderboard",
@@ -534,6 +536,9 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
 
     def get_points_table(self, version) -> list:
         return scorecard_points(version)
+
+    def get_artifact_file(self, version) -> str:
+        return PurePath(version.artifact_path).name
 
 
 class GradeBandSerializer(serializers.Serializer):

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from .batch_jobs import run_batch_job
+from .batch_jobs import SCORE_TASK, run_batch_job
 
 
-@shared_task(name="scoring.score_batch_file")
+@shared_task(name=SCORE_TASK)
 def score_batch_file(job_id: str) -> dict:
     """Score the uploaded loan file of batch job ``job_id`` (queued → running → succeeded/failed)."""
     return run_batch_job(job_id)

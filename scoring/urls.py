@@ -27,7 +27,12 @@ urlpatterns = [
     path("api/v1/models/active", _api(api.ActiveModelVersionView), name="api-model-active"),
     path("api/v1/policies", _api(api.PolicyListView), name="api-policies"),
     path("api/v1/policies/active", _api(api.ActivePolicyView), name="api-policy-active"),
-    path("api/v1/schema/", _api(SpectacularAPIView, permission_classes=[IsAuthenticated]), name="api-schema"),
+    # The schema and its docs page describe the scoring API: for users with a role, like the API itself.
+    path(
+        "api/v1/schema/",
+        _api(SpectacularAPIView, permission_classes=[IsAuthenticated, api.IsAnalyst]),
+        name="api-schema",
+    ),
     path(
         "api/v1/docs/",
         # A page for people: an anonymous visit is sent to the login page (the site's login
@@ -37,7 +42,9 @@ urlpatterns = [
         # (DRF marks its views exempt from the site's login redirect: login_required puts it back.)
         login_required(
             SpectacularSwaggerSplitView.as_view(
-                url_name="api-schema", template_name="api/swagger_ui.html", permission_classes=[IsAuthenticated]
+                url_name="api-schema",
+                template_name="api/swagger_ui.html",
+                permission_classes=[IsAuthenticated, api.IsAnalyst],
             )
         ),
         name="api-docs",

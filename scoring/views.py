@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applicants.models import Applicant
 from nplsite.charts import gauge
 from nplsite.csv_export import write_csv
-from nplsite.roles import analyst_required
+from nplsite.roles import analyst_required, is_analyst
 from training.selectors import get_active_model_version
 
 from .batch import template_rows
@@ -32,17 +32,29 @@ from .batch_jobs import (
     get_batch_job,
     inline_max_rows,
     recent_batch_jobs,
+    retry_batch_job,
     submit_batch_file,
 )
 from .engine import ScoringUnavailableError
 from .forms import BatchUploadForm, ScoreForm, upload_max_bytes
-from .page_selectors import batch_summary, csv_page
+from .page_selectors import batch_summary, csv_page, dashboard_figures
 from .page_services import score_form_applicant, score_stored_applicant
 from .policies import current_policy, grade_band_rows
 from .services import ApplicantDataError
 
 # Multipart overhead allowed on top of the file size limit when checking Content-Length.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+@require_GET
+def home(request):
+    """The dashboard: the loan book, today's scoring, the active model and recent training runs.
+
+    A user without a role sees only what to ask for."""
+    context = {}
+    if is_analyst(request.user):
+        context = {"figures": dashboard_figures()}
+    return render(request, "home.html", context)
 
 
 def _result_context(result) -> dict:
@@ -198,6 +210,19 @@ def batch_job(request, job_id: str):
 def _report_lines(path) -> int:
     with open(path, "rb") as handle:
         return max(sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) - 1, 0)
+
+
+@analyst_required
+@require_POST
+def batch_job_retry(request, job_id: str):
+    """ "Start again" on a failed job: a new job on the same file."""
+    job = _job_or_404(request, job_id)
+    try:
+        again = retry_batch_job(job, user=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("batch:job", job_id=job.id)
+    return redirect("batch:job", job_id=again.id)
 
 
 @never_cache

@@ -7,15 +7,19 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# Development mode unless DEBUG is set: DEBUG=0 is a production setup, where create_demo_users refuses.
 export DEBUG=${DEBUG:-1}
 LOG_DIR="${DATA_DIR:-data}/logs"
 mkdir -p "$LOG_DIR"
 
 $BIN/python manage.py migrate --noinput
-$BIN/python manage.py seed_demo
+# First the demo users: with DEBUG off they are refused, and the run stops before any demo data is written.
 credentials=$($BIN/python manage.py create_demo_users)
+$BIN/python manage.py seed_demo
 
-$BIN/celery -A nplsite worker --pool=solo --loglevel=INFO >"$LOG_DIR/worker.log" 2>&1 &
+# Appended to, so the log of an earlier run (and why it stopped) is still there.
+echo "=== worker started $(date -u +%Y-%m-%dT%H:%M:%SZ) ===" >>"$LOG_DIR/worker.log"
+$BIN/celery -A nplsite worker --pool=solo --loglevel=INFO >>"$LOG_DIR/worker.log" 2>&1 &
 worker_pid=$!
 trap 'kill $worker_pid 2>/dev/null || true; wait $worker_pid 2>/dev/null || true' EXIT INT TERM
 

@@ -97,15 +97,16 @@ def _database_url_of_test_database() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
+def start_celery_worker(**extra_env) -> subprocess.Popen:
     """A real `celery worker` process on the configured broker (Redis or the embedded transport),
-    consuming this session's test queue and using the test database. Yields the Popen object."""
+    consuming this session's test queue and using the test database (``extra_env``: more settings)."""
     env = dict(os.environ)
     env["DATABASE_URL"] = _database_url_of_test_database()
     env["DATA_DIR"] = str(settings.DATA_DIR)
     env["MODEL_ARTIFACT_DIR"] = str(settings.MODEL_ARTIFACT_DIR)
-    log_path = settings.DATA_DIR / f"{TEST_QUEUE}-worker.log"
+    env["BATCH_UPLOAD_DIR"] = str(settings.BATCH_UPLOAD_DIR)
+    env.update(extra_env)
+    log_path = settings.DATA_DIR / f"{TEST_QUEUE}-worker-{uuid.uuid4().hex[:6]}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
@@ -120,7 +121,7 @@ def celery_worker_process(transactional_db):
                 "-Q",
                 TEST_QUEUE,
                 "-n",
-                f"{TEST_QUEUE}@%h",
+                f"{TEST_QUEUE}-{uuid.uuid4().hex[:6]}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "-l",
@@ -131,18 +132,32 @@ def celery_worker_process(transactional_db):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    try:
-        yield process
-    finally:
+    process.log_path = log_path
+    return process
+
+
+def stop_celery_worker(process: subprocess.Popen) -> None:
+    """Stop a worker started by :func:`start_celery_worker` (if it still runs) and remove its log."""
+    if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-        if process.returncode not in (0, -15, None):
-            sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
-        log_path.unlink(missing_ok=True)
+    if process.returncode not in (0, -15, -9, None):
+        sys.stderr.write(process.log_path.read_text(errors="replace")[-4000:])
+    process.log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real worker process (:func:`start_celery_worker`) for the test. Yields the Popen object."""
+    process = start_celery_worker()
+    try:
+        yield process
+    finally:
+        stop_celery_worker(process)
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):

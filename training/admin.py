@@ -5,6 +5,8 @@ The admin site admits Model admins only (``nplsite.admin_site``); every action a
 Everything is read-only: versions and runs are records of what happened.
 """
 
+from pathlib import PurePath
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -115,11 +117,15 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
         "calibration_table",
         "champion_comparison",
         "training_data_table",
-        "artifact_path",
+        "artifact_file",
         "artifact_sha256",
         "artifact_size",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("artifact file"))
+    def artifact_file(self, obj):
+        return PurePath(obj.artifact_path).name  # the file's name, never the server's folders
 
     @admin.display(description=_("test precision"))
     def test_precision(self, obj):

@@ -114,17 +114,19 @@ def read_verified_bytes(stored_path: str, expected_sha256: str, expected_size: i
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ArtifactIntegrityError(f"Model artifact {path} is missing: retrain or restore the file.") from None
+        raise ArtifactIntegrityError(f"Model artifact {path.name} is missing: retrain or restore the file.") from None
     except OSError as exc:
-        raise ArtifactIntegrityError(f"Model artifact {path} cannot be read: {exc}") from exc
+        raise ArtifactIntegrityError(
+            f"Model artifact {path.name} cannot be read: {exc.strerror or type(exc).__name__}"
+        ) from exc
     if expected_size is not None and len(data) != expected_size:
         raise ArtifactIntegrityError(
-            f"Model artifact {path} is {len(data)} bytes, but {expected_size} were recorded: refusing to load it."
+            f"Model artifact {path.name} is {len(data)} bytes, but {expected_size} were recorded: refusing to load it."
         )
     digest = hashlib.sha256(data).hexdigest()
     if digest != (expected_sha256 or "").lower():
         raise ArtifactIntegrityError(
-            f"Model artifact {path} has SHA-256 {digest}, but {expected_sha256} was recorded: "
+            f"Model artifact {path.name} has SHA-256 {digest}, but {expected_sha256} was recorded: "
             "the file was changed after training; refusing to load it."
         )
     return data

@@ -1,7 +1,11 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from jobs.models import BackgroundJob
+
+from . import steps
 
 
 class ModelVersion(models.Model):
@@ -40,40 +44,22 @@ class ModelVersion(models.Model):
     def __str__(self):
         return f"{self.name} #{self.pk}"
 
-    def activate(self, user=None) -> "ModelVersion":
-        """Make this the one active version, atomically (see ``training.services.activate_model_version``)."""
-        from .services import activate_model_version
 
-        return activate_model_version(self, user)
+class TrainingRun(BackgroundJob):
+    """One request to train: who asked, with what parameters, how far it got, what it produced.
 
+    Its lifecycle (status, progress, heartbeat, error, times) is every background job's
+    (``jobs/models.py``, ``jobs/lifecycle.py``)."""
 
-class TrainingRun(models.Model):
-    """One request to train: who asked, with what parameters, how far it got, what it produced."""
+    kind = "training run"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs"
-    )
-    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     parameters = models.JSONField(_("parameters"), default=dict)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     current_step = models.CharField(_("current step"), max_length=200, blank=True)
     log = models.TextField(_("log"), blank=True)
-    error = models.TextField(_("error"), blank=True)
     leaderboard = models.JSONField(_("leaderboard"), default=list, blank=True)
     model_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs"
     )
-    celery_task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("training run")
@@ -82,3 +68,8 @@ class TrainingRun(models.Model):
 
     def __str__(self):
         return f"Training run #{self.pk} ({self.status})"
+
+    def failure_fields(self, message: str, now) -> list[str]:
+        self.current_step = steps.FAILED.text()
+        self.log = f"{self.log}{timezone.localtime(now):%H:%M:%S} FAILED: {message}\n"
+        return ["current_step", "log"]

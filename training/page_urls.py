@@ -13,4 +13,5 @@ urlpatterns = [
     path("retrain/", views.retrain, name="retrain"),
     path("runs/<int:pk>/", views.training_run, name="run"),
     path("runs/<int:pk>/status.json", views.training_run_status_json, name="run-status"),
+    path("runs/<int:pk>/retry/", views.training_run_retry, name="run-retry"),
 ]

@@ -7,7 +7,9 @@
 - :func:`activate_model_version` / :func:`roll_back_model_version` switch the active version
   atomically; the database constraint ``one_active_model_version`` guarantees at most one.
 - :func:`request_retraining` queues a run for the Celery task ``training.tasks.retrain_model``;
-  :func:`run_queued_training` is what that task does.
+  :func:`run_queued_training` is what that task does; :func:`retry_training_run` starts a failed run
+  again. A run's lifecycle (claim, heartbeat, failing a run whose worker died) is every background
+  job's: ``jobs/lifecycle.py``.
 
 ``ModelVersion.metrics`` holds the test metrics at the top level (``precision``, ``recall``, ``f1``,
 ``accuracy``, ``roc_auc``, ``pr_auc``, ``brier``, ``confusion_matrix``, ``roc_curve``, ``pr_curve``,
@@ -21,16 +23,25 @@ and the best-mean candidate with their means and standard errors), ``uncertain``
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
+from jobs.lifecycle import (
+    Heartbeat,
+    claim,
+    fail_if_stale,
+    fail_stale_jobs,
+    failure_message,
+    is_stale,
+    mark_failed,
+    worker_lost_message,
+)
 from nplsite.roles import is_model_admin
 
 from . import steps
@@ -52,6 +63,7 @@ from .uncertainty import paired_bootstrap_difference
 
 logger = logging.getLogger(__name__)
 
+RETRAIN_TASK = "training.retrain_model"
 PROMOTION_RULES = ("roc_auc", "pr_auc", "precision_at_recall", "always", "manual")
 # The figure each comparing rule bootstraps (precision_at_recall: precision at each version's own threshold).
 PROMOTION_METRICS = {"roc_auc": "roc_auc", "pr_auc": "pr_auc", "precision_at_recall": "precision"}
@@ -131,53 +143,6 @@ class RunProgress:
         self.run.save(update_fields=["log", "heartbeat_at"])
 
 
-def _mark_failed(run: TrainingRun, message: str) -> None:
-    now = timezone.now()
-    run.status = TrainingRun.Status.FAILED
-    run.error = message
-    run.finished_at = now
-    run.heartbeat_at = now
-    run.current_step = steps.FAILED.text()
-    run.log = f"{run.log}{timezone.localtime(now):%H:%M:%S} FAILED: {message}\n"
-    run.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "current_step", "log"])
-
-
-class RunHeartbeat:
-    """Refreshes a running ``TrainingRun``'s ``heartbeat_at`` from a daemon thread every few seconds.
-
-    Progress is reported between steps, and one candidate's search can take longer than the stale
-    threshold on a large book; this beat shows the run is alive in between, so only a run whose
-    process is gone (killed, out of memory, machine lost) ever looks stale. Used as a context
-    manager around the training; the thread uses (and closes) a database connection of its own.
-    """
-
-    def __init__(self, run_id: int, interval: float):
-        self.run_id = run_id
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"training-run-{run_id}-heartbeat", daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._thread.join(timeout=5)  # a beat stuck on a database lock must not hold up the result
-
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(self.interval):
-                try:
-                    TrainingRun.objects.filter(pk=self.run_id, status=TrainingRun.Status.RUNNING).update(
-                        heartbeat_at=timezone.now()
-                    )
-                except DatabaseError as exc:
-                    logger.warning("Training run %s: heartbeat not recorded: %s", self.run_id, exc)
-        finally:
-            connection.close()  # this thread's own connection
-
-
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
@@ -213,9 +178,9 @@ def train_model_version(
     try:
         search_profile = get_profile(profile)
     except ValueError as exc:
-        _mark_failed(run, str(exc))
+        mark_failed(run, str(exc))
         raise TrainingFailed(run, str(exc)) from exc
-    heartbeat = RunHeartbeat(run.pk, heartbeat_interval_seconds()).__enter__()
+    heartbeat = Heartbeat(run).__enter__()
     try:
         target = recall_target()
         report(1, steps.LOADING_AS_OF.text(as_of=as_of_label) if as_of_label else steps.LOADING.text())
@@ -260,12 +225,12 @@ def train_model_version(
             resolve_artifact_path(stored.path).unlink(missing_ok=True)
             raise
     except TrainingDataError as exc:
-        _mark_failed(run, str(exc))
+        mark_failed(run, str(exc))
         raise TrainingFailed(run, str(exc)) from exc
     except Exception as exc:
         logger.exception("Training run %s failed", run.pk)
-        message = f"Training failed unexpectedly: {type(exc).__name__}: {exc}"
-        _mark_failed(run, message)
+        message = failure_message(exc, "Training")
+        mark_failed(run, message)
         raise TrainingFailed(run, message) from exc
     finally:
         heartbeat.__exit__(None, None, None)
@@ -516,7 +481,9 @@ def roll_back_model_version(user=None) -> ModelVersion:
 # --------------------------------------------------------------------------------------------
 
 
-def request_retraining(user, profile: str = "quick", as_of: date | None = None, seed: int = 7) -> TrainingRun:
+def request_retraining(
+    user, profile: str = "quick", as_of: date | None = None, seed: int = 7, *, retry_of: TrainingRun | None = None
+) -> TrainingRun:
     """Create a queued ``TrainingRun`` and enqueue ``retrain_model`` for it; returns at once.
 
     If the broker cannot take the task, the run is marked failed with a message saying so
@@ -524,12 +491,13 @@ def request_retraining(user, profile: str = "quick", as_of: date | None = None, 
     """
     _check_model_admin(user, "retrain models")
     get_profile(profile)  # an unknown profile is the caller's error, before anything is created
-    fail_stale_training_runs()  # runs whose worker died show as failed next to the new one
+    fail_stale_jobs(TrainingRun)  # runs whose worker died show as failed next to the new one
     run = TrainingRun.objects.create(
         started_by=user,
         parameters={"profile": profile, "as_of": as_of.isoformat() if as_of else None, "seed": int(seed)},
         status=TrainingRun.Status.QUEUED,
         current_step=steps.WAITING.text(),
+        retry_of=retry_of,
     )
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: _enqueue(run))
@@ -540,13 +508,12 @@ def request_retraining(user, profile: str = "quick", as_of: date | None = None, 
 
 
 def _enqueue(run: TrainingRun) -> None:
-    from .tasks import retrain_model
-
     try:
-        async_result = retrain_model.apply_async(args=[run.pk], retry=False)
+        # By the task's name (training/tasks.py calls back into this module; no import cycle).
+        async_result = current_app.send_task(RETRAIN_TASK, args=[run.pk], retry=False)
     except Exception as exc:  # any broker failure: record it on the run instead of raising
         logger.warning("Could not queue training run %s: %s", run.pk, exc)
-        _mark_failed(
+        mark_failed(
             run,
             f"Not started: the task broker could not be reached ({type(exc).__name__}: {exc}). "
             "Check that Redis (REDIS_URL) and a Celery worker are running, then retrain again.",
@@ -555,48 +522,16 @@ def _enqueue(run: TrainingRun) -> None:
     TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=async_result.id or "")
 
 
-def stale_heartbeat_seconds() -> float:
-    """A run whose heartbeat is older than this lost its worker. A live run beats every
-    heartbeat_interval_seconds() (RunHeartbeat), so this only needs to cover a stalled database or
-    clock differences between machines, not long candidates."""
-    return float(settings.TRAINING_STALE_HEARTBEAT_SECONDS)
-
-
-def heartbeat_interval_seconds() -> float:
-    """How often a running training refreshes its heartbeat: well inside the stale threshold."""
-    return max(0.2, min(30.0, stale_heartbeat_seconds() / 5))
-
-
-def _heartbeat_is_stale(run: TrainingRun) -> bool:
-    last = run.heartbeat_at or run.started_at or run.created_at
-    return (timezone.now() - last).total_seconds() > stale_heartbeat_seconds()
-
-
-def _worker_lost_message(run: TrainingRun) -> str:
-    last = timezone.localtime(run.heartbeat_at or run.started_at or run.created_at)
-    return f"The worker running this training stopped (last heartbeat {last:%Y-%m-%d %H:%M:%S %Z}); retrain again."
-
-
-def fail_stale_training_runs() -> list[int]:
-    """Mark failed every run still "running" without a heartbeat for ``stale_heartbeat_seconds()``.
-
-    Such a run lost its worker (killed, out of memory, machine gone). The broker alone does not say
-    so: the embedded filesystem transport never redelivers a message whose worker died, and Redis
-    only after its visibility timeout (an hour). Called when a model admin asks for a retrain, and
-    when a redelivered message finds its run; returns the ids of the runs it marked failed.
-    """
-    cutoff = timezone.now() - timedelta(seconds=stale_heartbeat_seconds())
-    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
-    failed = []
-    with transaction.atomic():
-        # Locked and re-checked, so a run that beat in the meantime is left alone.
-        for run in TrainingRun.objects.select_for_update().filter(stale, status=TrainingRun.Status.RUNNING):
-            logger.warning(
-                "Training run %s lost its worker (last heartbeat %s): marking it failed", run.pk, run.heartbeat_at
-            )
-            _mark_failed(run, _worker_lost_message(run))
-            failed.append(run.pk)
-    return failed
+def retry_training_run(run: TrainingRun, user) -> TrainingRun:
+    """Start a failed run again: a new queued run with the same parameters (``retry_of`` the failed one)."""
+    run = fail_if_stale(run)
+    if run.status != TrainingRun.Status.FAILED:
+        raise ValueError(f"Only a failed training run can be started again; run #{run.pk} is {run.status}.")
+    parameters = run.parameters or {}
+    as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
+    return request_retraining(
+        user, parameters.get("profile", "quick"), as_of, int(parameters.get("seed", 7)), retry_of=run
+    )
 
 
 def run_queued_training(run_id: int) -> dict:
@@ -604,17 +539,14 @@ def run_queued_training(run_id: int) -> dict:
 
     A run that is not queued any more (already taken by another worker, or finished) is skipped,
     so a redelivered message never trains twice; a run still "running" without a heartbeat for
-    ``settings.TRAINING_STALE_HEARTBEAT_SECONDS`` lost its worker (the broker redelivers unacknowledged tasks) and
+    ``settings.JOB_STALE_HEARTBEAT_SECONDS`` lost its worker (the broker redelivers unacknowledged tasks) and
     is marked failed.
     """
-    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
-    )
-    if not claimed:
+    if not claim(TrainingRun, run_id):
         run = TrainingRun.objects.filter(pk=run_id).first()
-        if run is not None and run.status == TrainingRun.Status.RUNNING and _heartbeat_is_stale(run):
+        if run is not None and is_stale(run):
             # The message came back because the worker that ran it died (acks_late): say so.
-            _mark_failed(run, _worker_lost_message(run))
+            mark_failed(run, worker_lost_message(run))
             return {"run_id": run_id, "status": "failed", "error": run.error}
         reason = "no such training run" if run is None else f"run is {run.status}, not queued"
         logger.warning("Skipping training run %s: %s", run_id, reason)
@@ -632,6 +564,6 @@ def run_queued_training(run_id: int) -> dict:
     except TrainingFailed as exc:
         return {"run_id": run_id, "status": "failed", "error": str(exc)}
     except (ValueError, TypeError) as exc:  # bad parameters stored on the run
-        _mark_failed(run, f"Invalid training parameters {parameters}: {exc}")
+        mark_failed(run, f"Invalid training parameters {parameters}: {exc}")
         return {"run_id": run_id, "status": "failed", "error": run.error}
     return {"run_id": run_id, "status": "succeeded", "model_version_id": version.pk, "active": version.is_active}

@@ -13,8 +13,9 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jobs.lifecycle import fail_if_stale
 from nplsite.roles import analyst_required, is_model_admin, model_admin_required
 
 from .forms import RetrainForm
@@ -30,7 +31,13 @@ from .page_selectors import (
     visible_model_versions,
 )
 from .selectors import recent_training_runs
-from .services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
+from .services import (
+    ModelActivationError,
+    activate_model_version,
+    request_retraining,
+    retry_training_run,
+    roll_back_model_version,
+)
 
 
 @analyst_required
@@ -41,7 +48,12 @@ def model_list(request):
     if is_model_admin(request.user):
         active, previous = rollback_target()
         context.update(
-            {"retrain_form": RetrainForm(), "runs": recent_training_runs(10), "rollback_to": previous, "active": active}
+            {
+                "retrain_form": RetrainForm(),
+                "runs": [fail_if_stale(run) for run in recent_training_runs(10)],
+                "rollback_to": previous,
+                "active": active,
+            }
         )
     return render(request, "training/model_list.html", context)
 
@@ -107,7 +119,7 @@ def retrain(request):
 @model_admin_required
 @require_GET
 def training_run(request, pk: int):
-    run = get_object_or_404(TrainingRun.objects.select_related("started_by", "model_version"), pk=pk)
+    run = fail_if_stale(get_object_or_404(TrainingRun.objects.select_related("started_by", "model_version"), pk=pk))
     comparison = (run.model_version.metrics or {}).get("champion_comparison") if run.model_version else None
     context = {
         "run": run,
@@ -121,5 +133,18 @@ def training_run(request, pk: int):
 @model_admin_required
 @require_GET
 def training_run_status_json(request, pk: int):
-    run = get_object_or_404(TrainingRun, pk=pk)
+    run = fail_if_stale(get_object_or_404(TrainingRun, pk=pk))
     return JsonResponse(training_run_status(run))
+
+
+@model_admin_required
+@require_POST
+def training_run_retry(request, pk: int):
+    """ "Start again" on a failed run: a new run with the same parameters."""
+    run = get_object_or_404(TrainingRun, pk=pk)
+    try:
+        again = retry_training_run(run, request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("training:run", pk=run.pk)
+    return redirect("training:run", pk=again.pk)

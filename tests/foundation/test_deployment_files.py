@@ -50,3 +50,16 @@ def test_readme_opens_with_the_two_commands_and_ci_calls_the_test_command():
     assert "make run" in first_screen and "make test" in first_screen
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "DATABASE_URL" in ci and "REDIS_URL" in ci
+
+
+def test_the_image_alone_runs_in_production_mode_with_its_static_files():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^ENV DEBUG=0$", dockerfile, re.MULTILINE)
+    assert dockerfile.index("collectstatic --noinput") < dockerfile.index("CMD [")
+
+
+def test_make_run_appends_to_the_worker_log_and_asks_for_demo_users_before_demo_data():
+    script = (ROOT / "scripts" / "run.sh").read_text()
+    worker_line = next(line for line in script.splitlines() if "celery -A nplsite worker" in line)
+    assert '>>"$LOG_DIR/worker.log"' in worker_line
+    assert script.index("create_demo_users") < script.index("seed_demo")

@@ -9,12 +9,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
 from nplsite.roles import ROLES
+from nplsite.tokens import issue_api_token
 from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
 from training.pipeline import narrowed_profile
@@ -87,5 +87,5 @@ def make_version(db, artifact_folder, trained_model):
 @pytest.fixture
 def analyst_api(role_groups, analyst):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=analyst).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(analyst)[1]}")
     return client

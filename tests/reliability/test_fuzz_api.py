@@ -19,7 +19,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -27,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from nplsite.tokens import issue_api_token
 from nplsite.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def scoring_ready(make_version):
 
 
 def _token_header(user) -> dict:
-    return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    return {"Authorization": f"Token {issue_api_token(user)[1]}"}
 
 
 def test_the_fuzzed_schema_is_the_one_the_site_serves(role_groups, analyst, client):

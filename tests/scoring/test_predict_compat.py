@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from nplsite.tokens import issue_api_token
 from scoring.models import Prediction
 from tests.support import VALID_APPLICANT
 
@@ -26,7 +26,7 @@ ORIGINAL_BODY = {
 
 @pytest.fixture
 def token(analyst):
-    return Token.objects.create(user=analyst).key
+    return issue_api_token(analyst)[1]
 
 
 def predict(client, token, body, content_type="application/json"):

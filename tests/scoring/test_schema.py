@@ -25,7 +25,7 @@ def test_schema_describes_every_endpoint(analyst_client):
         assert path in paths, path
     assert paths["/predict/"]["post"]["deprecated"] is True
     assert "deprecated" not in paths["/api/v1/score"]["post"]
-    assert "tokenAuth" in schema["components"]["securitySchemes"]
+    assert "knoxApiToken" in schema["components"]["securitySchemes"]
     request = schema["components"]["schemas"]["ScoreRequest"]
     assert set(request["required"]) == {
         "monthly_income",

@@ -6,10 +6,11 @@ the user is made, so times left in a shared cache by an earlier run never meet t
 """
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 
 from nplsite.throttling import UserRateThrottle
+from nplsite.tokens import issue_api_token
 from scoring.models import Prediction
 from tests.conftest import make_user
 from tests.support import VALID_APPLICANT, unused_window_start
@@ -42,7 +43,7 @@ def history_key(user) -> str:
 def token_client(client, username):
     user = make_user(username, "Analyst")
     cache.delete(history_key(user))
-    token = Token.objects.create(user=user).key
+    token = issue_api_token(user)[1]
     return lambda: client.post(
         SCORE, VALID_APPLICANT, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
     )
@@ -101,5 +102,5 @@ def test_the_request_times_are_kept_in_the_shared_cache(client, clock, active_ve
     score = token_client(client, "ana")
     clock.at(10)
     assert score().status_code == 200
-    user = Token.objects.get(user__username="ana").user
+    user = get_user_model().objects.get(username="ana")
     assert cache.get(history_key(user)) == [clock.now]

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from applicants.models import Applicant
 from nplsite.roles import ANALYST, MODEL_ADMIN
+from nplsite.tokens import issue_api_token
 from scoring.batch_jobs import submit_batch_file
 from scoring.page_services import score_stored_applicant
 from tests.conftest import make_user
@@ -70,7 +70,8 @@ class Site:
     run: object
     prediction: object
     job_id: str
-    token: Token
+    token: AuthToken
+    token_key: str
     users: dict = field(default_factory=dict)
     clients: dict = field(default_factory=dict)
 
@@ -78,8 +79,8 @@ class Site:
         """The primary key of the sample object of an admin model (e.g. ``auth``, ``user``)."""
         sample = {
             ("auth", "user"): self.analyst.pk,
-            ("auth", "group"): Group.objects.get(name=ANALYST).pk,
-            ("authtoken", "tokenproxy"): self.analyst.pk,  # DRF's TokenProxy is keyed by its user
+            # A throwaway token each time: the token pages may revoke (delete) it.
+            ("knox", "authtoken"): issue_api_token(self.model_admin)[0].pk,
             ("applicants", "applicant"): self.applicant.pk,
             ("applicants", "installment"): self.applicant.installments.first().pk,
             ("training", "modelversion"): self.version.pk,
@@ -134,7 +135,7 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
     prediction = score_stored_applicant(applicant, user=analyst).prediction
     job = submit_batch_file(batch_file(), user=analyst)
     assert job.has_output and job.has_report, job
-    token = Token.objects.create(user=analyst)
+    token, token_key = issue_api_token(analyst)
     # One failed and one successful login through the real form: django-axes' records exist.
     Client().post("/accounts/login/", {"username": "ana", "password": "wrong-password"})
     assert Client().post("/accounts/login/", {"username": "mia", "password": PASSWORD}).status_code == 302
@@ -151,6 +152,7 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
         prediction=prediction,
         job_id=job.id,
         token=token,
+        token_key=token_key,
         users=users,
     )
     result.clients = {role: role_client(role, users) for role in ROLES}

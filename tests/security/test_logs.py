@@ -13,8 +13,8 @@ import secrets
 import pytest
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from nplsite.tokens import issue_api_token
 from tests.conftest import make_user
 from tests.support import VALID_APPLICANT
 from tests.web.conftest import VALID_FORM
@@ -40,7 +40,7 @@ def test_secrets_never_appear_in_the_logs(caplog, capfd, settings, debug_sql_log
     settings.ROOT_URLCONF = "tests.security.urls_with_a_failing_view"
     caplog.set_level(logging.DEBUG)
     analyst = make_user("ana", "Analyst", password=PASSWORD)
-    token = Token.objects.create(user=analyst)
+    token_key = issue_api_token(analyst)[1]
 
     browser = Client()
     assert browser.get("/accounts/login/").status_code == 200
@@ -51,7 +51,7 @@ def test_secrets_never_appear_in_the_logs(caplog, capfd, settings, debug_sql_log
     assert browser.get("/").status_code == 200
     # 503: scoring without an active model, from the page and the API; /healthz too.
     assert browser.post("/score/", VALID_FORM).status_code == 400  # "no active model" on the form
-    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api = Client(HTTP_AUTHORIZATION=f"Token {token_key}")
     assert api.post("/api/v1/score", VALID_APPLICANT, content_type="application/json").status_code == 503
     assert api.get("/api/v1/predictions").status_code == 200
     assert Client().get("/healthz").status_code == 503
@@ -61,7 +61,7 @@ def test_secrets_never_appear_in_the_logs(caplog, capfd, settings, debug_sql_log
     failing = Client(raise_request_exception=False)
     failing.cookies[settings.SESSION_COOKIE_NAME] = session_id
     assert (
-        failing.post("/failing-view/", {"password": PASSWORD}, HTTP_AUTHORIZATION=f"Token {token.key}").status_code
+        failing.post("/failing-view/", {"password": PASSWORD}, HTTP_AUTHORIZATION=f"Token {token_key}").status_code
         == 500
     )
     # Failed logins up to the lockout, on the site and the admin login.
@@ -85,7 +85,7 @@ def test_secrets_never_appear_in_the_logs(caplog, capfd, settings, debug_sql_log
     for name, secret in {
         "password": PASSWORD,
         "wrong password": WRONG_PASSWORD,
-        "API token": token.key,
+        "API token": token_key,
         "invalid API token": INVALID_TOKEN,
         "session id": session_id,
         "CSRF secret": csrf_secret,

@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.utils.crypto import get_random_string
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from applicants.models import Applicant, Installment
 from scoring.models import Prediction
@@ -67,7 +67,7 @@ GET = {
     "admin/r/<path:content_type_id>/<path:object_id>/": (ADMIN_LOGIN, ADMIN_LOGIN, 404),
     "admin:app_list": (ADMIN_LOGIN, ADMIN_LOGIN, 200),
     "admin/(?P<url>.*)$": (ADMIN_LOGIN, ADMIN_LOGIN, 404),
-    "admin/auth/user/<id>/password/": (LOGIN, ADMIN_LOGIN, 403),
+    "admin/auth/user/<id>/password/": (LOGIN, ADMIN_LOGIN, 200),
     "admin/training/trainingrun/retrain/": (LOGIN, ADMIN_LOGIN, 200),
     # Analyst pages.
     "applicants/": (LOGIN, 200, 200),
@@ -83,6 +83,7 @@ GET = {
     "batch/<slug:job_id>/status.json": (LOGIN, 200, 200),
     "batch/<slug:job_id>/scored.csv": (LOGIN, 200, 200),
     "batch/<slug:job_id>/errors.csv": (LOGIN, 200, 200),
+    "batch/<slug:job_id>/retry/": (LOGIN, 405, 405),
     # Model pages: Analysts see the active version; the rest is for Model admins.
     "models/": (LOGIN, 200, 200),
     "models/<int:pk>/": (LOGIN, 200, 200),
@@ -96,6 +97,7 @@ GET = {
     "policies/new/": (LOGIN, 403, 200),
     "policies/<int:policy_id>/": (LOGIN, 403, 200),
     "policies/<int:policy_id>/activate/": (LOGIN, 403, 405),
+    "models/runs/<int:pk>/retry/": (LOGIN, 403, 405),
     # REST API: 401 without credentials, 403 with the wrong role, 405 for the wrong method.
     "api/v1/score": (401, 405, 405),
     "api/v1/score/batch": (401, 405, 405),
@@ -120,7 +122,7 @@ POST = {
     "admin/login/": (200, 200, 200),
     "admin/logout/": (ADMIN_LOGIN, to("/admin/"), to("/accounts/login/")),
     "admin/password_change/": (ADMIN_LOGIN, ADMIN_LOGIN, 200),
-    "admin/auth/user/<id>/password/": (LOGIN, ADMIN_LOGIN, 403),
+    "admin/auth/user/<id>/password/": (LOGIN, ADMIN_LOGIN, 200),
     "admin/training/trainingrun/retrain/": (LOGIN, ADMIN_LOGIN, 200),
     "score/": (LOGIN, 400, 400),
     "score/applicants/<int:app_id>/": (
@@ -129,6 +131,9 @@ POST = {
         to("/applicants/{app_id}/#predictions"),
     ),
     "batch/": (LOGIN, 400, 400),
+    # The sample job and run succeeded: "Start again" is refused, back to their pages.
+    "batch/<slug:job_id>/retry/": (LOGIN, to("/batch/{job}/"), to("/batch/{job}/")),
+    "models/runs/<int:pk>/retry/": (LOGIN, 403, to("/models/runs/{run}/")),
     "models/<int:pk>/activate/": (LOGIN, 403, to("/models/{version}/")),
     "score/predictions/<int:prediction_id>/rescore/": (LOGIN, RESCORED, RESCORED),
     "policies/new/": (LOGIN, 403, 400),
@@ -149,14 +154,15 @@ POST_DATA = {
     "policies/new/": {"action": "activate", "grade_bands": "not bands"},
 }
 
-# What a Model admin may do in each app of the Django admin ("view": read-only; None: nothing).
+# What a Model admin may do in each app of the Django admin ("view": read-only; "users": create and
+# change users, never delete them; "tokens": list, issue and revoke (delete) API tokens; None: nothing).
 # Anonymous visitors are sent to a login page and Analysts to the admin's login page, always.
 ADMIN_APPS = {
     "applicants": "view",
     "training": "view",
     "scoring": "view",  # and Model admins add decision policies (ADDABLE_ADMIN_MODELS)
-    "auth": None,  # users and groups: superusers only
-    "authtoken": None,  # API tokens: superusers only (or manage.py drf_create_token)
+    "auth": "users",  # users (groups are the two roles, set on the user: not in the admin)
+    "knox": "tokens",
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
 }
 ADDABLE_ADMIN_MODELS = {("scoring", "decisionpolicy")}  # a new version through create_policy
@@ -168,7 +174,8 @@ def admin_model_expectations(route: str) -> tuple[tuple, tuple | None] | None:
     match = ADMIN_MODEL_ROUTE.match(route)
     if not match or match["app"] not in ADMIN_APPS:
         return None
-    may_view = ADMIN_APPS[match["app"]] == "view"
+    access = ADMIN_APPS[match["app"]]
+    may_view = access is not None
     rest = match["rest"]
 
     def row(model_admin, post_model_admin=None):
@@ -176,16 +183,15 @@ def admin_model_expectations(route: str) -> tuple[tuple, tuple | None] | None:
         return get, (None if post_model_admin is None else (LOGIN, ADMIN_LOGIN, post_model_admin))
 
     if rest == "":  # the change list; a POST runs an admin action ("delete selected" is not offered:
-        # the list is shown again, or redirected back to with "No action selected")
+        # the list is shown again, or redirected back to with "No action selected"; for tokens it revokes)
         return row(200 if may_view else 403, (200, 302) if may_view else 403)
-    if rest == "add/":
-        if (match["app"], match["model"]) in ADDABLE_ADMIN_MODELS:
-            return row(200, 200)  # the POST has no data: the form again, with its errors
-        return row(403, 403)
+    if rest == "add/":  # the POST has no data: the form again, with its errors
+        addable = (match["app"], match["model"]) in ADDABLE_ADMIN_MODELS or access in ("users", "tokens")
+        return row(200, 200) if addable else row(403, 403)
     if rest == "<path:object_id>/change/":
-        return row(200 if may_view else 403, 403)
-    if rest == "<path:object_id>/delete/":
-        return row(403, 403)
+        return row(200 if may_view else 403, 200 if access == "users" else 403)
+    if rest == "<path:object_id>/delete/":  # users are deactivated, never deleted; a token is revoked
+        return row(200, (200, 302)) if access == "tokens" else row(403, 403)
     if rest == "<path:object_id>/history/":
         return row(200 if may_view else 403)
     if rest == "<path:object_id>/":  # Django's redirect to the change page
@@ -216,6 +222,7 @@ def _ids(site, path: str) -> dict:
         "version": site.version.pk,
         "run": site.run.pk,
         "policy": site.prediction.policy_id,
+        "job": site.job_id,
     }
     match = re.match(r"^/admin/(?P<app>\w+)/(?P<model>\w+)/(?P<object_id>[^/]+)/", path)
     return {**ids, **(match.groupdict() if match else {})}
@@ -275,7 +282,7 @@ def test_a_new_url_pattern_would_fail_the_coverage_check():
 def test_every_url_answers_as_the_table_says(site, role):
     column = ROLES.index(role)
     counts = {model: model.objects.count() for model in (Applicant, Installment, ModelVersion, TrainingRun, Prediction)}
-    counts.update({User: User.objects.count(), Group: Group.objects.count(), Token: Token.objects.count()})
+    counts.update({User: User.objects.count(), Group: Group.objects.count(), AuthToken: AuthToken.objects.count()})
     client = role_client(role, site.users, raise_request_exception=False)
     problems, checked = [], 0
     for route, name in walk_routes():
@@ -292,7 +299,8 @@ def test_every_url_answers_as_the_table_says(site, role):
             checked += 1
     assert not problems, "\n".join(problems)
     assert checked > 150
-    # No POST of any role deleted anything (admin "delete selected" included).
+    # No POST of any role deleted anything (admin "delete selected" included) but the throwaway API
+    # tokens made for the token pages (Site.admin_object_id), which Model admins may revoke.
     for model, count in counts.items():
         assert model.objects.count() >= count, model
 

@@ -198,7 +198,7 @@ class TestActivation:
     def test_activating_retires_the_active_version(self, register_version, model_admin):
         first, second = register_version("A-undersampling"), register_version("B-smote")
         activate_model_version(first, model_admin)
-        second = second.activate(model_admin)
+        second = activate_model_version(second, model_admin)
 
         first.refresh_from_db()
         assert second.is_active and second.status == ModelVersion.Status.ACTIVE and second.activated_at
@@ -292,7 +292,7 @@ class TestQueuedRuns:
 
         run.refresh_from_db()
         assert outcome["status"] == "failed" and run.status == TrainingRun.Status.FAILED
-        assert "worker running this training stopped" in run.error
+        assert "worker running this training run stopped" in run.error
 
     def test_a_missing_run_is_skipped(self, db):
         assert run_queued_training(987654)["status"] == "skipped"

@@ -1,8 +1,9 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from nplsite.roles import ANALYST, MODEL_ADMIN
@@ -16,10 +17,16 @@ DEMO_USERS = (
 class Command(BaseCommand):
     help = (
         "Create (or reset) one demo user per role, 'analyst' (Analyst) and 'modeladmin' (Model admin), "
-        "with fresh random passwords printed here and nowhere else."
+        "with fresh random passwords printed here and nowhere else. Development only (DEBUG on)."
     )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            # Known user names with passwords printed to a terminal belong to a demo, never to production.
+            raise CommandError(
+                "Refusing to create demo users: DEBUG is off (a production setup). Create the first account with "
+                "`python manage.py createsuperuser` and the others in the admin (see the README)."
+            )
         User = get_user_model()
         lines = []
         with transaction.atomic():
