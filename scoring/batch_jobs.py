@@ -10,8 +10,9 @@ Files of at most ``BATCH_INLINE_MAX_BYTES`` (default 1 MiB) and ``BATCH_INLINE_M
 :func:`applicants.loan_file.count_rows`) are scored during the upload request; all others by the
 Celery task ``scoring.score_batch_file``, so a request never does more than that bounded work.
 Predictions are committed a chunk at a time (so a large file never holds the database's write
-lock for long), each linked to its job. A failed job can be started again (:func:`retry_batch_job`): a new job on a copy of the
-same file, which first deletes what its failed predecessors stored — a retried file is stored once.
+lock for long), each linked to its job. A failed job can be started again
+(:func:`retry_batch_job`): a new job on a copy of the same file, which first deletes what its
+failed predecessors stored — a retried file is stored once.
 """
 
 from __future__ import annotations
