@@ -1,0 +1,96 @@
+"""Reads for monitoring: a period's predictions chunk by chunk, the back-test groups counted by the
+database, and the reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, DateField, Exists, F, OuterRef, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import TruncMonth
+
+from applicants.validation import ATTRIBUTE_FIELDS
+from scoring.models import Prediction
+from scoring.selectors import predictions
+from training.models import ModelVersion
+
+from .models import MonitoringReport
+
+CHUNK_PREDICTIONS = 20_000
+
+
+def period_predictions(version: ModelVersion, start: date, end: date, channel: str | None = None):
+    """The version's predictions made from ``start`` to ``end`` (whole days, local time), of one channel or all."""
+    return predictions(model_version_id=version.pk, created_from=start, created_to=end, channel=channel or None)
+
+
+def period_chunks(
+    version: ModelVersion, start: date, end: date, channel: str | None = None, chunk_size: int = CHUNK_PREDICTIONS
+) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """The period's predictions, ``chunk_size`` at a time (by id): (the nine attributes as scored, the
+    NPL probabilities). The database extracts the attributes from the stored JSON."""
+    extract = {f"attribute_{name}": KT(f"input_attributes__{name}") for name in ATTRIBUTE_FIELDS}
+    last_id = 0
+    base = period_predictions(version, start, end, channel)
+    while True:
+        rows = list(
+            base.filter(id__gt=last_id)
+            .order_by("id")
+            .annotate(**extract)
+            .values_list("id", "npl_probability", *extract)[:chunk_size]
+        )
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        columns = list(zip(*rows, strict=True))
+        attributes = pd.DataFrame({name: columns[2 + index] for index, name in enumerate(ATTRIBUTE_FIELDS)})
+        yield attributes, np.asarray(columns[1], dtype=np.float64)
+        if len(rows) < chunk_size:
+            return
+
+
+def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
+    """The version's predictions made up to ``until`` for applicants with a stored application, each
+    applicant's first prediction by this version only, counted by the database per vintage (month
+    scored), labels' date, risk grade, credit score, predicted and realised label."""
+    earlier = Prediction.objects.filter(
+        applicant_id=OuterRef("applicant_id"), model_version_id=version.pk, id__lt=OuterRef("id")
+    )
+    cohort = (
+        predictions(model_version_id=version.pk, created_to=until)
+        .filter(applicant__isnull=False)
+        .filter(~Exists(earlier))
+        .annotate(vintage=TruncMonth("created_at", output_field=DateField()))
+        .values(
+            "vintage",
+            "risk_grade",
+            "credit_score",
+            labelled_as_of=F("applicant__labelled_as_of"),
+            outcome_npl=F("applicant__is_npl"),
+            predicted_npl=F("is_npl"),
+        )
+        .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
+        .order_by()
+    )
+    return list(cohort)
+
+
+def reports_of(version: ModelVersion):
+    return MonitoringReport.objects.filter(model_version=version).order_by("-period_end", "-updated_at", "-id")
+
+
+def latest_report(version: ModelVersion | None) -> MonitoringReport | None:
+    if version is None:
+        return None
+    return reports_of(version).filter(channel="").first()
+
+
+def active_version_monitoring() -> dict | None:
+    """The active version and its latest all-channel report (``None`` when no version is active)."""
+    version = ModelVersion.objects.filter(is_active=True).first()
+    if version is None:
+        return None
+    return {"version": version, "report": latest_report(version)}
