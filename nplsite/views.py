@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from monitoring.page_selectors import dashboard_monitoring
 from scoring.page_selectors import dashboard_figures
 
 from .health import run_health_checks
@@ -30,5 +31,5 @@ def home(request):
     A user without a role sees only what to ask for."""
     context = {}
     if is_analyst(request.user):
-        context = {"figures": dashboard_figures()}
+        context = {"figures": dashboard_figures(), "monitoring": dashboard_monitoring()}
     return render(request, "home.html", context)
