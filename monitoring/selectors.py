@@ -8,7 +8,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, DateField, Exists, F, OuterRef, Sum
+from django.db.models import Count, DateField, Exists, F, Max, Min, OuterRef, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncMonth
 
@@ -30,26 +30,25 @@ def period_predictions(version: ModelVersion, start: date, end: date, channel: s
 def period_chunks(
     version: ModelVersion, start: date, end: date, channel: str | None = None, chunk_size: int = CHUNK_PREDICTIONS
 ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """The period's predictions, ``chunk_size`` at a time (by id): (the nine attributes as scored, the
-    NPL probabilities). The database extracts the attributes from the stored JSON."""
+    """The period's predictions, at most ``chunk_size`` at a time: (the nine attributes as scored, the NPL
+    probabilities). Chunks are ranges of ids (a primary-key range scan each, whatever the period's size),
+    and the database extracts the attributes from the stored JSON."""
     extract = {f"attribute_{name}": KT(f"input_attributes__{name}") for name in ATTRIBUTE_FIELDS}
-    last_id = 0
-    base = period_predictions(version, start, end, channel)
-    while True:
+    base = period_predictions(version, start, end, channel).order_by()
+    bounds = base.aggregate(first=Min("id"), last=Max("id"))
+    if bounds["first"] is None:
+        return
+    for low in range(bounds["first"], bounds["last"] + 1, chunk_size):
         rows = list(
-            base.filter(id__gt=last_id)
-            .order_by("id")
+            base.filter(id__gte=low, id__lt=low + chunk_size)
             .annotate(**extract)
-            .values_list("id", "npl_probability", *extract)[:chunk_size]
+            .values_list("npl_probability", *extract)
         )
         if not rows:
-            return
-        last_id = rows[-1][0]
+            continue
         columns = list(zip(*rows, strict=True))
-        attributes = pd.DataFrame({name: columns[2 + index] for index, name in enumerate(ATTRIBUTE_FIELDS)})
-        yield attributes, np.asarray(columns[1], dtype=np.float64)
-        if len(rows) < chunk_size:
-            return
+        attributes = pd.DataFrame({name: columns[1 + index] for index, name in enumerate(ATTRIBUTE_FIELDS)})
+        yield attributes, np.asarray(columns[0], dtype=np.float64)
 
 
 def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
