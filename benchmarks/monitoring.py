@@ -65,7 +65,7 @@ def child_setup(size: int, data_dir: str) -> dict:
 
     from applicants.generator import generate_applicants, true_npl_probability
     from applicants.validation import ATTRIBUTE_FIELDS
-    from monitoring.services import _store_reference  # noqa: PLC2701 (our own helper, for the setup only)
+    from monitoring.services import store_reference_distribution
     from monitoring.stability import feature_columns, number_reference, reference_of
     from scoring import scorecard
     from training.models import ModelVersion
@@ -85,7 +85,7 @@ def child_setup(size: int, data_dir: str) -> dict:
     )
     development = pd.DataFrame(generate_applicants(20_000, seed=1))
     columns = feature_columns(development)
-    _store_reference(
+    store_reference_distribution(
         version,
         {
             "applicants": len(development),

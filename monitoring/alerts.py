@@ -25,7 +25,8 @@ RATIO_LABELS = {
 
 def feature_label(name: str) -> str:
     if name in ATTRIBUTE_FIELDS:
-        return str(Applicant._meta.get_field(name).verbose_name).capitalize()
+        label = str(Applicant._meta.get_field(name).verbose_name)
+        return label[:1].upper() + label[1:]
     return str(RATIO_LABELS.get(name, name))
 
 

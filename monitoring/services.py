@@ -69,10 +69,11 @@ def record_reference_distribution(version: ModelVersion, model, development: lis
     """Store the distribution of ``version``'s development applicants (frames with the nine attributes,
     e.g. the training and validation splits) as its monitoring reference."""
     applicants = pd.concat([frame[list(ATTRIBUTE_FIELDS)] for frame in development], ignore_index=True)
-    _store_reference(version, reference_figures(model, applicants), ReferenceDistribution.Source.TRAINING)
+    store_reference_distribution(version, reference_figures(model, applicants), ReferenceDistribution.Source.TRAINING)
 
 
-def _store_reference(version: ModelVersion, figures: dict, source: str) -> ReferenceDistribution:
+def store_reference_distribution(version: ModelVersion, figures: dict, source: str) -> ReferenceDistribution:
+    """Store (or replace) ``version``'s reference: ``figures`` as :func:`reference_figures` returns them."""
     reference, _ = ReferenceDistribution.objects.update_or_create(
         model_version=version,
         defaults={
@@ -110,7 +111,7 @@ def reference_distribution(version: ModelVersion) -> ReferenceDistribution:
         raise NoReferenceDistribution(
             f"only {len(applicants)} of the {len(app_ids)} training applicants the artifact records are stored"
         )
-    return _store_reference(
+    return store_reference_distribution(
         version, reference_figures(model, applicants), ReferenceDistribution.Source.RECORDED_APPLICANTS
     )
 

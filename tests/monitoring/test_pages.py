@@ -44,7 +44,7 @@ def test_dashboard_alert_leads_to_the_monitoring_page(analyst_client, shifted_re
     text = text_of(dashboard)
     assert "Model monitoring alert" in text
     # The largest moves first: the vehicle price, pushed off its lowest tenth.
-    assert "Vehicle on-the-road price (rp) moved: population stability index" in text
+    assert "Vehicle on-the-road price (Rp) moved: population stability index" in text
     url = f"/monitoring/{shifted_report.model_version_id}/"
     assert url in [attrs.get("href") for attrs in page.all("a")]
 
@@ -53,7 +53,7 @@ def test_dashboard_alert_leads_to_the_monitoring_page(analyst_client, shifted_re
     page = checked_page(response)
     text = text_of(response)
     assert "What moved" in text and "Population stability" in text and "Back-testing against realised outcomes" in text
-    assert "Monthly income (rp) moved: population stability index" in text
+    assert "Monthly income (Rp) moved: population stability index" in text
     assert f"{PAGE_APPLICANTS} predictions in the period" in text
     titles = [attrs.get("id") for attrs in page.all("title")]
     assert "stability-chart-title" in titles and "score-chart-title" in titles
@@ -68,7 +68,7 @@ def test_the_monitoring_page_in_indonesian(analyst_client, shifted_report):
     checked_page(response)
     text = text_of(response)
     assert "Stabilitas populasi" in text
-    assert "Penghasilan bulanan (rp) bergeser: indeks stabilitas populasi" in text
+    assert "Penghasilan bulanan (Rp) bergeser: indeks stabilitas populasi" in text
     assert "Monthly income" not in text
     dashboard = text_of(analyst_client.get("/"))
     assert "Peringatan pemantauan model" in dashboard
@@ -111,7 +111,7 @@ def test_api_gives_the_active_versions_latest_report(client, analyst, shifted_re
     assert body["model_version"]["id"] == shifted_report.model_version_id
     assert body["report"]["status"] == "alert"
     income = next(alert for alert in body["report"]["alerts"] if alert.get("feature") == "monthly_income")
-    assert income["psi"] > 0.25 and income["message"].startswith("Monthly income (rp) moved")
+    assert income["psi"] > 0.25 and income["message"].startswith("Monthly income (Rp) moved")
     assert body["report"]["figures"]["stability"]["features"]["monthly_income"]["level"] == "shifted"
 
     indonesian = client.get(

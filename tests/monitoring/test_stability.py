@@ -85,7 +85,7 @@ def test_known_shift_moves_the_shifted_attributes_and_nothing_else(monitored_ver
     assert not shifted_alerts & (set(ATTRIBUTE_FIELDS) - set(SHIFTED_ATTRIBUTES))
     income_alert = next(alert for alert in report.alerts if alert.get("feature") == "monthly_income")
     words = alert_message(income_alert)
-    assert words.startswith("Monthly income (rp) moved: population stability index ")
+    assert words.startswith("Monthly income (Rp) moved: population stability index ")
     assert "(shifted, above 0.25)" in words and "at training" in words and "in the period (−" in words, words
 
 
@@ -149,7 +149,7 @@ def test_monitor_command_writes_the_report_and_a_second_run_updates_it(monitored
 
     output = capsys.readouterr().out
     assert output.count(f"of {monitored_version} for {today}–{today}: ALERT, {PERIOD_APPLICANTS:,} predictions") == 2
-    assert "[alert] Monthly income (rp) moved" in output
+    assert "[alert] Monthly income (Rp) moved" in output
     assert MonitoringReport.objects.count() == 1
 
 
