@@ -4,19 +4,20 @@ database, and the reports."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, DateField, Exists, F, Max, Min, OuterRef, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from applicants.validation import ATTRIBUTE_FIELDS
 from scoring.models import Prediction
 from scoring.selectors import predictions
 from training.models import ModelVersion
 
+from .backtest import add_months
 from .models import MonitoringReport
 
 CHUNK_PREDICTIONS = 20_000
@@ -53,8 +54,12 @@ def period_chunks(
 
 def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
     """The version's predictions made up to ``until`` for applicants with a stored application, each
-    applicant's first prediction by this version only, counted by the database per vintage (month
-    scored), labels' date, risk grade, credit score, predicted and realised label."""
+    applicant's first prediction by this version only, counted by the database per vintage (the month
+    scored, local time), labels' date, risk grade, credit score, predicted and realised label.
+
+    One grouped query per vintage, on a range of the (version, scored at) index: the month is the
+    range, not a function the database would call on every row.
+    """
     earlier = Prediction.objects.filter(
         applicant_id=OuterRef("applicant_id"), model_version_id=version.pk, id__lt=OuterRef("id")
     )
@@ -62,19 +67,34 @@ def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
         predictions(model_version_id=version.pk, created_to=until)
         .filter(applicant__isnull=False)
         .filter(~Exists(earlier))
-        .annotate(vintage=TruncMonth("created_at", output_field=DateField()))
-        .values(
-            "vintage",
-            "risk_grade",
-            "credit_score",
-            labelled_as_of=F("applicant__labelled_as_of"),
-            outcome_npl=F("applicant__is_npl"),
-            predicted_npl=F("is_npl"),
-        )
-        .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
         .order_by()
     )
-    return list(cohort)
+    span = cohort.aggregate(first=Min("created_at"), last=Max("created_at"))
+    if span["first"] is None:
+        return []
+    groups = []
+    month = timezone.localtime(span["first"]).date().replace(day=1)
+    last_month = timezone.localtime(span["last"]).date().replace(day=1)
+    while month <= last_month:
+        following = add_months(month, 1)
+        rows = (
+            cohort.filter(created_at__gte=_start_of(month), created_at__lt=_start_of(following))
+            .values(
+                "risk_grade",
+                "credit_score",
+                labelled_as_of=F("applicant__labelled_as_of"),
+                outcome_npl=F("applicant__is_npl"),
+                predicted_npl=F("is_npl"),
+            )
+            .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
+        )
+        groups.extend({"vintage": month, **row} for row in rows)
+        month = following
+    return groups
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def reports_of(version: ModelVersion):
