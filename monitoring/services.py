@@ -132,7 +132,12 @@ def stability_figures(version: ModelVersion, start: date, end: date, channel: st
     except NoReferenceDistribution as exc:
         count = period_predictions(version, start, end, channel).count()
         return {"reference": None, "no_reference_reason": str(exc), "predictions": count}
-    counters = {name: stability.StabilityCounter(reference.attributes[name]) for name in reference.attributes}
+    # A feature the reference has but the product no longer computes (or the reverse) is left out.
+    counters = {
+        name: stability.StabilityCounter(reference.attributes[name])
+        for name in stability.MONITORED_FEATURES
+        if name in reference.attributes
+    }
     score = stability.StabilityCounter(reference.score)
     count = 0
     for attributes, probabilities in period_chunks(version, start, end, channel):
@@ -203,7 +208,7 @@ def stability_alerts(figures: dict) -> list[dict]:
                 {"level": str(level), "kind": "psi", "feature": name, "psi": result["psi"], "moved": result["moved"]}
             )
         outside = result["outside_share"]
-        if outside > settings.MONITORING_OUTSIDE_ALERT or outside > settings.MONITORING_OUTSIDE_WATCH:
+        if outside > settings.MONITORING_OUTSIDE_WATCH:
             level = "alert" if outside > settings.MONITORING_OUTSIDE_ALERT else "watch"
             alerts.append({"level": level, "kind": "outside", "feature": name, "share": outside})
     return sorted(alerts, key=lambda alert: (-STATUS_ORDER[alert["level"]], -alert.get("psi", 0.0)))
