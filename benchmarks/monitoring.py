@@ -68,6 +68,7 @@ def child_setup(size: int, data_dir: str) -> dict:
     from monitoring.services import store_reference_distribution
     from monitoring.stability import feature_columns, number_reference, reference_of
     from scoring import scorecard
+    from scoring.policies import current_policy
     from training.models import ModelVersion
 
     started = time.perf_counter()
@@ -99,8 +100,9 @@ def child_setup(size: int, data_dir: str) -> dict:
     applicants = pd.DataFrame(generate_applicants(size, seed=3))
     probability = true_npl_probability(applicants)
     outcome = rng.random(size) < probability
-    score = scorecard.credit_score(probability, scorecard.scorecard_parameters())
-    grade = scorecard.risk_grade(score, scorecard.scorecard_parameters())
+    parameters = current_policy().parameters
+    score = scorecard.credit_score(probability, parameters)
+    grade = scorecard.risk_grade(score, parameters)
     days = (PERIOD_END - PERIOD_START).days + 1
     scored_at = [
         timezone.make_aware(datetime.combine(PERIOD_START + timedelta(days=int(day)), datetime.min.time()))

@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from applicants.models import Applicant
 from applicants.validation import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
-from scoring import scorecard
 from scoring.models import Prediction
+from scoring.policies import current_policy
 from scoring.selectors import predictions
 from training.artifacts import ArtifactIntegrityError, load_artifact
 from training.models import ModelVersion
@@ -177,7 +177,7 @@ def compute_monitoring_figures(
         "backtest": backtest.backtest_figures(
             backtest_groups(version, end),
             window_months=outcome_window_months(),
-            grades=scorecard.scorecard_parameters().grade_bands.all_grades,
+            grades=current_policy().parameters.grade_bands.all_grades,
         ),
     }
     alerts = stability_alerts(figures["stability"]) + backtest_alerts(figures["backtest"])

@@ -10,6 +10,7 @@ from monitoring.models import MonitoringReport
 from monitoring.services import write_monitoring_report
 from scoring import scorecard
 from scoring.models import Prediction
+from scoring.policies import current_policy
 
 from .conftest import LATER_AS_OF, TRAINING_AS_OF, date_predictions_at_application, score_stored_applicants, write_book
 
@@ -57,7 +58,7 @@ def truth_by_grade(truth) -> dict:
 def copy_predictions(source, target, probability_of) -> None:
     """Store ``source``'s predictions again for ``target`` with the probabilities ``probability_of(prediction)``
     (score, grade and label recomputed the way the scoring engine computes them), dated as the originals."""
-    parameters = scorecard.scorecard_parameters()
+    parameters = current_policy().parameters
     copies, dates = [], []
     for prediction in Prediction.objects.filter(model_version=source).select_related("applicant"):
         probability = float(probability_of(prediction))
