@@ -69,7 +69,9 @@ def stability_chart(rows: list[dict]) -> dict | None:
         )
         for index, row in enumerate(measured)
     ]
-    top = nice_maximum(max(0.3, max(row["psi"] for row in measured)))
+    # Up to 1.0 at most, so the 0.10 and 0.25 lines stay readable; a larger index reaches the top
+    # (its exact value is in the bar's title and the table).
+    top = min(1.0, nice_maximum(max(0.3, max(row["psi"] for row in measured))))
     return bar_chart(
         bars,
         y_max=top,

@@ -15,6 +15,8 @@ mkdir -p "$LOG_DIR"
 $BIN/python manage.py migrate --noinput
 $BIN/python manage.py seed_demo
 credentials=$($BIN/python manage.py create_demo_users)
+# The active version's first monitoring report (Celery beat writes the next ones, once a day).
+$BIN/python manage.py monitor >"$LOG_DIR/monitor.log" 2>&1 || echo "No monitoring report written: see $LOG_DIR/monitor.log" >&2
 
 $BIN/celery -A nplsite worker --pool=solo --loglevel=INFO >"$LOG_DIR/worker.log" 2>&1 &
 worker_pid=$!
