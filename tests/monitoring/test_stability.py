@@ -8,9 +8,12 @@ from applicants.services import import_loan_file
 from applicants.validation import ATTRIBUTE_FIELDS
 from monitoring.alerts import alert_message
 from monitoring.models import MonitoringReport, ReferenceDistribution
-from monitoring.services import write_monitoring_report
+from monitoring.services import scheduled_period, write_monitoring_report, write_scheduled_reports
 from monitoring.stability import MONITORED_RATIOS, SCORE
 from scoring.models import Prediction
+from scoring.services import score_applicants
+from tests.support import VALID_APPLICANT
+from training.services import activate_model_version
 
 from .conftest import (
     KNOWN_SHIFT,
@@ -178,3 +181,24 @@ def test_score_reference_is_the_models_probability_deciles(monitored_model):
     shares = monitored_model.reference["score"]["shares"]
     assert shares == pytest.approx([0.1] * 10, abs=0.01)
     assert SCORE == "npl_probability"
+
+
+def test_the_scheduled_reports_cover_the_active_version_and_every_version_that_scored_in_the_period(
+    make_monitored_version,
+):
+    earlier = make_monitored_version(name="earlier")
+    score_applicants([VALID_APPLICANT] * 2, channel=Prediction.Channel.API)
+    later = activate_model_version(make_monitored_version(activate=False, name="later"))
+    idle = make_monitored_version(activate=False, name="never used")
+
+    reports = write_scheduled_reports()
+
+    start, end = scheduled_period()
+    assert {report.model_version_id for report in reports} == {earlier.pk, later.pk}
+    assert all((report.period_start, report.period_end) == (start, end) for report in reports)
+    assert (end - start).days == 29
+    by_version = {report.model_version_id: report for report in reports}
+    assert by_version[earlier.pk].figures["stability"]["predictions"] == 2
+    assert by_version[later.pk].figures["stability"]["predictions"] == 0
+    assert not MonitoringReport.objects.filter(model_version=idle).exists()
+    assert len(write_scheduled_reports()) == 2 and MonitoringReport.objects.count() == 2
