@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder: users per role, and a real Celery worker process."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -97,35 +98,20 @@ def _database_url_of_test_database() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    """A real `celery worker` process on the configured broker (Redis or the embedded transport),
-    consuming this session's test queue and using the test database. Yields the Popen object."""
+@contextlib.contextmanager
+def celery_process(arguments: list[str], name: str, **environment: str):
+    """A real ``celery -A nplsite <arguments>`` process on the configured broker (Redis or the embedded
+    transport) and the test database, with ``environment`` added; yields the Popen object, then stops
+    it (printing the end of its log if it failed)."""
     env = dict(os.environ)
     env["DATABASE_URL"] = _database_url_of_test_database()
     env["DATA_DIR"] = str(settings.DATA_DIR)
     env["MODEL_ARTIFACT_DIR"] = str(settings.MODEL_ARTIFACT_DIR)
-    log_path = settings.DATA_DIR / f"{TEST_QUEUE}-worker.log"
+    env.update(environment)
+    log_path = settings.DATA_DIR / f"{TEST_QUEUE}-{name}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "nplsite",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "-Q",
-                TEST_QUEUE,
-                "-n",
-                f"{TEST_QUEUE}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-            ],
+            [sys.executable, "-m", "celery", "-A", "nplsite", *arguments],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,
@@ -143,6 +129,14 @@ def celery_worker_process(transactional_db):
         if process.returncode not in (0, -15, None):
             sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
         log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` process consuming this session's test queue. Yields the Popen object."""
+    arguments = ["worker", "--pool=solo", "--concurrency=1", "-Q", TEST_QUEUE, "-n", f"{TEST_QUEUE}@%h"]
+    with celery_process([*arguments, "--without-gossip", "--without-mingle", "-l", "info"], "worker") as process:
+        yield process
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):

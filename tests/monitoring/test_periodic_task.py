@@ -1,17 +1,12 @@
 """The periodic monitoring task through a real Celery beat and a real worker (Redis when REDIS_URL is set)."""
 
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 
 from monitoring.models import MonitoringReport
 from monitoring.services import scheduled_period
 from scoring.models import Prediction
 from scoring.services import score_applicants
-from tests.conftest import PROJECT_DIR, TEST_QUEUE, _database_url_of_test_database, wait_until
+from tests.conftest import TEST_QUEUE, celery_process, wait_until
 from tests.support import VALID_APPLICANT
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,35 +15,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def beat_process(transactional_db, tmp_path):
     """``celery beat`` sending the monitoring task every 2 seconds to this session's test queue."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": _database_url_of_test_database(),
-            "DATA_DIR": str(settings.DATA_DIR),
-            "MONITORING_SCHEDULE_SECONDS": "2",
-            "CELERY_TASK_DEFAULT_QUEUE": TEST_QUEUE,
-        }
-    )
-    log_path = tmp_path / "beat.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "nplsite", "beat", "-s", str(tmp_path / "schedule"), "-l", "info"],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    arguments = ["beat", "-s", str(tmp_path / "schedule"), "-l", "info"]
+    with celery_process(
+        arguments, "beat", MONITORING_SCHEDULE_SECONDS="2", CELERY_TASK_DEFAULT_QUEUE=TEST_QUEUE
+    ) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.returncode not in (0, -15, None):
-            sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
 
 
 def test_beat_and_worker_write_the_report_and_a_second_run_for_the_period_updates_it(
