@@ -67,7 +67,7 @@ def reference_figures(model, applicants: pd.DataFrame) -> dict:
 
 def record_reference_distribution(version: ModelVersion, model, development: list[pd.DataFrame]) -> None:
     """Store the distribution of ``version``'s development applicants (frames with the nine attributes,
-    e.g. the training and validation splits) as its monitoring reference."""
+    the development split: everything but the held-out test applicants) as its monitoring reference."""
     applicants = pd.concat([frame[list(ATTRIBUTE_FIELDS)] for frame in development], ignore_index=True)
     store_reference_distribution(version, reference_figures(model, applicants), ReferenceDistribution.Source.TRAINING)
 

@@ -50,7 +50,7 @@ def scored_later_book(tmp_path, *, seed: int, shift: str | None = None) -> None:
 def test_training_stored_the_development_distribution(monitored_model):
     reference = monitored_model.reference
     assert reference["source"] == ReferenceDistribution.Source.TRAINING
-    # Training and validation splits: most of the book, not its test split.
+    # The development applicants: most of the book, not its held-out test applicants.
     assert 0.5 * TRAINING_APPLICANTS < reference["applicants"] < TRAINING_APPLICANTS
     assert set(reference["attributes"]) == {*ATTRIBUTE_FIELDS, *MONITORED_RATIOS}
     income = reference["attributes"]["monthly_income"]
