@@ -132,10 +132,26 @@ def test_a_miscalibrated_version_is_flagged_by_the_per_grade_test(
     grade_alert = next(alert for alert in report.alerts if alert["kind"] == "grade" and alert["level"] == "alert")
     words = alert_message(grade_alert)
     assert words.startswith(f"Grade {grade_alert['grade']}: ") and "binomial test p = " in words and "red" in words
-    # Halving every probability moves applicants across the threshold: recall falls below target.
+
+
+def test_a_version_that_no_longer_meets_the_recall_target_is_flagged(
+    monitored_version, make_monitored_version, scored_book, tmp_path
+):
+    import_later_histories(tmp_path)
+    # The same probabilities, flagged only from 60 %: most realised NPL are missed.
+    strict = make_monitored_version(activate=False, name="threshold 0.6", threshold=0.6)
+    copy_predictions(monitored_version, strict, lambda prediction: prediction.npl_probability)
+
+    report = write_monitoring_report(strict, LATER_AS_OF, LATER_AS_OF)
+
     recall = next(alert for alert in report.alerts if alert["kind"] == "recall")
-    assert recall["recall"] < recall["target"]
-    assert "recall target" in alert_message(recall)
+    assert recall["level"] == "alert" and recall["upper_bound"] < recall["target"]
+    assert recall["recall"] == report.figures["backtest"]["overall"]["recall"]
+    assert alert_message(recall).startswith("The version no longer meets the recall target: it found ")
+    assert report.status == MonitoringReport.Status.ALERT
+    # The version as trained meets it on the same outcomes (its threshold was chosen for it).
+    original = write_monitoring_report(monitored_version, LATER_AS_OF, LATER_AS_OF)
+    assert not [alert for alert in original.alerts if alert["kind"] == "recall" and alert["level"] == "alert"]
 
 
 def test_an_applicant_scored_twice_counts_once(monitored_version, scored_book, tmp_path):
