@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from nplsite.charts import Bar, bar_chart, nice_maximum
@@ -14,7 +15,7 @@ from .stability import PSI_SHIFTED, PSI_WATCH, SCORE, UNSEEN
 
 
 def _two_decimals(value: float) -> str:
-    return f"{value:.2f}"
+    return number_format(value, 2)
 
 
 def _percent_tick(value: float) -> str:
@@ -64,7 +65,7 @@ def stability_chart(rows: list[dict]) -> dict | None:
         Bar(
             value=row["psi"],
             label=str(index + 1),
-            title=f"{row['label']}: PSI {row['psi']:.3f}",
+            title=f"{row['label']}: PSI {number_format(row['psi'], 3)}",
             css=f"bar-level-{row['level']}",
         )
         for index, row in enumerate(measured)
@@ -77,7 +78,7 @@ def stability_chart(rows: list[dict]) -> dict | None:
         y_max=top,
         y_tick_format=_two_decimals,
         max_x_labels=20,
-        reference_lines=[(PSI_WATCH, "0.10"), (PSI_SHIFTED, "0.25")],
+        reference_lines=[(PSI_WATCH, number_format(PSI_WATCH, 2)), (PSI_SHIFTED, number_format(PSI_SHIFTED, 2))],
     )
 
 
@@ -139,7 +140,11 @@ def vintage_chart(vintages: list[dict], test_auc: float | None) -> dict | None:
     if not measured:
         return None
     bars = [
-        Bar(value=row["roc_auc"], label=row["vintage"], title=f"{row['vintage']}: ROC AUC {row['roc_auc']:.3f}")
+        Bar(
+            value=row["roc_auc"],
+            label=row["vintage"],
+            title=f"{row['vintage']}: ROC AUC {number_format(row['roc_auc'], 3)}",
+        )
         for row in measured
     ]
     references = [(test_auc, gettext("test AUC"))] if isinstance(test_auc, int | float) else []
