@@ -246,7 +246,14 @@ def true_npl_probability(applicants, risk: RiskSetting = STANDARD_RISK) -> np.nd
 
 
 def simulate_loan_book(
-    n_applicants: int, seed: int, as_of: date, first_app_id: int = 1, risk: RiskSetting = STANDARD_RISK
+    n_applicants: int,
+    seed: int,
+    as_of: date,
+    first_app_id: int = 1,
+    risk: RiskSetting = STANDARD_RISK,
+    *,
+    shift: "AttributeShift | None" = None,
+    book_as_of: date | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The loan book as parsed values: (installments, truth).
 
@@ -255,14 +262,23 @@ def simulate_loan_book(
     this frame spelled as raw export strings.
     """
     installments, truths = [], []
-    for block_installments, block_truth, _ in _simulate_blocks(n_applicants, seed, as_of, first_app_id, risk):
+    for block_installments, block_truth, _ in _simulate_blocks(
+        n_applicants, seed, as_of, first_app_id, risk, shift=shift, book_as_of=book_as_of
+    ):
         installments.append(block_installments)
         truths.append(block_truth)
     return pd.concat(installments, ignore_index=True), pd.concat(truths, ignore_index=True)
 
 
 def generate_loan_book(
-    n_applicants: int, seed: int, as_of: date, first_app_id: int = 1, risk: RiskSetting = STANDARD_RISK
+    n_applicants: int,
+    seed: int,
+    as_of: date,
+    first_app_id: int = 1,
+    risk: RiskSetting = STANDARD_RISK,
+    *,
+    shift: "AttributeShift | None" = None,
+    book_as_of: date | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(loans, truth): installments as raw export strings, and each application's true outcome.
 
@@ -270,7 +286,9 @@ def generate_loan_book(
     ``app_id``, ``true_npl_probability`` and ``true_npl`` (0/1), for evaluation only.
     """
     loans, truths = [], []
-    for installments, truth, spelling_rng in _simulate_blocks(n_applicants, seed, as_of, first_app_id, risk):
+    for installments, truth, spelling_rng in _simulate_blocks(
+        n_applicants, seed, as_of, first_app_id, risk, shift=shift, book_as_of=book_as_of
+    ):
         loans.append(render_raw_export(installments, spelling_rng))
         truths.append(truth)
     return pd.concat(loans, ignore_index=True), pd.concat(truths, ignore_index=True)
@@ -284,6 +302,9 @@ def write_loan_book(
     as_of: date,
     first_app_id: int = 1,
     risk: RiskSetting = STANDARD_RISK,
+    *,
+    shift: "AttributeShift | None" = None,
+    book_as_of: date | None = None,
 ) -> LoanBookSummary:
     """Write ``generate_loan_book``'s two frames as CSV files, block by block; return what was written.
 
@@ -291,6 +312,7 @@ def write_loan_book(
     decimals), so the same arguments always give byte-identical files.
     """
     validate_generator_arguments(n_applicants, seed, as_of, first_app_id)
+    validate_book_as_of(book_as_of, as_of)
     installments_written = npl_applicants = 0
     with (
         open(out_path, "w", newline="", encoding="utf-8") as loans_file,
@@ -300,7 +322,9 @@ def write_loan_book(
         truth_writer = csv.writer(truth_file, lineterminator="\n")
         loans_writer.writerow(LOAN_COLUMNS)
         truth_writer.writerow(TRUTH_COLUMNS)
-        for installments, truth, spelling_rng in _simulate_blocks(n_applicants, seed, as_of, first_app_id, risk):
+        for installments, truth, spelling_rng in _simulate_blocks(
+            n_applicants, seed, as_of, first_app_id, risk, shift=shift, book_as_of=book_as_of
+        ):
             raw = render_raw_export(installments, spelling_rng)
             loans_writer.writerows(zip(*(raw[column].to_numpy() for column in LOAN_COLUMNS), strict=True))
             truth_writer.writerows(
@@ -317,25 +341,196 @@ def write_loan_book(
 
 
 # ---------------------------------------------------------------------------------------------
+# Later books for monitoring (see docs/dataset-generator.md, "Later books"): applicants whose
+# attributes are shifted in known ways, and later payment histories of an earlier book.
+# ---------------------------------------------------------------------------------------------
+SHIFT_ALIASES = {"income": "monthly_income"}
+# Amounts and counts move by a relative change: monthly_income=-0.2 lowers every income by 20 %.
+SHIFTABLE_NUMBERS = ("monthly_income", "otr", "dp", "lama_bekerja", "num_of_dependent")
+# Categories move by a share of the population: pekerjaan=Buruh:+0.1 makes 10 % more applicants Buruh.
+SHIFTABLE_CATEGORIES = {
+    "pekerjaan": PEKERJAAN,
+    "housing_type": HOUSING_TYPES,
+    "status_pernikahan": STATUS_PERNIKAHAN,
+}
+
+
+@dataclass(frozen=True)
+class AttributeShift:
+    """Known changes to the applicant population: relative changes of numbers, moved category shares."""
+
+    numbers: tuple[tuple[str, float], ...] = ()
+    categories: tuple[tuple[str, str, float], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.numbers or self.categories)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.numbers) + tuple(name for name, _, _ in self.categories)
+
+
+def parse_shift(text: str) -> AttributeShift:
+    """``"income=-0.2,otr=+0.3,pekerjaan=Buruh:+0.1"`` → an :class:`AttributeShift`; ``ValueError`` naming
+    the part that cannot be used."""
+    numbers, categories, seen = [], [], set()
+    for part in (piece.strip() for piece in (text or "").split(",")):
+        if not part:
+            continue
+        name, equals, change = part.partition("=")
+        name = SHIFT_ALIASES.get(name.strip(), name.strip())
+        if not equals:
+            raise ValueError(f"shift {part!r} is not ATTRIBUTE=CHANGE, e.g. income=-0.2 or pekerjaan=Buruh:+0.1")
+        if name in seen:
+            raise ValueError(f"shift names {name} twice")
+        seen.add(name)
+        if name in SHIFTABLE_NUMBERS:
+            value = _shift_number(part, change)
+            if value <= -1:
+                raise ValueError(f"shift {part!r}: a relative change must be above -1 (-1 would make it zero)")
+            numbers.append((name, value))
+        elif name in SHIFTABLE_CATEGORIES:
+            category, colon, share = change.rpartition(":")
+            category = category.strip()
+            if not colon or category not in SHIFTABLE_CATEGORIES[name]:
+                raise ValueError(
+                    f"shift {part!r}: expected {name}=CATEGORY:SHARE with CATEGORY one of "
+                    f"{', '.join(SHIFTABLE_CATEGORIES[name])}"
+                )
+            value = _shift_number(part, share)
+            if not -1 < value < 1:
+                raise ValueError(f"shift {part!r}: the share must be between -1 and 1")
+            categories.append((name, category, value))
+        else:
+            known = ", ".join((*SHIFT_ALIASES, *SHIFTABLE_NUMBERS, *SHIFTABLE_CATEGORIES))
+            raise ValueError(f"shift {part!r}: cannot shift {name!r}; shiftable attributes: {known}")
+    return AttributeShift(numbers=tuple(numbers), categories=tuple(categories))
+
+
+def _shift_number(part: str, text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"shift {part!r}: {text.strip()!r} is not a number") from None
+    if not np.isfinite(value):
+        raise ValueError(f"shift {part!r}: {text.strip()!r} is not a finite number")
+    return value
+
+
+def shift_applicants(
+    applicants: dict[str, np.ndarray],
+    shift: AttributeShift,
+    rng: np.random.Generator,
+    risk: RiskSetting = STANDARD_RISK,
+) -> dict:
+    """Drawn applicants with ``shift`` applied; their installment, true probability and outcome follow.
+
+    Numbers are multiplied by ``1 + change`` (amounts rounded as the generator rounds them, counts to
+    whole numbers within their limits; a lower otr lowers a down payment above DP_MAX_RATIO of it).
+    A category gains ``share`` of the population taken at random from the other categories (or, for
+    a negative share, gives it to them in proportion to their shares). Attributes not named are left
+    exactly as drawn. The truth follows the book's ``risk`` setting.
+    """
+    shifted = dict(applicants)
+    n = len(shifted["tenor"])
+    for name, change in shift.numbers:
+        factor = 1.0 + change
+        if name == "monthly_income":
+            shifted[name] = np.maximum(np.round(shifted[name] * factor), 1).astype(np.int64)
+        elif name in ("otr", "dp"):
+            values = np.floor(shifted[name] * factor / OTR_ROUNDING) * OTR_ROUNDING
+            shifted[name] = np.maximum(values, OTR_ROUNDING if name == "otr" else 0).astype(np.int64)
+        else:
+            limit = LAMA_BEKERJA_MAX if name == "lama_bekerja" else DEPENDANTS_MAX
+            shifted[name] = np.clip(np.round(shifted[name] * factor), 0, limit).astype(np.int64)
+    max_dp = (np.floor(shifted["otr"] * DP_MAX_RATIO / OTR_ROUNDING) * OTR_ROUNDING).astype(np.int64)
+    if any(name in ("otr", "dp") for name, _ in shift.numbers):
+        shifted["dp"] = np.minimum(shifted["dp"], np.maximum(max_dp, 0))
+    for name, category, share in shift.categories:
+        codes = shifted[name].copy()
+        target = SHIFTABLE_CATEGORIES[name].index(category)
+        current = float(np.mean(codes == target)) if n else 0.0
+        if share > 0:
+            move = (codes != target) & (rng.random(n) < min(1.0, share / max(1.0 - current, 1e-12)))
+            codes[move] = target
+        else:
+            leave = (codes == target) & (rng.random(n) < min(1.0, -share / max(current, 1e-12)))
+            others = np.array([code for code in range(len(SHIFTABLE_CATEGORIES[name])) if code != target])
+            weights = np.array([np.sum(codes == code) for code in others], dtype=np.float64) + 1.0
+            codes[leave] = rng.choice(others, size=int(leave.sum()), p=weights / weights.sum())
+        shifted[name] = codes
+    shifted["installment"] = installment_amount(shifted["otr"], shifted["dp"], shifted["tenor"])
+    shifted["true_npl_probability"] = true_npl_probability(
+        {
+            **{name: shifted[name] for name in ("monthly_income", "otr", "dp", "tenor")},
+            "num_of_dependent": shifted["num_of_dependent"],
+            "lama_bekerja": shifted["lama_bekerja"],
+            "pekerjaan": np.array(PEKERJAAN, dtype=object)[shifted["pekerjaan"]],
+            "housing_type": np.array(HOUSING_TYPES, dtype=object)[shifted["housing_type"]],
+        },
+        risk,
+    )
+    shifted["true_npl"] = rng.random(n) < shifted["true_npl_probability"]
+    return shifted
+
+
+def validate_book_as_of(book_as_of: date | None, as_of: date) -> None:
+    """``book_as_of`` (the as-of date of the earlier book being looked at again) may not follow ``as_of``."""
+    if book_as_of is None:
+        return
+    if not isinstance(book_as_of, date):
+        raise ValueError(f"the book's as-of date must be a date, got {book_as_of!r}")
+    if book_as_of > as_of:
+        raise ValueError(f"the book's as-of date {book_as_of} is after the as-of date {as_of}: histories cannot shrink")
+
+
+def _months_between(earlier: date | None, later: date) -> int:
+    if earlier is None:
+        return 0
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+# ---------------------------------------------------------------------------------------------
 # Simulation
 # ---------------------------------------------------------------------------------------------
 def _simulate_blocks(
-    n_applicants: int, seed: int, as_of: date, first_app_id: int, risk: RiskSetting = STANDARD_RISK
+    n_applicants: int,
+    seed: int,
+    as_of: date,
+    first_app_id: int,
+    risk: RiskSetting = STANDARD_RISK,
+    *,
+    shift: "AttributeShift | None" = None,
+    book_as_of: date | None = None,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, np.random.Generator]]:
     """Per block: (installments, truth, the random stream for the block's raw spellings)."""
     validate_generator_arguments(n_applicants, seed, as_of, first_app_id)
+    validate_book_as_of(book_as_of, as_of)
     for block_number, start in enumerate(range(0, n_applicants, BLOCK_APPLICANTS)):
         size = min(BLOCK_APPLICANTS, n_applicants - start)
         rng = np.random.default_rng(np.random.SeedSequence([int(seed), block_number, 0]))
         spelling_rng = np.random.default_rng(np.random.SeedSequence([int(seed), block_number, 1]))
-        installments, truth = _simulate_block(rng, size, as_of, int(first_app_id) + start, risk)
+        installments, truth = _simulate_block(
+            rng, size, as_of, int(first_app_id) + start, risk, shift=shift, book_as_of=book_as_of
+        )
         yield installments, truth, spelling_rng
 
 
-def _simulate_block(rng: np.random.Generator, n: int, as_of: date, first_app_id: int, risk: RiskSetting):
+def _simulate_block(
+    rng: np.random.Generator,
+    n: int,
+    as_of: date,
+    first_app_id: int,
+    risk: RiskSetting,
+    *,
+    shift: "AttributeShift | None" = None,
+    book_as_of: date | None = None,
+):
     applicants = _draw_applicants(rng, n, risk)
+    if shift:
+        applicants = shift_applicants(applicants, shift, rng, risk)
     applicants["app_id"] = np.arange(first_app_id, first_app_id + n, dtype=np.int64)
-    installments = _draw_histories(rng, applicants, as_of)
+    installments = _draw_histories(rng, applicants, as_of, book_as_of=book_as_of)
 
     truth = pd.DataFrame(
         {
@@ -432,12 +627,16 @@ def _draw_applicants(rng: np.random.Generator, n: int, risk: RiskSetting = STAND
     }
 
 
-def _draw_histories(rng: np.random.Generator, applicants: dict[str, np.ndarray], as_of: date) -> pd.DataFrame:
+def _draw_histories(
+    rng: np.random.Generator, applicants: dict[str, np.ndarray], as_of: date, *, book_as_of: date | None = None
+) -> pd.DataFrame:
     n = len(applicants["app_id"])
     as_of_day = np.datetime64(as_of, "D")
     as_of_month = (as_of.year - 1970) * 12 + as_of.month - 1
 
     months_before = rng.integers(DISBURSED_MONTHS_BEFORE[0], DISBURSED_MONTHS_BEFORE[1] + 1, n)
+    # A later look at an earlier book: the loans keep that book's dates, the histories run on to as_of.
+    months_before = months_before + _months_between(book_as_of, as_of)
     day_of_month = rng.integers(1, 29, n)
     # Installment k is due k months after disbursement, same day of month; those due by as_of exist.
     due_by_as_of = months_before - 1 + (day_of_month <= as_of.day)

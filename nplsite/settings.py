@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "applicants",
     "training",
     "scoring",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
+# The queue tasks go to when nothing else is said (and a worker without -Q consumes).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery").strip() or "celery"
+# Celery beat (``celery -A nplsite beat``): the periodic monitoring reports (monitoring/tasks.py).
+CELERY_BEAT_SCHEDULE = {
+    "write-monitoring-reports": {
+        "task": "monitoring.write_monitoring_reports",
+        "schedule": float(env_int("MONITORING_SCHEDULE_SECONDS", 24 * 3600)),
+    }
+}
 
 # Background jobs (jobs/lifecycle.py): a running training run or batch-scoring job whose worker has
 # written no heartbeat for JOB_STALE_HEARTBEAT_SECONDS lost its worker and is marked failed (a live
@@ -433,3 +443,21 @@ TRAINING_RECALL_MARGIN_SE = env_float("TRAINING_RECALL_MARGIN_SE", 1.0)
 MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "roc_auc").strip()
 # How the winner's probabilities are calibrated to the real NPL rate: sigmoid or isotonic.
 TRAINING_CALIBRATION_METHOD = os.environ.get("TRAINING_CALIBRATION_METHOD", "sigmoid").strip()
+
+# ---------------------------------------------------------------------------------------------
+# Monitoring (monitoring/services.py and docs/monitoring.md explain each)
+# ---------------------------------------------------------------------------------------------
+# A vintage (application month) is back-tested once its labels are this many months past its end.
+MONITORING_OUTCOME_WINDOW_MONTHS = env_int("MONITORING_OUTCOME_WINDOW_MONTHS", 12)
+# The periodic report covers the predictions of this many days, ending on the day it runs.
+MONITORING_PERIOD_DAYS = env_int("MONITORING_PERIOD_DAYS", 30)
+# Fewer predictions than this in a period: stability is shown but raises no alert (noise).
+MONITORING_MIN_PREDICTIONS = env_int("MONITORING_MIN_PREDICTIONS", 100)
+# Share of a period's inputs outside the training range (or unseen categories): watch above, alert above.
+MONITORING_OUTSIDE_WATCH = env_float("MONITORING_OUTSIDE_WATCH", 0.01)
+MONITORING_OUTSIDE_ALERT = env_float("MONITORING_OUTSIDE_ALERT", 0.05)
+# Realised NPL needed before the realised recall is judged against TRAINING_RECALL_TARGET.
+MONITORING_MIN_NPL_FOR_RECALL = env_int("MONITORING_MIN_NPL_FOR_RECALL", 20)
+for _name in ("MONITORING_OUTCOME_WINDOW_MONTHS", "MONITORING_PERIOD_DAYS", "MONITORING_SCHEDULE_SECONDS"):
+    if env_int(_name, 1) < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1, got {env_int(_name, 1)}")

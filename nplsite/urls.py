@@ -22,7 +22,9 @@ urlpatterns = [
     path("batch/", include((batch_patterns, "batch"))),
     path("models/", include("training.page_urls")),
     path("policies/", include((policy_patterns, "policies"))),
+    path("monitoring/", include("monitoring.page_urls")),
     path("", include("scoring.urls")),
+    path("", include("monitoring.urls")),
 ]
 
 # JSON under /api/ and /predict/, the site's pages elsewhere (nplsite/errors.py).

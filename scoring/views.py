@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applicants.models import Applicant
+from monitoring.page_selectors import dashboard_monitoring
 from nplsite.charts import gauge
 from nplsite.csv_export import write_csv
 from nplsite.roles import analyst_required, is_analyst
@@ -53,7 +54,7 @@ def home(request):
     A user without a role sees only what to ask for."""
     context = {}
     if is_analyst(request.user):
-        context = {"figures": dashboard_figures()}
+        context = {"figures": dashboard_figures(), "monitoring": dashboard_monitoring()}
     return render(request, "home.html", context)
 
 

@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder: users per role, and a real Celery worker process."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -97,36 +98,20 @@ def _database_url_of_test_database() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-def start_celery_worker(**extra_env) -> subprocess.Popen:
-    """A real `celery worker` process on the configured broker (Redis or the embedded transport),
-    consuming this session's test queue and using the test database (``extra_env``: more settings)."""
+def start_celery_process(arguments: list[str], name: str, **extra_env) -> subprocess.Popen:
+    """A real ``celery -A nplsite <arguments>`` process on the configured broker (Redis or the embedded
+    transport), using the test database (``extra_env``: more settings); stop it with
+    :func:`stop_celery_worker`."""
     env = dict(os.environ)
     env["DATABASE_URL"] = _database_url_of_test_database()
     env["DATA_DIR"] = str(settings.DATA_DIR)
     env["MODEL_ARTIFACT_DIR"] = str(settings.MODEL_ARTIFACT_DIR)
     env["BATCH_UPLOAD_DIR"] = str(settings.BATCH_UPLOAD_DIR)
     env.update(extra_env)
-    log_path = settings.DATA_DIR / f"{TEST_QUEUE}-worker-{uuid.uuid4().hex[:6]}.log"
+    log_path = settings.DATA_DIR / f"{TEST_QUEUE}-{name}-{uuid.uuid4().hex[:6]}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "nplsite",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "-Q",
-                TEST_QUEUE,
-                "-n",
-                f"{TEST_QUEUE}-{uuid.uuid4().hex[:6]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-            ],
+            [sys.executable, "-m", "celery", "-A", "nplsite", *arguments],
             cwd=PROJECT_DIR,
             env=env,
             stdout=log,
@@ -134,6 +119,24 @@ def start_celery_worker(**extra_env) -> subprocess.Popen:
         )
     process.log_path = log_path
     return process
+
+
+def start_celery_worker(**extra_env) -> subprocess.Popen:
+    """A real `celery worker` process consuming this session's test queue (see :func:`start_celery_process`)."""
+    arguments = ["worker", "--pool=solo", "--concurrency=1", "-Q", TEST_QUEUE]
+    arguments += ["-n", f"{TEST_QUEUE}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "-l", "info"]
+    return start_celery_process(arguments, "worker", **extra_env)
+
+
+@contextlib.contextmanager
+def celery_process(arguments: list[str], name: str, **environment: str):
+    """:func:`start_celery_process` as a context: yields the Popen object, then stops it (printing the
+    end of its log if it failed)."""
+    process = start_celery_process(arguments, name, **environment)
+    try:
+        yield process
+    finally:
+        stop_celery_worker(process)
 
 
 def stop_celery_worker(process: subprocess.Popen) -> None:

@@ -256,6 +256,8 @@ def leaderboard_line(row: dict) -> str:
 
 
 def _register_version(run, result: SearchResult, stored, comparison, as_of, seed, profile) -> ModelVersion:
+    from monitoring.services import record_reference_distribution  # monitoring reads training: import late
+
     metrics = dict(result.test_metrics)
     metrics["out_of_fold"] = result.out_of_fold_metrics
     metrics["selection"] = selection_summary(result)
@@ -285,6 +287,8 @@ def _register_version(run, result: SearchResult, stored, comparison, as_of, seed
             artifact_size=stored.size,
             status=ModelVersion.Status.CANDIDATE,
         )
+        # Monitoring's yardstick: the development applicants' distribution, binned once.
+        record_reference_distribution(version, result.model, [result.split.development])
         if comparison["promote"]:
             _activate_locked(version)
     version.refresh_from_db()

@@ -12,12 +12,12 @@ def _compose():
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_has_the_four_services_built_from_the_dockerfile():
+def test_compose_has_the_five_services_built_from_the_dockerfile():
     services = _compose()["services"]
-    assert set(services) == {"web", "worker", "db", "redis"}
+    assert set(services) == {"web", "worker", "beat", "db", "redis"}
     assert services["db"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "beat"):
         assert services[name]["build"] == "."
         env = services[name]["environment"]
         assert env["DEBUG"] == "0"
@@ -30,6 +30,7 @@ def test_compose_has_the_four_services_built_from_the_dockerfile():
     web_command = services["web"]["command"]
     assert web_command.index("migrate") < web_command.index("collectstatic") < web_command.index("gunicorn")
     assert services["worker"]["command"].startswith("celery -A nplsite worker")
+    assert services["beat"]["command"].startswith("celery -A nplsite beat")
     assert "healthcheck" in services["db"] and "healthcheck" in services["redis"]
     assert (ROOT / "Dockerfile").is_file()
 

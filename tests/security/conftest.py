@@ -12,15 +12,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import pandas as pd
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from knox.models import AuthToken
 
 from applicants.models import Applicant
+from applicants.validation import ATTRIBUTE_FIELDS
+from monitoring.services import record_reference_distribution, write_monitoring_report
 from nplsite.roles import ANALYST, MODEL_ADMIN
 from nplsite.tokens import issue_api_token
 from scoring.batch_jobs import submit_batch_file
@@ -33,6 +37,7 @@ from tests.web.conftest import (  # noqa: F401 (fixtures)
     page_book_file,
     trained_model,
 )
+from training.artifacts import load_artifact
 
 PASSWORD = "Correct-Horse-42"
 ROLES = ("anonymous", "analyst", "model_admin")
@@ -87,6 +92,8 @@ class Site:
             ("training", "trainingrun"): self.run.pk,
             ("scoring", "prediction"): self.prediction.pk,
             ("scoring", "decisionpolicy"): self.prediction.policy_id,
+            ("monitoring", "monitoringreport"): self.version.monitoring_reports.get().pk,
+            ("monitoring", "referencedistribution"): self.version.reference_distribution.pk,
             ("axes", "accessattempt"): AccessAttempt.objects.first().pk,
             ("axes", "accesslog"): AccessLog.objects.first().pk,
             ("axes", "accessfailurelog"): AccessFailureLog.objects.first().pk,
@@ -136,6 +143,10 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
     job = submit_batch_file(batch_file(), user=analyst)
     assert job.has_output and job.has_report, job
     token, token_key = issue_api_token(analyst)
+    # The version's monitoring: a reference distribution (of the page book's applicants) and a report.
+    attributes = pd.DataFrame(list(Applicant.objects.values(*ATTRIBUTE_FIELDS)))
+    record_reference_distribution(version, load_artifact(version), [attributes])
+    write_monitoring_report(version, timezone.localdate(), timezone.localdate())
     # One failed and one successful login through the real form: django-axes' records exist.
     Client().post("/accounts/login/", {"username": "ana", "password": "wrong-password"})
     assert Client().post("/accounts/login/", {"username": "mia", "password": PASSWORD}).status_code == 302

@@ -98,6 +98,8 @@ GET = {
     "policies/<int:policy_id>/": (LOGIN, 403, 200),
     "policies/<int:policy_id>/activate/": (LOGIN, 403, 405),
     "models/runs/<int:pk>/retry/": (LOGIN, 403, 405),
+    # Monitoring: the sample version is the active one, which Analysts may watch.
+    "monitoring/<int:pk>/": (LOGIN, 200, 200),
     # REST API: 401 without credentials, 403 with the wrong role, 405 for the wrong method.
     "api/v1/score": (401, 405, 405),
     "api/v1/score/batch": (401, 405, 405),
@@ -108,6 +110,7 @@ GET = {
     "api/v1/models/active": (401, 200, 200),
     "api/v1/policies": (401, 403, 200),
     "api/v1/policies/active": (401, 200, 200),
+    "api/v1/monitoring": (401, 200, 200),
     "api/v1/schema/": (401, 200, 200),
     "api/v1/docs/": (LOGIN, 200, 200),  # a page for people: the login page, not a bare 401
     "predict/": (401, 405, 405),
@@ -163,6 +166,7 @@ ADMIN_APPS = {
     "scoring": "view",  # and Model admins add decision policies (ADDABLE_ADMIN_MODELS)
     "auth": "users",  # users (groups are the two roles, set on the user: not in the admin)
     "knox": "tokens",
+    "monitoring": "view",
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
 }
 ADDABLE_ADMIN_MODELS = {("scoring", "decisionpolicy")}  # a new version through create_policy

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from applicants.generator import RISK_SETTINGS, write_loan_book
+from applicants.generator import RISK_SETTINGS, parse_shift, write_loan_book
 
 
 def _iso_date(text: str) -> date:
@@ -13,6 +13,20 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise CommandError(f"--as-of must be a date written YYYY-MM-DD, got {text!r}") from None
+
+
+def _book_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--book-as-of must be a date written YYYY-MM-DD, got {text!r}") from None
+
+
+def _shift(text: str):
+    try:
+        return parse_shift(text)
+    except ValueError as exc:
+        raise CommandError(f"--shift: {exc}") from None
 
 
 class Command(BaseCommand):
@@ -47,6 +61,20 @@ class Command(BaseCommand):
                 "or real-like (NPL about 24 %%, oracle ROC AUC about 0.74, like real lenders' books); default standard"
             ),
         )
+        parser.add_argument(
+            "--shift",
+            type=_shift,
+            default=None,
+            help="applicants shifted in known ways, e.g. income=-0.2,otr=+0.3,pekerjaan=Buruh:+0.1 "
+            "(numbers: relative change; categories: CATEGORY:SHARE of the population moved into it)",
+        )
+        parser.add_argument(
+            "--book-as-of",
+            type=_book_date,
+            default=None,
+            help="the later payment histories of an earlier book: that book's as-of date (same --seed, "
+            "--applicants, --first-app-id, --risk); its loans keep their dates and the histories run on to --as-of",
+        )
 
     def handle(self, *args, **options):
         out_path: Path = options["out"]
@@ -66,6 +94,8 @@ class Command(BaseCommand):
                 as_of=as_of,
                 first_app_id=options["first_app_id"],
                 risk=RISK_SETTINGS[options["risk"]],
+                shift=options["shift"],
+                book_as_of=options["book_as_of"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
