@@ -63,8 +63,8 @@ def child_setup(size: int, data_dir: str) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from applicants.attributes import ATTRIBUTE_FIELDS
     from applicants.generator import generate_applicants, true_npl_probability
-    from applicants.validation import ATTRIBUTE_FIELDS
     from monitoring.services import store_reference_distribution
     from monitoring.stability import feature_columns, number_reference, reference_of
     from scoring import scorecard

@@ -10,8 +10,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from applicants.attributes import ATTRIBUTE_FIELDS, RUPIAH_ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-from applicants.validation import ATTRIBUTE_FIELDS, RUPIAH_ATTRIBUTE_FIELDS
 
 from .stability import SCORE, UNSEEN
 

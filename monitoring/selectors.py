@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from applicants.validation import ATTRIBUTE_FIELDS
+from applicants.attributes import ATTRIBUTE_FIELDS
 from scoring.models import Prediction
 from scoring.selectors import predictions
 from training.models import ModelVersion

@@ -25,8 +25,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from applicants.models import Applicant
-from applicants.validation import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from scoring.models import Prediction
 from scoring.policies import current_policy
 from scoring.selectors import predictions

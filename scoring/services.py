@@ -17,8 +17,8 @@ from operator import attrgetter
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-from applicants.validation import ATTRIBUTE_FIELDS
 from training.models import ModelVersion
 
 from .engine import engine

@@ -5,10 +5,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.generator import parse_shift, write_loan_book
 from applicants.models import Applicant
 from applicants.services import import_loan_file
-from applicants.validation import ATTRIBUTE_FIELDS
 from monitoring.services import record_reference_distribution, write_monitoring_report
 from scoring.models import Prediction
 from scoring.services import score_applicants

@@ -18,10 +18,10 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.generator import parse_shift, write_loan_book
 from applicants.models import Applicant, Installment
 from applicants.services import import_loan_file
-from applicants.validation import ATTRIBUTE_FIELDS
 from monitoring.models import ReferenceDistribution
 from scoring.models import Prediction
 from scoring.services import score_applicants

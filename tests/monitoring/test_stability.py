@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.services import import_loan_file
-from applicants.validation import ATTRIBUTE_FIELDS
 from monitoring.alerts import alert_message
 from monitoring.models import MonitoringReport, ReferenceDistribution
 from monitoring.services import scheduled_period, write_monitoring_report, write_scheduled_reports

@@ -22,8 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from knox.models import AuthToken
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-from applicants.validation import ATTRIBUTE_FIELDS
 from monitoring.services import record_reference_distribution, write_monitoring_report
 from nplsite.roles import ANALYST, MODEL_ADMIN
 from nplsite.tokens import issue_api_token
