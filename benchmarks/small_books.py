@@ -28,12 +28,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The pipeline words its progress through Django's translation machinery, which reads the settings:
+# a development run, like `make run`.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nplsite.settings")
+os.environ.setdefault("DEBUG", "1")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

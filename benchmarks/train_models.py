@@ -21,12 +21,17 @@ applicant, labels from ``applicants.labelling.label_installments``; no database)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The pipeline words its progress through Django's translation machinery, which reads the settings:
+# a development run, like `make run`.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nplsite.settings")
+os.environ.setdefault("DEBUG", "1")
 
 import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
