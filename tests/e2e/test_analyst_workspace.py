@@ -86,8 +86,6 @@ def test_analyst_sees_inline_errors_on_an_invalid_form(browsing, analyst_user, m
 
 
 def test_analyst_batch_scores_the_sample_file_and_downloads_the_results(browsing, analyst_user, make_version):
-    if not SAMPLE_FILE.exists():
-        pytest.skip(f"the shared sample loan file is absent: {SAMPLE_FILE}")
     make_version()
     page = browsing.page
     browsing.log_in("ana")

@@ -23,7 +23,8 @@ from training.services import activate_model_version, train_model_version
 AS_OF = date(2024, 6, 30)
 TRAINING_APPLICANTS = 800
 PAGE_BOOK_APPLICANTS = 60
-SAMPLE_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "seed_format_sample.csv"
+# A copy of shared/samples/seed_format_sample.csv (the worked example of shared/docs/data-format.md).
+SAMPLE_FILE = Path(__file__).resolve().parents[1] / "data" / "seed_format_sample.csv"
 
 VALID_FORM = {
     "monthly_income": "12.000.000",
