@@ -143,16 +143,19 @@ def ensure_active_policy() -> DecisionPolicy:
     }
     try:
         with transaction.atomic():
-            _lock_policies()
-            if (policy := active_policy()) is not None:
-                return policy
-            policy = DecisionPolicy.objects.create(reason=FIRST_POLICY_REASON, **figures)
-            policy = _activate(policy, None)
-    except IntegrityError:  # another process activated its first policy at the same moment
+            # Stored active in one INSERT: with no row to lock yet, the one-active constraint is what
+            # serialises processes doing this at once (a second INSERT waits for the first to commit,
+            # then fails). Deactivating "the others" first would, under READ COMMITTED, deactivate the
+            # policy another process has just committed.
+            policy = DecisionPolicy.objects.create(
+                reason=FIRST_POLICY_REASON, is_active=True, activated_at=timezone.now(), **figures
+            )
+    except IntegrityError:  # another process stored its first policy at the same moment
         policy = active_policy()
         if policy is None:
             raise
         return policy
+    active_policy_changed.send(sender=DecisionPolicy, policy=policy)
     logger.info("No decision policy was active: stored %s from the environment variables and activated it", policy)
     return policy
 
