@@ -48,8 +48,10 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score  # noqa
 from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
+# The benchmarks folder is on the path when this runs as a script: the frame is built as train_models builds it.
+from train_models import labelled_frame  # noqa: E402
+
 from applicants.generator import RISK_SETTINGS, generate_applicants, simulate_loan_book, true_npl_probability  # noqa: E402
-from applicants.labelling import label_installments  # noqa: E402
 from training.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder  # noqa: E402
 from training.pipeline import PROFILES, choose_threshold, features_and_labels, search_best_model  # noqa: E402
 from training.uncertainty import bootstrap_intervals  # noqa: E402
@@ -58,15 +60,6 @@ RECALL_TARGET = 0.90
 SIZES = (600, 800, 1000, 1300, 1600, 2000, 2500, 3000, 3500, 4000)
 AS_OF = date(2024, 6, 30)
 RISK = RISK_SETTINGS["real-like"]
-
-
-def labelled_frame(installments: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    first = installments.sort_values(["app_id", "due_date"]).groupby("app_id", as_index=False).first()
-    frame = first[["app_id", *APPLICANT_ATTRIBUTES]].copy()
-    for column in ("housing_type", "status_pernikahan", "pekerjaan"):
-        frame[column] = frame[column].astype(str).astype(object)
-    frame["disbursement_date"] = first["due_date"]
-    return frame.merge(label_installments(installments, as_of), on="app_id")
 
 
 def holdout(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

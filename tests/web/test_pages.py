@@ -143,7 +143,7 @@ def test_version_page_shows_evaluation_leaderboard_and_feature_importance(analys
     assert "LogisticRegression chosen" in text and "DecisionTreeClassifier" in text
     assert "best mean" in text and text.count(" ± ") >= 2
     low, high = active_version.metrics["intervals"]["recall"]
-    assert "95 % interval" in text
+    assert f"95 % interval {low * 100:.1f} %–{high * 100:.1f} %" in text  # the recall's, as the page writes it
     assert "class weights, no resampling" in text
     # Logistic regression: importance from its coefficients, mapped to readable feature names.
     assert "size of each standardised coefficient" in text
