@@ -8,7 +8,6 @@ version row they need with :func:`active_version`.
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -23,8 +22,6 @@ from training.services import activate_model_version, train_model_version
 AS_OF = date(2024, 6, 30)
 TRAINING_APPLICANTS = 800
 PAGE_BOOK_APPLICANTS = 60
-# A copy of shared/samples/seed_format_sample.csv (the worked example of shared/docs/data-format.md).
-SAMPLE_FILE = Path(__file__).resolve().parents[1] / "data" / "seed_format_sample.csv"
 
 VALID_FORM = {
     "monthly_income": "12.000.000",
