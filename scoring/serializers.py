@@ -37,6 +37,7 @@ from training.page_selectors import scorecard_points
 from . import api_examples, selectors
 from .models import DecisionPolicy, Prediction
 from .policies import grade_band_rows, policy_parameters
+from .scorecard import MAX_SCORE, MIN_SCORE
 
 APP_ID_FIELD = "app_id"
 MAX_APP_ID = 2**63 - 1
@@ -69,13 +70,17 @@ def _lenient_number(name: str, value):
     return value
 
 
+# Worded in the language of the request that reads it. Made lazy once: ``lazy()`` builds a class on every call.
+lazy_required_message = lazy(required_message, str)
+
+
 class AttributeFieldMixin:
     """One of the nine attributes, checked by the shared rule of :mod:`applicants.validation` (the field
     class it is mixed into only describes the attribute in the OpenAPI schema)."""
 
     def __init__(self, attribute: Attribute, **kwargs):
         self.attribute = attribute
-        message = lazy(required_message, str)(attribute.name)
+        message = lazy_required_message(attribute.name)
         super().__init__(label=attribute.label, error_messages={"required": message, "null": message}, **kwargs)
 
     def to_internal_value(self, data):
@@ -349,53 +354,52 @@ class ReasonSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class ModelVersionRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ModelVersion
-        fields = ["id", "name"]
+@extend_schema_field(ReasonSerializer(many=True))
+class StoredReasonsField(serializers.JSONField):
+    """A prediction's reasons as stored: the engine writes each in :class:`ReasonSerializer`'s shape."""
 
 
-class PolicyRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = DecisionPolicy
-        fields = ["id"]
+class ModelVersionRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True, help_text="e.g. XGBClassifier-oversampling")
+
+
+class PolicyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
 
 
 @extend_schema_serializer(examples=api_examples.SCORE_RESPONSE_EXAMPLES)
-class PredictionSerializer(serializers.ModelSerializer):
+class PredictionSerializer(serializers.Serializer):
+    # Declared field by field, not a ModelSerializer: every scoring answer is one of these, and a
+    # ModelSerializer derives its fields from the model again for each answer.
+    id = serializers.IntegerField(read_only=True)
     app_id = serializers.SerializerMethodField()
-    attributes = serializers.JSONField(source="input_attributes")
-    model_version = ModelVersionRefSerializer()
+    attributes = serializers.JSONField(source="input_attributes", read_only=True)
+    npl_probability = serializers.FloatField(read_only=True, min_value=0.0, max_value=1.0)
+    is_npl = serializers.BooleanField(read_only=True, label="Predicted NPL")
+    threshold = serializers.FloatField(read_only=True, min_value=0.0, max_value=1.0, label="Decision threshold used")
+    credit_score = serializers.IntegerField(read_only=True, min_value=MIN_SCORE, max_value=MAX_SCORE)
+    risk_grade = serializers.CharField(read_only=True, max_length=4)
+    expected_loss = serializers.IntegerField(read_only=True, min_value=0, label="Expected loss (Rp)")
+    recommendation = serializers.ChoiceField(choices=Prediction.Recommendation.choices, read_only=True)
+    # The reasons as stored and the version as {id, name}: nested serializers would copy their
+    # fields again for every answer.
+    reasons = StoredReasonsField(read_only=True)
+    model_version = serializers.SerializerMethodField()
     policy = serializers.SerializerMethodField(help_text="The decision policy of score, grade and recommendation.")
-    reasons = ReasonSerializer(many=True)
+    channel = serializers.ChoiceField(choices=Prediction.Channel.choices, read_only=True)
     user = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Prediction
-        fields = [
-            "id",
-            "app_id",
-            "attributes",
-            "npl_probability",
-            "is_npl",
-            "threshold",
-            "credit_score",
-            "risk_grade",
-            "expected_loss",
-            "recommendation",
-            "reasons",
-            "model_version",
-            "policy",
-            "channel",
-            "user",
-            "created_at",
-        ]
+    created_at = serializers.DateTimeField(read_only=True, label="Scored at")
 
     def get_app_id(self, prediction) -> int | None:
         return prediction.applicant.app_id if prediction.applicant_id else None
 
     def get_user(self, prediction) -> str | None:
         return prediction.user.get_username() if prediction.user_id else None
+
+    @extend_schema_field(ModelVersionRefSerializer)
+    def get_model_version(self, prediction) -> dict:
+        return {"id": prediction.model_version_id, "name": prediction.model_version.name}
 
     @extend_schema_field(PolicyRefSerializer(allow_null=True))
     def get_policy(self, prediction) -> dict | None:

@@ -21,7 +21,7 @@ Features, in :meth:`ApplicantFeatureEncoder.get_feature_names_out` order:
 
 Numeric features are standardised with the training split's mean and spread when ``scale=True``
 (the default: distance- and gradient-based models and SMOTE's neighbours need it; trees are
-indifferent to it). Missing numbers are filled with the training median.
+indifferent to it). Missing numbers are filled with the training median, so the matrix is finite.
 
 Scaling is done by the fitted ``StandardScaler`` (``scaler_``) itself; the one-hot columns are
 those of the fitted ``OneHotEncoder`` (``one_hot_``), compared with its ``categories_`` in numpy
@@ -90,11 +90,15 @@ def check_applicant_columns(frame) -> None:
 
 
 def numeric_attribute(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """One numeric attribute as float64; anything that is not a number becomes NaN."""
+    """One numeric attribute as float64; anything that is not a finite number becomes NaN (missing)."""
     column = frame[name]
-    if column.dtype.kind in "iufb":
+    if column.dtype.kind in "iu":
         return column.to_numpy(dtype=np.float64)
-    return pd.to_numeric(column, errors="coerce").astype("float64").to_numpy(dtype=np.float64)
+    if column.dtype.kind in "fb":
+        values = column.to_numpy(dtype=np.float64)
+    else:
+        values = pd.to_numeric(column, errors="coerce").astype("float64").to_numpy(dtype=np.float64)
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def categorical_attribute(frame: pd.DataFrame, name: str) -> list[str] | np.ndarray:
@@ -109,7 +113,7 @@ def categorical_attribute(frame: pd.DataFrame, name: str) -> list[str] | np.ndar
 def write_derived_features(frame: pd.DataFrame, out: np.ndarray) -> None:
     """Write the :data:`DERIVED_FEATURES` of each applicant, unscaled, into ``out[:, :12]``.
 
-    NaN where an input is missing (or not a number) and the feature depends on it.
+    NaN where an input is missing (or not a number, or infinite) and the feature depends on it.
     """
     income = np.maximum(numeric_attribute(frame, "monthly_income"), 0.0)
     otr = np.maximum(numeric_attribute(frame, "otr"), 0.0)
@@ -193,7 +197,7 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         check_applicant_columns(X)
         numeric = np.empty((len(X), len(DERIVED_FEATURES)), dtype=np.float64)
         write_derived_features(X, numeric)
-        fill = self.numeric_medians_.reindex(DERIVED_FEATURES).to_numpy(dtype=np.float64)
+        fill = self.numeric_medians_.to_numpy(dtype=np.float64)  # indexed by DERIVED_FEATURES, in order (fit)
         numeric = np.where(np.isnan(numeric), fill, numeric)
         if self.scaler_ is not None:
             numeric = self.scaler_.transform(numeric)

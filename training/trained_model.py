@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 
@@ -62,7 +63,10 @@ class TrainedNplModel:
         frame = applicants if isinstance(applicants, pd.DataFrame) else pd.DataFrame(applicants)
         if list(frame.columns) != APPLICANT_ATTRIBUTES:
             frame = frame[APPLICANT_ATTRIBUTES]
-        return self.calibrated.predict_proba(frame)[:, 1]
+        # The encoder's matrix is finite by construction (missing numbers take the training medians,
+        # ratios are capped), so scikit-learn's finiteness scans of it are skipped.
+        with sklearn.config_context(assume_finite=True):
+            return self.calibrated.predict_proba(frame)[:, 1]
 
     def predict_is_npl(self, applicants) -> np.ndarray:
         return self.predict_npl_probability(applicants) >= self.threshold

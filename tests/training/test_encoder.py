@@ -95,6 +95,18 @@ def test_unseen_category_and_missing_numbers_encode_without_failing(small_frame)
     assert np.isfinite(row).all()
 
 
+def test_an_infinite_number_encodes_as_a_missing_one(small_frame):
+    """The scoring engine skips scikit-learn's finiteness checks because the matrix is finite by construction."""
+    encoder = ApplicantFeatureEncoder().fit(small_frame)
+    infinite = pd.DataFrame([applicant(monthly_income=math.inf, otr=math.inf)])
+    missing = pd.DataFrame([applicant(monthly_income=None, otr=None)])
+
+    row = encoder.transform(infinite)[0]
+
+    assert np.isfinite(row).all()
+    np.testing.assert_array_equal(row, encoder.transform(missing)[0])
+
+
 def test_missing_attribute_is_named():
     frame = pd.DataFrame([applicant()]).drop(columns=["tenor"])
     with pytest.raises(ValueError, match="tenor"):
