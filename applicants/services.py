@@ -17,9 +17,10 @@ missed the import's target (≥ 50,000 installment rows/s on SQLite and PostgreS
 about 20,000 rows/s on both, building a model instance and preparing every value in Python —
 ``benchmarks/README.md``). The rows reach the statement through the drivers' documented bulk
 calls: the DB-API ``executemany`` on SQLite (in-process), psycopg2's ``copy_expert`` with CSV text
-into a temporary table on PostgreSQL. What is new, changed or unchanged is told by comparing with
-the stored rows of the partition's applicants, read back a few thousand applicants at a time; only
-new and changed rows are written.
+into a temporary table on PostgreSQL — or, for the installments of applicants the same transaction
+has just inserted (a first import), straight into the table, since none of them can clash. What is
+new, changed or unchanged is told by comparing with the stored rows of the partition's applicants,
+read back a few thousand applicants at a time; only new and changed rows are written.
 
 A re-import updates what changed and never deletes: installments stored earlier but absent from the
 file stay (an export may cover only recent months). ``source`` names the file that created or last
@@ -80,9 +81,16 @@ class ImportSummary:
         return self.installments_created + self.installments_updated + self.installments_unchanged
 
 
-def upsert(model, fields: list[str], rows: list[tuple], *, unique: list[str], update: list[str]) -> None:
+def upsert(
+    model, fields: list[str], rows: list[tuple], *, unique: list[str], update: list[str], expect_new: bool = False
+) -> None:
     """Insert ``rows`` (values of ``fields``) into ``model``'s table; a row clashing with a stored one on
-    ``unique`` updates its ``update`` fields. See the module docstring for why this is not ``bulk_create``."""
+    ``unique`` updates its ``update`` fields. See the module docstring for why this is not ``bulk_create``.
+
+    ``expect_new``: no stored row is expected to clash (the rows of applicants this transaction
+    inserted). PostgreSQL then copies them straight into the table, inside a savepoint; if another
+    import stored some of them meanwhile (a unique violation), the savepoint is rolled back and the
+    rows go through ``INSERT … ON CONFLICT`` like any others."""
     if not rows:
         return
     quote = connection.ops.quote_name
@@ -101,13 +109,23 @@ def upsert(model, fields: list[str], rows: list[tuple], *, unique: list[str], up
             sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) {conflict}"  # noqa: S608
             cursor.executemany(sql, rows)
             return
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(rows)  # None → an empty field: NULL in COPY's CSV format
+        if expect_new:
+            from psycopg2.errors import UniqueViolation  # the driver's own: Django does not wrap copy_expert
+
+            try:
+                with transaction.atomic():
+                    text.seek(0)
+                    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", text)
+                return
+            except UniqueViolation:
+                pass
         stage = quote(f"npl_import_{model._meta.model_name}")
         # Each statement runs once per partition: JIT-compiling it (its cost estimate exceeds
         # jit_above_cost) takes longer than it saves. SET LOCAL: for this transaction only.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(f"CREATE TEMP TABLE {stage} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(rows)  # None → an empty field: NULL in COPY's CSV format
         text.seek(0)
         cursor.copy_expert(f"COPY {stage} ({columns}) FROM STDIN WITH (FORMAT csv)", text)
         cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} {conflict}")  # noqa: S608
@@ -290,6 +308,7 @@ def _write_installments(accepted: pd.DataFrame, pk_by_app: pd.Series, stored_app
             list(rows),
             unique=["applicant", "due_date"],
             update=INSTALLMENT_VALUE_FIELDS,
+            expect_new=not stored_here,
         )
     return touched
 

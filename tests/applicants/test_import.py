@@ -369,3 +369,33 @@ class TestUnreadableFiles:
         assert stored_labels() == before
         assert Installment.objects.count() == 14
         assert not report.exists()
+
+
+def test_installments_expected_new_that_another_import_stored_meanwhile_are_updated_not_refused(tmp_path):
+    """On PostgreSQL the rows of applicants an import has just inserted are copied straight into the
+    table; when another import stored some of them in between, the copy's unique violation is rolled
+    back to a savepoint and the rows are upserted instead (SQLite always upserts)."""
+    from django.db import transaction
+
+    from applicants.services import upsert
+
+    header = ",".join(LOAN_FILE_COLUMNS)
+    run_import(write(tmp_path, f"{header}\n{row(7001, due_date='2018-01-05', paid_amount='Rp1000000.0')}\n"))
+    applicant = Applicant.objects.get(app_id=7001)
+    fields = ["applicant", "due_date", "paid_date", "due_amount", "paid_amount"]
+
+    with transaction.atomic():
+        upsert(
+            Installment,
+            fields,
+            [(applicant.pk, "2018-01-05", "2018-01-09", 0, 1_500_000), (applicant.pk, "2018-02-05", None, 800_000, 0)],
+            unique=["applicant", "due_date"],
+            update=["paid_date", "due_amount", "paid_amount"],
+            expect_new=True,
+        )
+
+    stored = list(applicant.installments.order_by("due_date").values_list("due_date", "paid_date", "paid_amount"))
+    assert stored == [
+        (date(2018, 1, 5), date(2018, 1, 9), 1_500_000),
+        (date(2018, 2, 5), None, 0),
+    ]

@@ -64,3 +64,49 @@ def test_make_run_appends_to_the_worker_log_and_asks_for_demo_users_before_demo_
     worker_line = next(line for line in script.splitlines() if "celery -A nplsite worker" in line)
     assert '>>"$LOG_DIR/worker.log"' in worker_line
     assert script.index("create_demo_users") < script.index("seed_demo")
+
+
+DEVELOPMENT_TOOLS = {"pytest", "pytest-django", "ruff", "schemathesis", "playwright", "hypothesis", "pip-tools"}
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_names(path: Path) -> set[str]:
+    """The package names a requirements file lists (comments, options and extras aside)."""
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.add(_normalized(re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line).group()))
+    return names
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, separator, version = line.partition("==")
+            assert separator and version, f"{path.name}: not pinned: {line}"
+            pins[_normalized(name)] = version
+    return pins
+
+
+def test_the_runtime_lock_pins_every_direct_dependency_and_carries_no_development_tool():
+    runtime, development = _pins(ROOT / "requirements.txt"), _pins(ROOT / "requirements-dev.txt")
+
+    assert _requirement_names(ROOT / "requirements.in") <= set(runtime)
+    assert _requirement_names(ROOT / "requirements-dev.in") <= set(runtime) | set(development)
+    assert not DEVELOPMENT_TOOLS & set(runtime)
+    # The development set is resolved against the runtime one: a package in both has one version.
+    assert {name: runtime[name] for name in set(runtime) & set(development)} == {
+        name: development[name] for name in set(runtime) & set(development)
+    }
+
+
+def test_the_image_installs_the_runtime_lock_only():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installs = re.findall(r"pip install .*", dockerfile)
+    assert installs == ["pip install -r requirements.txt"]
