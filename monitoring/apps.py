@@ -4,3 +4,19 @@ from django.apps import AppConfig
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = "Monitoring"
+
+    def ready(self):
+        from training.models import ModelVersion
+        from training.signals import model_version_registered
+
+        from .services import record_reference_distribution
+
+        # A newly trained version's monitoring reference: its development applicants, binned once.
+        model_version_registered.connect(
+            lambda sender, version, model, development, **kwargs: record_reference_distribution(
+                version, model, development
+            ),
+            sender=ModelVersion,
+            weak=False,
+            dispatch_uid="monitoring-reference-distribution",
+        )

@@ -1,7 +1,7 @@
 """Writes for monitoring: a version's reference distribution, and monitoring reports.
 
-- :func:`record_reference_distribution` bins the development applicants of a new version (called
-  once by ``training.services`` when the version is registered); :func:`reference_distribution`
+- :func:`record_reference_distribution` bins the development applicants of a new version (on
+  ``training.signals.model_version_registered``, connected in ``monitoring.apps``); :func:`reference_distribution`
   finds it, or builds it for a version trained before monitoring existed from the training
   applicants its artifact records (``seen_app_ids``), or says why it cannot.
 - :func:`compute_monitoring_figures` measures one version over one period: population stability of

@@ -3,6 +3,9 @@
 The active-model check belongs to the training app; ``settings.HEALTHCHECK_ACTIVE_MODEL`` names it
 (``training.health.check_active_model``), so this site-wide module does not import the apps.
 
+The database check sends ``SELECT 1`` on a cursor, the one raw statement here: the cheapest round
+trip that proves the connection works, without reading any table.
+
 Each check runs in its own daemon thread and is given ``HEALTHCHECK_TIMEOUT_SECONDS``; a check
 that hangs (a firewalled database, a stuck broker) is reported down instead of hanging the answer.
 """

@@ -58,7 +58,7 @@ from .pipeline import (
     search_best_model,
 )
 from .selectors import get_active_model_version, get_previous_model_version
-from .signals import active_version_changed
+from .signals import active_version_changed, model_version_registered
 from .uncertainty import paired_bootstrap_difference
 
 logger = logging.getLogger(__name__)
@@ -256,8 +256,6 @@ def leaderboard_line(row: dict) -> str:
 
 
 def _register_version(run, result: SearchResult, stored, comparison, as_of, seed, profile) -> ModelVersion:
-    from monitoring.services import record_reference_distribution  # monitoring reads training: import late
-
     metrics = dict(result.test_metrics)
     metrics["out_of_fold"] = result.out_of_fold_metrics
     metrics["selection"] = selection_summary(result)
@@ -287,8 +285,10 @@ def _register_version(run, result: SearchResult, stored, comparison, as_of, seed
             artifact_size=stored.size,
             status=ModelVersion.Status.CANDIDATE,
         )
-        # Monitoring's yardstick: the development applicants' distribution, binned once.
-        record_reference_distribution(version, result.model, [result.split.development])
+        # Monitoring records its yardstick, the development applicants' distribution (training.signals).
+        model_version_registered.send(
+            sender=ModelVersion, version=version, model=result.model, development=[result.split.development]
+        )
         if comparison["promote"]:
             _activate_locked(version)
     version.refresh_from_db()

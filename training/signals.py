@@ -4,8 +4,15 @@
 engine listens and drops its reading of the active version, so the process that activates scores
 with the new version from then on; other processes read the active version again within
 ``settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS``.
+
+``model_version_registered``: sent inside the transaction that stores a newly trained version, before
+it may be activated, with ``version``, ``model`` (its :class:`training.trained_model.TrainedNplModel`)
+and ``development`` (frames of the applicants it was developed on: everything but the held-out
+test applicants). Monitoring listens and records the version's reference distribution; an error
+in a receiver rolls the registration back.
 """
 
 from django.dispatch import Signal
 
 active_version_changed = Signal()
+model_version_registered = Signal()
