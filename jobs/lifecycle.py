@@ -23,6 +23,7 @@ import logging
 import threading
 from datetime import timedelta
 
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.conf import settings
@@ -70,6 +71,28 @@ def mark_failed(job: BackgroundJob, message: str) -> None:
     job.heartbeat_at = now
     extra = job.failure_fields(message, now)
     job.save(update_fields=["status", "error", "finished_at", "heartbeat_at", *extra])
+
+
+def enqueue(job: BackgroundJob, task_name: str, *, then: str) -> bool:
+    """Queue the Celery task ``task_name`` for ``job`` and store its task id; whether it was queued.
+
+    The task is sent by its name: the task modules call back into the services that enqueue, so
+    importing them here would make an import cycle. If the broker cannot take the task, the job is
+    marked failed with a message saying so and what to do (``then``, e.g. "start the job again")
+    instead of raising: the caller shows the job either way.
+    """
+    try:
+        result = current_app.send_task(task_name, args=[job.pk], retry=False)
+    except Exception as exc:  # any broker failure: record it on the job instead of raising
+        logger.warning("Could not queue %s %s: %s", job._meta.verbose_name, job.pk, exc)
+        mark_failed(
+            job,
+            f"Not started: the task broker could not be reached ({type(exc).__name__}: {exc}). Check that Redis "
+            f"(REDIS_URL) and a Celery worker are running, then {then}.",
+        )
+        return False
+    type(job).objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+    return True
 
 
 def failure_message(exc: BaseException, doing: str) -> str:

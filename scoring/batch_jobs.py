@@ -23,7 +23,6 @@ import re
 import shutil
 from pathlib import Path
 
-from celery import current_app
 from django.conf import settings
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from applicants.loan_file import LoanFileError, count_rows
 from jobs.lifecycle import (
     Heartbeat,
     claim,
+    enqueue,
     fail_if_stale,
     failure_message,
     is_stale,
@@ -114,19 +114,8 @@ def _start(job: BatchScoringJob) -> BatchScoringJob:
         run_batch_job(job.id)
         job.refresh_from_db()
         return job
-    try:
-        # By the task's name: scoring/tasks.py calls back into this module (no import cycle).
-        result = current_app.send_task(SCORE_TASK, args=[job.id], retry=False)
-    except Exception as exc:  # any broker failure: record it on the job instead of raising
-        logger.warning("Could not queue batch job %s: %s", job.id, exc)
-        mark_failed(
-            job,
-            f"Not started: the task broker could not be reached ({type(exc).__name__}). Check that Redis "
-            "(REDIS_URL) and a Celery worker are running, then start the job again.",
-        )
-        return job
-    BatchScoringJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
-    job.refresh_from_db()
+    if enqueue(job, SCORE_TASK, then="start the job again"):
+        job.refresh_from_db()
     return job
 
 

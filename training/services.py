@@ -26,7 +26,6 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -35,6 +34,7 @@ from django.utils import timezone
 from jobs.lifecycle import (
     Heartbeat,
     claim,
+    enqueue,
     fail_if_stale,
     fail_stale_jobs,
     failure_message,
@@ -504,26 +504,11 @@ def request_retraining(
         retry_of=retry_of,
     )
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _enqueue(run))
+        transaction.on_commit(lambda: enqueue(run, RETRAIN_TASK, then="retrain again"))
     else:
-        _enqueue(run)
+        enqueue(run, RETRAIN_TASK, then="retrain again")
     run.refresh_from_db()
     return run
-
-
-def _enqueue(run: TrainingRun) -> None:
-    try:
-        # By the task's name (training/tasks.py calls back into this module; no import cycle).
-        async_result = current_app.send_task(RETRAIN_TASK, args=[run.pk], retry=False)
-    except Exception as exc:  # any broker failure: record it on the run instead of raising
-        logger.warning("Could not queue training run %s: %s", run.pk, exc)
-        mark_failed(
-            run,
-            f"Not started: the task broker could not be reached ({type(exc).__name__}: {exc}). "
-            "Check that Redis (REDIS_URL) and a Celery worker are running, then retrain again.",
-        )
-        return
-    TrainingRun.objects.filter(pk=run.pk).update(celery_task_id=async_result.id or "")
 
 
 def retry_training_run(run: TrainingRun, user) -> TrainingRun:
