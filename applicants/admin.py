@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from nplsite.roles import is_model_admin
+from nplsite.admin_site import ReadOnlyForModelAdmins
 from nplsite.templatetags.npl_format import rupiah
 
 from .models import Applicant, Installment
@@ -18,26 +18,7 @@ from .models import Applicant, Installment
 INLINE_INSTALLMENTS = 120  # the longest tenor: every installment of a normal application fits
 
 
-class ModelAdminReadOnlyMixin:
-    """Visible to Model admins (groups carry no Django permissions), read-only for everyone."""
-
-    def has_module_permission(self, request):
-        return is_model_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_model_admin(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class InstallmentInline(ModelAdminReadOnlyMixin, admin.TabularInline):
+class InstallmentInline(ReadOnlyForModelAdmins, admin.TabularInline):
     model = Installment
     fields = ("due_date", "paid_date", "due_amount", "paid_amount")
     readonly_fields = fields
@@ -67,7 +48,7 @@ class InstallmentInline(ModelAdminReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(ModelAdminReadOnlyMixin, admin.ModelAdmin):
+class ApplicantAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     # What a lookup needs, amounts in rupiah: the list fits beside its filters at 1280 px.
     list_display = (
         "app_id",
@@ -140,7 +121,7 @@ class PaidFilter(admin.SimpleListFilter):
 
 
 @admin.register(Installment)
-class InstallmentAdmin(ModelAdminReadOnlyMixin, admin.ModelAdmin):
+class InstallmentAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     list_display = ("applicant_app_id", "due_date", "paid_date", "due_amount", "paid_amount")
     list_filter = (PaidFilter,)
     list_select_related = ("applicant",)

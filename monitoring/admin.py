@@ -2,18 +2,18 @@
 
 from django.contrib import admin
 
-from training.admin import ModelAdminRoleMixin
+from nplsite.admin_site import ReadOnlyForModelAdmins
 
 from .models import MonitoringReport, ReferenceDistribution
 
 
 @admin.register(MonitoringReport)
-class MonitoringReportAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
+class MonitoringReportAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     list_display = ("model_version", "period_start", "period_end", "channel", "status", "updated_at")
     list_filter = ("status", "channel")
     date_hierarchy = "period_end"
 
 
 @admin.register(ReferenceDistribution)
-class ReferenceDistributionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
+class ReferenceDistributionAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     list_display = ("model_version", "applicants", "source", "created_at")

@@ -16,3 +16,27 @@ class NplAdminSite(admin.AdminSite):
     def has_permission(self, request):
         user = request.user
         return bool(user.is_active and user.is_staff and is_model_admin(user))
+
+
+class ReadOnlyForModelAdmins:
+    """A ``ModelAdmin`` (or inline) that Model admins see and nobody changes here: the role decides,
+    since the role groups carry no Django permissions. A subclass that allows a change says so by
+    overriding the method."""
+
+    def has_module_permission(self, request):
+        return is_model_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_model_admin(request.user)
+
+    def has_add_permission(self, request, obj=None):  # obj: inlines are asked with the parent object
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_model_admin_permission(self, request):  # of the actions declared with permissions=["model_admin"]
+        return is_model_admin(request.user)

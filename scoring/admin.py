@@ -5,8 +5,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from nplsite.admin_site import ReadOnlyForModelAdmins
 from nplsite.roles import is_model_admin
-from training.admin import ModelAdminRoleMixin
 
 from .models import DecisionPolicy, Prediction
 from .policies import POLICY_FIELDS
@@ -19,7 +19,7 @@ def _percent(value) -> str:
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     list_display = [
         "created_at",
         "applicant",
@@ -52,21 +52,6 @@ class PredictionAdmin(admin.ModelAdmin):
     def threshold_display(self, obj):
         return _percent(obj.threshold)
 
-    def has_module_permission(self, request):
-        return is_model_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_model_admin(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class PolicyAdminForm(PolicyForm):
     """The policy form with the reason required (the admin has no preview)."""
@@ -78,7 +63,7 @@ class PolicyAdminForm(PolicyForm):
 
 
 @admin.register(DecisionPolicy)
-class DecisionPolicyAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
+class DecisionPolicyAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     """Model admins add policies (through ``create_policy``) and activate one; a stored policy is never
     changed or deleted (predictions point at it)."""
 

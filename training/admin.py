@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from nplsite.admin_site import ReadOnlyForModelAdmins
 from nplsite.roles import is_model_admin
 
 from .forms import RetrainForm
@@ -24,28 +25,6 @@ from .models import ModelVersion, TrainingRun
 from .page_selectors import champion_comparison_summary
 from .pipeline import PROFILES
 from .services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
-
-
-class ModelAdminRoleMixin:
-    """Visible to Model admins (groups carry no Django permissions), read-only for everyone."""
-
-    def has_module_permission(self, request):
-        return is_model_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_model_admin(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_model_admin_permission(self, request):
-        return is_model_admin(request.user)
 
 
 def _table(headers, rows):
@@ -86,7 +65,7 @@ def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
+class ModelVersionAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     list_display = [
         "name",
         "id",
@@ -228,7 +207,7 @@ class ModelVersionAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(ModelAdminRoleMixin, admin.ModelAdmin):
+class TrainingRunAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     list_display = [
         "id",
         "status",
