@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -34,6 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmark_setup import production_like_environment  # noqa: E402 (a module beside this script)
 from load_api import (  # noqa: E402 (a script beside this one)
     BIN,
     HOST,
@@ -116,18 +116,14 @@ def main() -> int:
         key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "BATCH_UPLOAD_DIR"}
     }
     env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "nplsite.settings",
-            "DATA_DIR": str(workdir),
-            "MODEL_ARTIFACT_DIR": str(workdir / "artifacts"),
-            "STATIC_ROOT": str(workdir / "static"),
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "0",
-            "API_THROTTLE_RATE": "100000000/minute",
-            "LOG_LEVEL": "WARNING",
-        }
+        production_like_environment(
+            workdir,
+            MODEL_ARTIFACT_DIR=str(workdir / "artifacts"),
+            STATIC_ROOT=str(workdir / "static"),
+            ALLOWED_HOSTS=HOST,
+            SECURE_SSL_REDIRECT="0",
+            API_THROTTLE_RATE="100000000/minute",
+        )
     )
     signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
     gunicorn = worker = None

@@ -21,8 +21,6 @@ and the machine's load average before and after (on a shared machine, other work
 import argparse
 import json
 import os
-import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -30,33 +28,18 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmark_setup import PROJECT_DIR as ROOT  # noqa: E402 (a module beside this script)
+from benchmark_setup import peak_rss_mb, setup_django  # noqa: E402
+
 SCRATCH_PG_DATABASE = "npl_bench_import"
 AS_OF = date(2024, 6, 30)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
-def setup_django(database_url: str, data_dir: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DATA_DIR"] = data_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nplsite.settings")
-    # Production-like: DEBUG off (no query log kept in memory), with a throwaway secret key.
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 # --- child processes -----------------------------------------------------------------------------
 
 
 def worker_generate(path: str, applicants: int, seed: int, data_dir: str) -> dict:
-    setup_django(f"sqlite:///{data_dir}/unused.sqlite3", data_dir)
+    setup_django(data_dir, DATABASE_URL=f"sqlite:///{data_dir}/unused.sqlite3")
     from applicants.generator import write_loan_book
 
     started = time.perf_counter()
@@ -75,7 +58,7 @@ def worker_read_csv(path: str) -> dict:
 
 
 def worker_import(path: str, database_url: str, data_dir: str) -> dict:
-    setup_django(database_url, data_dir)
+    setup_django(data_dir, DATABASE_URL=database_url)
     from django.core.management import call_command
 
     from applicants.models import Applicant, Installment

@@ -38,7 +38,6 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -52,7 +51,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from benchmark_setup import PROJECT_DIR, production_like_environment  # noqa: E402 (a module beside this script)
+
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"  # the only address this script ever sends to
 AS_OF = date(2024, 6, 30)
@@ -355,17 +355,15 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="npl-load-"))
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "nplsite.settings",
-        "DATABASE_URL": database_url,
-        "DATA_DIR": str(workdir),
-        "MODEL_ARTIFACT_DIR": str(workdir / "artifacts"),
-        "STATIC_ROOT": str(workdir / "static"),
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": HOST,
-        "SECURE_SSL_REDIRECT": "0",
-        "API_THROTTLE_RATE": args.throttle_rate,
-        "LOG_LEVEL": "WARNING",
+        **production_like_environment(
+            workdir,
+            DATABASE_URL=database_url,
+            MODEL_ARTIFACT_DIR=str(workdir / "artifacts"),
+            STATIC_ROOT=str(workdir / "static"),
+            ALLOWED_HOSTS=HOST,
+            SECURE_SSL_REDIRECT="0",
+            API_THROTTLE_RATE=args.throttle_rate,
+        ),
     }
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl+C, through the finally below.
     signal.signal(signal.SIGTERM, interrupt)

@@ -27,40 +27,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmark_setup import PROJECT_DIR as ROOT  # noqa: E402 (a module beside this script)
+from benchmark_setup import peak_rss_mb, setup_django  # noqa: E402
+
 PERIOD_START, PERIOD_END = date(2023, 1, 1), date(2024, 12, 31)
 LABELLED_AS_OF = date(2025, 12, 31)
 INSERT_ROWS = 50_000
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
-def setup_django(data_dir: str) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
-    os.environ["DATA_DIR"] = data_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nplsite.settings")
-    # Production-like: DEBUG off (no query log kept in memory), with a throwaway secret key.
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
 def child_setup(size: int, data_dir: str) -> dict:
-    setup_django(data_dir)
+    setup_django(data_dir, DATABASE_URL=f"sqlite:///{data_dir}/bench.sqlite3")
     import numpy as np
     import pandas as pd
     from django.core.management import call_command
@@ -176,7 +158,7 @@ def _plain(value):
 
 
 def child_measure(data_dir: str, version_id: int) -> dict:
-    setup_django(data_dir)
+    setup_django(data_dir, DATABASE_URL=f"sqlite:///{data_dir}/bench.sqlite3")
     from django.db import connection
 
     from monitoring.selectors import period_predictions

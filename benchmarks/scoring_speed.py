@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -55,8 +54,8 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from benchmark_setup import setup_django  # noqa: E402 (a module beside this script)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 BODY = {
     "monthly_income": 9295094.0,
     "housing_type": "milik sendiri",
@@ -105,29 +104,20 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="npl-scoring-speed-"))
-    os.environ.update(
-        {
-            "DATA_DIR": str(workdir),
-            "DATABASE_URL": os.environ.get("BENCHMARK_DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}"),
-            "LOG_LEVEL": "WARNING",
-            # Production-like: no debug query log; the test client's host allowed; no HTTPS redirect.
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            # Thousands of requests a minute from one user: measure scoring, not the rate limit (see above).
-            "API_THROTTLE_RATE": "1000000/second",
-            "DJANGO_SETTINGS_MODULE": "nplsite.settings",
-        }
+    setup_django(
+        workdir,
+        DATABASE_URL=os.environ.get("BENCHMARK_DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}"),
+        # The test client's host allowed; no HTTPS redirect.
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="0",
+        # Thousands of requests a minute from one user: measure scoring, not the rate limit (see above).
+        API_THROTTLE_RATE="1000000/second",
     )
-    sys.path.insert(0, str(PROJECT_DIR))
-    import django
-
-    django.setup()
     import pandas as pd
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
     from django.urls import clear_url_caches, path
     from rest_framework.response import Response
@@ -202,7 +192,7 @@ def main() -> None:
         "    calibrated.predict_proba, 1 row": timed(lambda: model.calibrated.predict_proba(one_row), args.calls),
         "    calibrated.predict_proba, 10 rows": timed(lambda: model.calibrated.predict_proba(ten_rows), args.calls),
     }
-    database = django.db.connection.vendor
+    database = connection.vendor
     print(f"\nModel {version.name} (version #{version.pk}); database {database}")
     print(f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'path':<46} {'calls':>6} {'median ms':>9} {'p99 ms':>7} {'CPU ms':>7}")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from benchmark_setup import setup_django  # noqa: E402 (a module beside this script)
 
 
 def timed_together(functions: dict, repeats: int) -> dict[str, float]:
@@ -58,23 +57,13 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="npl-strategy-"))
-    os.environ.update(
-        {
-            "DATA_DIR": str(workdir),
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "LOG_LEVEL": "WARNING",
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "STATIC_ROOT": str(workdir / "static"),  # production pages need the collected files' manifest
-            "DJANGO_SETTINGS_MODULE": "nplsite.settings",
-        }
+    setup_django(
+        workdir,
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="0",
+        STATIC_ROOT=str(workdir / "static"),  # production pages need the collected files' manifest
     )
-    sys.path.insert(0, str(PROJECT_DIR))
-    import django
-
-    django.setup()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.management import call_command
