@@ -6,8 +6,9 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("nplsite", "jobs", "applicants", "training", "scoring")
-APPS = ("jobs", "applicants", "training", "scoring")
+# Every app of the project (a top-level package with an apps.py; a new one cannot be missed), and the site.
+APPS = tuple(sorted(path.parent.name for path in ROOT.glob("*/apps.py") if path.parent.name != "nplsite"))
+PACKAGES = ("nplsite", *APPS)
 # nplsite's URLconf is where the project's pages are put together: it names the apps' URL modules.
 COMPOSITION_ROOT = {"nplsite.urls"}
 
@@ -63,6 +64,7 @@ def test_the_graph_sees_imports_inside_functions_and_relative_ones():
     assert "training.services" in graph["training.tasks"]
     assert "applicants.selectors" in graph["training.services"]  # imported inside a function
     assert len(graph) > 60
+    assert {"applicants", "jobs", "monitoring", "scoring", "training"} <= set(APPS)
 
 
 def test_no_import_cycles_among_the_project_modules():
