@@ -18,8 +18,9 @@ No active version → :class:`NoActiveModelError`; an artifact that is missing o
 check → :class:`ModelArtifactUnavailableError` (logged). The API answers both with 503.
 
 **What it computes**, vectorised over a frame of applicants (the nine attributes): the calibrated
-NPL probability (the fitted ``CalibratedClassifierCV``'s ``predict_proba``), the NPL flag at the
-version's threshold (chosen on validation data at the recall target), then the scorecard figures
+NPL probability (:meth:`training.trained_model.TrainedNplModel.predict_npl_probability`: the
+fitted calibrator on the pipeline's score, equal to ``CalibratedClassifierCV.predict_proba``),
+the NPL flag at the version's threshold (chosen on validation data at the recall target), then the scorecard figures
 of :mod:`scoring.scorecard` (credit score, grade, expected loss, recommendation) under the active
 decision policy (:func:`scoring.policies.current_policy`, followed like the active version), and
 the reasons.
@@ -31,9 +32,10 @@ points. A positive effect means the applicant's value raises the risk compared w
 applicant. The method only needs the model's probabilities, so it works the same for every
 algorithm training can choose (logistic regression, trees, forests, k-NN, XGBoost), and it
 speaks in the nine attributes an analyst knows rather than in encoded features. The applicants
-and all their variants are stacked into one frame and go through the model in **one**
-``predict_proba`` call (per chunk of :data:`CHUNK_SIZE` applicants in a large batch, which bounds
-the memory): the libraries' per-call cost is paid once, not once per variant. Groups:
+and all their variants are stacked into one set of columns (plain numpy arrays: a DataFrame of a
+few rows costs more to build than to encode) and go through the model in **one** call (per chunk
+of :data:`CHUNK_SIZE` applicants in a large batch, which bounds the memory): the libraries'
+per-call cost is paid once, not once per variant. Groups:
 
 - ``monthly_income``, ``num_of_dependent``, ``lama_bekerja``, ``tenor``: the attribute itself;
 - ``dp`` (down-payment ratio): dp becomes the typical dp/otr ratio × the applicant's otr;
@@ -300,7 +302,7 @@ class ScoringEngine:
                 per_variant = probability_all[end - start :].reshape(len(variants), end - start)
                 typical[start:end] = _typical_probability(per_variant, variants)
             else:
-                probability[start:end] = model.predict_npl_probability(pd.DataFrame(part))
+                probability[start:end] = model.predict_npl_probability(part)
         policy = current_policy()
         is_npl = probability >= loaded.model_version.threshold
         decisions = scorecard.decide(probability, is_npl, columns["otr"], columns["dp"], policy.parameters)
@@ -361,14 +363,12 @@ def _occlusion_variants(columns: dict[str, np.ndarray], ref: ReferenceValues) ->
     return variants
 
 
-def _stacked(columns: dict[str, np.ndarray], variants) -> pd.DataFrame:
-    """One frame: the applicants, then one block of the same applicants per variant."""
-    return pd.DataFrame(
-        {
-            name: np.concatenate([column, *(changes.get(name, column) for _, _, changes in variants)])
-            for name, column in columns.items()
-        }
-    )
+def _stacked(columns: dict[str, np.ndarray], variants) -> dict[str, np.ndarray]:
+    """One set of columns: the applicants, then one block of the same applicants per variant."""
+    return {
+        name: np.concatenate([column, *(changes.get(name, column) for _, _, changes in variants)])
+        for name, column in columns.items()
+    }
 
 
 def _typical_probability(per_variant: np.ndarray, variants) -> np.ndarray:

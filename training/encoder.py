@@ -89,28 +89,33 @@ def check_applicant_columns(frame) -> None:
         raise ValueError(f"Applicant data is missing the attribute(s): {', '.join(missing)}")
 
 
-def numeric_attribute(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """One numeric attribute as float64; anything that is not a finite number becomes NaN (missing)."""
+def numeric_attribute(frame, name: str) -> np.ndarray:
+    """One numeric attribute of a DataFrame (or of a mapping of attribute names to columns) as
+    float64; anything that is not a finite number becomes NaN (missing)."""
     column = frame[name]
+    if not isinstance(column, pd.Series):
+        column = np.asarray(column)
+        if column.dtype.kind not in "iufb":
+            column = pd.Series(column, dtype=object)
     if column.dtype.kind in "iu":
-        return column.to_numpy(dtype=np.float64)
+        return np.asarray(column, dtype=np.float64)
     if column.dtype.kind in "fb":
-        values = column.to_numpy(dtype=np.float64)
+        values = np.asarray(column, dtype=np.float64)
     else:
         values = pd.to_numeric(column, errors="coerce").astype("float64").to_numpy(dtype=np.float64)
     return np.where(np.isfinite(values), values, np.nan)
 
 
-def categorical_attribute(frame: pd.DataFrame, name: str) -> list[str] | np.ndarray:
-    """One categorical attribute as strings with surrounding blanks removed; missing → ``""``."""
-    column = frame[name]
-    values = column.to_numpy(dtype=object)
+def categorical_attribute(frame, name: str) -> list[str] | np.ndarray:
+    """One categorical attribute of a DataFrame (or of a mapping of attribute names to columns) as
+    strings with surrounding blanks removed; missing → ``""``."""
+    values = np.asarray(frame[name], dtype=object)
     if all(isinstance(value, str) for value in values):
         return [value.strip() for value in values]
-    return column.astype("string").str.strip().fillna("").to_numpy(dtype=object)
+    return pd.Series(values, dtype=object).astype("string").str.strip().fillna("").to_numpy(dtype=object)
 
 
-def write_derived_features(frame: pd.DataFrame, out: np.ndarray) -> None:
+def write_derived_features(frame, out: np.ndarray) -> None:
     """Write the :data:`DERIVED_FEATURES` of each applicant, unscaled, into ``out[:, :12]``.
 
     NaN where an input is missing (or not a number, or infinite) and the feature depends on it.
@@ -190,12 +195,15 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         self.feature_names_in_ = np.array(APPLICANT_ATTRIBUTES, dtype=object)
         return self
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        """Encode a DataFrame of applicants: the derived numbers (missing ones filled with the
-        training medians, then scaled by ``scaler_``) followed by ``one_hot_``'s columns."""
+    def transform(self, X) -> np.ndarray:
+        """Encode applicants — a DataFrame, or a mapping of the nine attribute names to equal-length
+        columns (what the scoring engine passes: building a DataFrame for a few rows costs more
+        than encoding them) — into the derived numbers (missing ones filled with the training
+        medians, then scaled by ``scaler_``) followed by ``one_hot_``'s columns. Attributes are read
+        by name; other columns are ignored."""
         check_is_fitted(self, "one_hot_")
         check_applicant_columns(X)
-        numeric = np.empty((len(X), len(DERIVED_FEATURES)), dtype=np.float64)
+        numeric = np.empty((len(X[APPLICANT_ATTRIBUTES[0]]), len(DERIVED_FEATURES)), dtype=np.float64)
         write_derived_features(X, numeric)
         fill = self.numeric_medians_.to_numpy(dtype=np.float64)  # indexed by DERIVED_FEATURES, in order (fit)
         numeric = np.where(np.isnan(numeric), fill, numeric)
@@ -203,7 +211,7 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
             numeric = self.scaler_.transform(numeric)
         return np.hstack([numeric, *self._one_hot_blocks(X)])
 
-    def _one_hot_blocks(self, X: pd.DataFrame) -> list[np.ndarray]:
+    def _one_hot_blocks(self, X) -> list[np.ndarray]:
         """``one_hot_.transform`` of the categories as :func:`categorical_attribute` reads them (a
         test holds them equal), compared with the fitted ``categories_`` in numpy: the
         ``OneHotEncoder``'s input checks on a DataFrame of strings cost more than the rest of

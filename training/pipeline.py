@@ -89,7 +89,7 @@ from xgboost import XGBClassifier
 from . import steps
 from .credit_scorecard import CreditScorecard
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
-from .trained_model import TrainedNplModel
+from .trained_model import TrainedNplModel, calibration_scores, fitted_calibrator
 from .uncertainty import bootstrap_intervals
 
 # In order of simplicity (the one-standard-error rule prefers the earlier), by how much each fits to
@@ -786,15 +786,12 @@ def _search_candidate(
 def out_of_fold_scores(pipeline, X: pd.DataFrame, y: pd.Series, folds: Folds) -> tuple[np.ndarray, np.ndarray]:
     """(labels, scores) pooled over every fold of every repeat: the score calibration reads
     (``decision_function`` where the pipeline has one, else the NPL probability), each from a
-    copy of ``pipeline`` fitted without that applicant."""
+    copy of ``pipeline`` fitted without that applicant (:func:`calibration_scores`)."""
     labels, scores = [], []
     for train_rows, held_out in folds.splits:
         fitted = clone(pipeline).fit(X.iloc[train_rows], y.iloc[train_rows])
         part = X.iloc[held_out]
-        if hasattr(fitted, "decision_function"):
-            scores.append(np.asarray(fitted.decision_function(part), dtype=float))
-        else:
-            scores.append(fitted.predict_proba(part)[:, 1])
+        scores.append(calibration_scores(fitted, part))
         labels.append(y.iloc[held_out].to_numpy())
     return np.concatenate(labels), np.concatenate(scores)
 
@@ -878,8 +875,7 @@ def search_best_model(
         oof_labels, oof_scores = out_of_fold_scores(winner.pipeline, X_dev, y_dev, folds)
     # The fitted calibrator (public attributes of the fitted CalibratedClassifierCV) maps the pooled
     # out-of-fold scores to probabilities, on which the threshold is chosen.
-    calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
-    oof_probability = np.clip(np.asarray(calibrator.predict(oof_scores), dtype=float), 0.0, 1.0)
+    oof_probability = np.clip(np.asarray(fitted_calibrator(calibrated).predict(oof_scores), dtype=float), 0.0, 1.0)
     choice = choose_threshold(oof_labels, oof_probability, selection_recall)
     out_of_fold_metrics = evaluate(oof_labels, oof_probability, choice.threshold)
     raw_is_probability = bool(oof_scores.min() >= 0.0 and oof_scores.max() <= 1.0)

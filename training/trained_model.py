@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import sklearn
 
-from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
+from .encoder import ApplicantFeatureEncoder
 
 ARTIFACT_FORMAT_VERSION = 1
 
@@ -55,18 +54,42 @@ class TrainedNplModel:
     def feature_names(self) -> list[str]:
         return [str(name) for name in self.encoder.get_feature_names_out()]
 
+    @property
+    def calibrator(self):
+        """The fitted calibrator (``calibrated_classifiers_[0].calibrators[0]``: training calibrates
+        with ``ensemble=False``, so there is one): maps :func:`calibration_scores` of ``pipeline``
+        to the calibrated NPL probability."""
+        return fitted_calibrator(self.calibrated)
+
     def predict_npl_probability(self, applicants) -> np.ndarray:
-        """Calibrated probability of becoming NPL, one per applicant: ``calibrated.predict_proba``'s
-        NPL column for a DataFrame with the nine attributes (or a mapping of the nine attribute
-        names to equal-length columns). Score many rows in one call: the libraries' per-call cost
-        is then shared by all of them."""
-        frame = applicants if isinstance(applicants, pd.DataFrame) else pd.DataFrame(applicants)
-        if list(frame.columns) != APPLICANT_ATTRIBUTES:
-            frame = frame[APPLICANT_ATTRIBUTES]
-        # The encoder's matrix is finite by construction (missing numbers take the training medians,
-        # ratios are capped), so scikit-learn's finiteness scans of it are skipped.
+        """Calibrated probability of becoming NPL, one per applicant, for a DataFrame with the nine
+        attributes (or a mapping of the nine attribute names to equal-length columns): the fitted
+        calibrator's ``predict`` of the pipeline's score, which is what
+        ``calibrated.predict_proba(applicants)[:, 1]`` computes (a test holds them equal to 1e-12)
+        without the calibration wrapper's per-call checks, which cost more than the model itself
+        on one applicant. Score many rows in one call: the libraries' per-call cost is then shared
+        by all of them."""
+        # The pipeline's first step, the encoder, reads the attributes by name from either.
+        # Its matrix is finite by construction (missing numbers take the training medians, ratios
+        # are capped), so scikit-learn's finiteness scans of it are skipped.
         with sklearn.config_context(assume_finite=True):
-            return self.calibrated.predict_proba(frame)[:, 1]
+            scores = calibration_scores(self.pipeline, applicants)
+        return np.clip(np.asarray(self.calibrator.predict(scores), dtype=np.float64), 0.0, 1.0)
 
     def predict_is_npl(self, applicants) -> np.ndarray:
         return self.predict_npl_probability(applicants) >= self.threshold
+
+
+def fitted_calibrator(calibrated):
+    """The one calibrator of a ``CalibratedClassifierCV`` fitted with ``ensemble=False`` (its public
+    ``calibrated_classifiers_``), which maps :func:`calibration_scores` to probabilities."""
+    (calibration,) = calibrated.calibrated_classifiers_
+    return calibration.calibrators[0]
+
+
+def calibration_scores(pipeline, X) -> np.ndarray:
+    """The score a calibrator maps to a probability, as ``CalibratedClassifierCV`` reads it: the
+    fitted pipeline's ``decision_function`` where it has one, else its NPL probability."""
+    if hasattr(pipeline, "decision_function"):
+        return np.asarray(pipeline.decision_function(X), dtype=np.float64)
+    return pipeline.predict_proba(X)[:, 1]

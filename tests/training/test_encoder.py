@@ -305,3 +305,21 @@ def test_categories_are_read_with_blanks_stripped_and_missing_as_empty():
     odd = ["PNS", "  Buruh ", None, np.nan, pd.NA, "Astronot", 5, "", " PNS", np.float32("nan"), pd.NaT]
     reading = categorical_attribute(pd.DataFrame({"pekerjaan": pd.Series(odd, dtype=object)}), "pekerjaan")
     assert list(reading) == ["PNS", "Buruh", "", "", "", "Astronot", "5", "", "PNS", "", ""]
+
+
+def test_a_mapping_of_columns_encodes_as_the_same_frame_does(small_frame):
+    """The scoring engine passes plain columns (numpy arrays, or lists) instead of a DataFrame: the
+    matrix is the same, odd values included, and columns are read by name."""
+    encoder = ApplicantFeatureEncoder().fit(small_frame)
+    frame = pd.concat([odd_applicants(), small_frame[APPLICANT_ATTRIBUTES].iloc[:50]], ignore_index=True)
+    expected = encoder.transform(frame)
+
+    as_arrays = {name: frame[name].to_numpy() for name in reversed(APPLICANT_ATTRIBUTES)}
+    as_lists = {name: frame[name].tolist() for name in APPLICANT_ATTRIBUTES} | {"extra": [1] * len(frame)}
+    typed = {name: frame[name].to_numpy(dtype=object) for name in APPLICANT_ATTRIBUTES}
+    typed["otr"], typed["tenor"] = np.full(len(frame), 150_000_000), np.full(len(frame), 24)
+    np.testing.assert_array_equal(encoder.transform(as_arrays), expected)
+    np.testing.assert_array_equal(encoder.transform(as_lists), expected)
+    np.testing.assert_array_equal(encoder.transform(typed), encoder.transform(frame.assign(otr=150_000_000, tenor=24)))
+    with pytest.raises(ValueError, match="missing the attribute.*tenor"):
+        encoder.transform({name: as_arrays[name] for name in APPLICANT_ATTRIBUTES if name != "tenor"})

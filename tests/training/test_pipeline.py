@@ -236,6 +236,22 @@ def test_the_final_model_is_refitted_on_every_development_applicant(small_frame)
     )
 
 
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_the_model_s_probability_is_the_calibrated_classifier_s(small_frame, method):
+    """``predict_npl_probability`` (the fitted calibrator on the pipeline's score, what the engine
+    calls) equals ``CalibratedClassifierCV.predict_proba`` to 1e-12, on a frame and on plain
+    columns, for a model with ``decision_function`` and one without."""
+    for algorithm in ("LogisticRegression", "XGBClassifier"):
+        profile = narrowed_profile("smoke", algorithms=(algorithm,), balancings=("class_weight",))
+        model = search_best_model(small_frame, profile=profile, seed=3, calibration_method=method).model
+        X = features_and_labels(small_frame)[0]
+        expected = model.calibrated.predict_proba(X)[:, 1]
+
+        np.testing.assert_allclose(model.predict_npl_probability(X), expected, rtol=0, atol=1e-12)
+        columns = {name: X[name].to_numpy() for name in X.columns}
+        np.testing.assert_allclose(model.predict_npl_probability(columns), expected, rtol=0, atol=1e-12)
+
+
 def test_the_test_applicants_influence_nothing_before_the_final_evaluation(small_frame, smoke_search):
     test_ids = ids(smoke_search.split.test)
     # The same applicants (same labels, so the same split), but the test applicants' attributes garbled.
