@@ -112,9 +112,11 @@ def main() -> int:
     args.threads = 1  # load_api.start_gunicorn: sync workers, as deployed
 
     workdir = Path(tempfile.mkdtemp(prefix="npl-batch-load-"))
-    env = {
-        key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "BATCH_UPLOAD_DIR"}
-    }
+    for name in ("DATABASE_URL", "REDIS_URL", "BATCH_UPLOAD_DIR"):
+        # The embedded default in this process (which migrates and submits the batch) and in its
+        # children alike: a shell's DATABASE_URL left in this one made the two disagree and the wait hang.
+        os.environ.pop(name, None)
+    env = dict(os.environ)
     env.update(
         production_like_environment(
             workdir,
