@@ -23,10 +23,12 @@ Numeric features are standardised with the training split's mean and spread when
 (the default: distance- and gradient-based models and SMOTE's neighbours need it; trees are
 indifferent to it). Missing numbers are filled with the training median, so the matrix is finite.
 
-Scaling is done by the fitted ``StandardScaler`` (``scaler_``) itself; the one-hot columns are
-those of the fitted ``OneHotEncoder`` (``one_hot_``), compared with its ``categories_`` in numpy
-(a test holds them equal to ``one_hot_.transform``). Training and serving run the same
-``transform``, so the classifier sees the same float64 matrix in both.
+Training fits a ``StandardScaler`` (``scaler_``) and a ``OneHotEncoder`` (``one_hot_``); ``transform``
+applies what they fitted in one small numpy path — ``(x − mean_) / scale_``, and each category
+compared with ``categories_`` — because the transformers' input checks cost more than the
+transform itself on the few rows of one applicant. Tests hold both parts equal to
+``scaler_.transform`` and ``one_hot_.transform``. Training and serving run the same ``transform``,
+so the classifier sees the same float64 matrix in both.
 """
 
 from __future__ import annotations
@@ -207,8 +209,8 @@ class ApplicantFeatureEncoder(TransformerMixin, BaseEstimator):
         write_derived_features(X, numeric)
         fill = self.numeric_medians_.to_numpy(dtype=np.float64)  # indexed by DERIVED_FEATURES, in order (fit)
         numeric = np.where(np.isnan(numeric), fill, numeric)
-        if self.scaler_ is not None:
-            numeric = self.scaler_.transform(numeric)
+        if self.scaler_ is not None:  # what scaler_.transform computes (tested equal), without its input checks
+            numeric = (numeric - self.scaler_.mean_) / self.scaler_.scale_
         return np.hstack([numeric, *self._one_hot_blocks(X)])
 
     def _one_hot_blocks(self, X) -> list[np.ndarray]:

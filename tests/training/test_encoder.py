@@ -323,3 +323,15 @@ def test_a_mapping_of_columns_encodes_as_the_same_frame_does(small_frame):
     np.testing.assert_array_equal(encoder.transform(typed), encoder.transform(frame.assign(otr=150_000_000, tenor=24)))
     with pytest.raises(ValueError, match="missing the attribute.*tenor"):
         encoder.transform({name: as_arrays[name] for name in APPLICANT_ATTRIBUTES if name != "tenor"})
+
+
+def test_the_scaled_block_is_the_fitted_standard_scaler_s(small_frame):
+    """The encoder applies the fitted ``StandardScaler``'s ``mean_`` and ``scale_`` itself: exactly
+    ``scaler_.transform`` of the filled derived features, odd applicants included."""
+    encoder = ApplicantFeatureEncoder().fit(small_frame)
+    frame = pd.concat([odd_applicants(), small_frame[APPLICANT_ATTRIBUTES].iloc[:200]], ignore_index=True)
+    filled = derived_applicant_features(frame).fillna(encoder.numeric_medians_).to_numpy()
+
+    np.testing.assert_array_equal(
+        encoder.transform(frame)[:, : len(DERIVED_FEATURES)], encoder.scaler_.transform(filled)
+    )
