@@ -63,7 +63,10 @@ _DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-used-with-
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. Against the development setup `make run` starts, "
+            "run commands with DEBUG=1, e.g. `DEBUG=1 .venv/bin/python manage.py create_api_token analyst`."
+        )
     SECRET_KEY = _DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")

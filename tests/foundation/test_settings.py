@@ -53,6 +53,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="0", ALLOWED_HOSTS="npl.example.co.id")
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert "DEBUG=1 .venv/bin/python manage.py" in result.stderr  # how to reach the development setup
 
 
 def test_a_malformed_boolean_is_an_error_not_a_guess():
