@@ -125,7 +125,7 @@ def bar_chart(
                 "title": bar.title or bar.label,
                 "css": bar.css,
                 "label_x": _f(left + (index + 0.5) * slot),
-                "show_label": index % label_every == 0,
+                "show_label": bool(bar.label) and index % label_every == 0,  # a bar may have no label (a pair's second)
             }
         )
     ticks = [

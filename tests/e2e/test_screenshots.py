@@ -12,12 +12,16 @@ the months under the days-past-due chart do not touch. Screenshots go to ``artif
 import os
 import re
 
+import pandas as pd
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
+from monitoring.services import record_reference_distribution, write_monitoring_report
 from scoring.page_services import score_stored_applicant
 from tests.conftest import make_user
+from training.artifacts import load_artifact
 from training.models import TrainingRun
 
 from .conftest import PASSWORD, REPO, SAMPLE_FILE, Browsing
@@ -128,6 +132,10 @@ def test_every_page_fits_1280_px_in_both_languages(browsing, make_version, page_
     with translation.override(language):  # as an analyst working in this language scores them
         for applicant in applicants:
             score_stored_applicant(applicant, user=analyst)
+    # Today's monitoring report of the active version, against the book's applicants as its reference.
+    book = pd.DataFrame(list(Applicant.objects.values(*ATTRIBUTE_FIELDS)))
+    record_reference_distribution(first, load_artifact(first), [book])
+    write_monitoring_report(first, timezone.localdate(), timezone.localdate())
     page = browsing.page
     shots: list[tuple[str, str]] = []
 
@@ -161,6 +169,7 @@ def test_every_page_fits_1280_px_in_both_languages(browsing, make_version, page_
         ("retrain", "/models/retrain/"),
         ("training-run", f"/models/runs/{run.pk}/"),
         ("prediction", f"/score/predictions/{applicants[0].predictions.get().pk}/"),
+        ("monitoring", f"/monitoring/{first.pk}/"),
         ("policies", "/policies/"),
         ("policy-new", "/policies/new/"),
         ("admin", "/admin/"),
@@ -201,7 +210,7 @@ def test_every_page_fits_1280_px_in_both_languages(browsing, make_version, page_
     browsing.page.context.clear_cookies()
     log_in(browsing, "ana", language)
     visit("forbidden-for-analysts", "/models/retrain/")
-    assert len(shots) >= 24
+    assert len(shots) >= 25
     assert browsing.foreign_requests() == [], "requests left the live server"
     if os.environ.get("NPL_DOCS_SCREENSHOTS") == "1":
         write_docs_index()

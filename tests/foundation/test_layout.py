@@ -5,6 +5,7 @@ database with the role groups created by the data migration.
 """
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -238,3 +239,16 @@ def test_the_page_checker_catches_an_unlabelled_input():
     page = assert_self_contained_and_csp_ready('<form><input name="x" id="x"></form>')
     with pytest.raises(AssertionError):
         assert_every_input_labelled(page)
+
+
+@pytest.mark.parametrize("stylesheet", sorted(Path(__file__).resolve().parents[2].glob("static/css/*.css")), ids=str)
+def test_every_stylesheet_closes_each_block_it_opens(stylesheet):
+    """An unclosed ``{`` does not fail in a browser: every rule after it is silently dropped (the
+    monitoring charts lost their colours and legend swatches that way)."""
+    text = re.sub(r"/\*.*?\*/", "", stylesheet.read_text(encoding="utf-8"), flags=re.S)
+    text = re.sub(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'", "", text)  # strings may hold braces
+    depth = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"{stylesheet.name}: a '}}' without its '{{' by line {line_number}"
+    assert depth == 0, f"{stylesheet.name}: {depth} block(s) never closed"

@@ -83,7 +83,32 @@ def test_the_page_before_any_report_and_a_chosen_report(analyst_client, monitore
     today = timezone.localdate()
     report = write_monitoring_report(monitored_version, today, today)
     chosen = analyst_client.get(f"/monitoring/{monitored_version.pk}/?report={report.pk}")
-    assert "Nothing moved" in text_of(checked_page(chosen) and chosen)
+    text = text_of(checked_page(chosen) and chosen)
+    # No prediction in the period: no alert, and the page says why rather than "stable".
+    assert "No alert: with 0 predictions in the period, fewer than 100, stability is not judged." in text
+    assert "Nothing moved" not in text
+
+
+def test_a_stable_period_before_any_outcome_says_nothing_is_back_tested_yet(
+    analyst_client, monitored_version, tmp_path
+):
+    """Enough predictions of applicants drawn as the training book's were, scored today: nothing
+    moved, and the page does not claim that back-tested grades agree when none is back-tested."""
+    book, _ = write_book(tmp_path, "same", n_applicants=1000, seed=32, as_of=LATER_AS_OF, first_app_id=FIRST_APP_ID)
+    import_loan_file(book, as_of=LATER_AS_OF)
+    score_stored_applicants(range(FIRST_APP_ID, FIRST_APP_ID + 1000))
+    today = timezone.localdate()
+    report = write_monitoring_report(monitored_version, today, today)
+    assert report.alerts == []
+
+    response = analyst_client.get(f"/monitoring/{monitored_version.pk}/")
+
+    text = text_of(checked_page(response) and response)
+    assert (
+        "Nothing moved: every input and the score are stable. No prediction has reached its outcome window yet, "
+        "so nothing is back-tested." in text
+    )
+    assert "back-tested grades agree" not in text
 
 
 def test_roles_on_the_page(client, make_monitored_version, monitored_version):
