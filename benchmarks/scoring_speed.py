@@ -22,8 +22,10 @@ re-implemented internals):
   (b) alike.
 - (c) **the engine alone** on one applicant: ``engine.score(...).row(0)`` (active-version lookup,
   probability, scorecard, the occlusion reasons chosen and worded), not stored. Target ≤ 1.5 ms.
-  Shown beside it: the same without reasons, and the public model call alone
-  (``calibrated.predict_proba`` on one row, and on the ten rows of one applicant's occlusion).
+  Shown beside it: the same without reasons; ``calibrated.predict_proba`` on one row and on the
+  ten rows of one applicant's occlusion; and the call the engine makes instead on those ten rows,
+  ``predict_npl_probability`` (the fitted calibrator on the pipeline's score: the same
+  probabilities without the calibration wrapper's per-call checks).
 - (d) **throughput on ``--bulk`` applicants** (drawn as the loan books draw them, fixed seed): ``engine.score``
   on all at once (target ≥ 30,000 applicants/s with reasons; with and without reasons: every probability,
   label, score, grade, expected loss, recommendation, and which reasons with their effects), then
@@ -191,6 +193,7 @@ def main() -> None:
         ),
         "    calibrated.predict_proba, 1 row": timed(lambda: model.calibrated.predict_proba(one_row), args.calls),
         "    calibrated.predict_proba, 10 rows": timed(lambda: model.calibrated.predict_proba(ten_rows), args.calls),
+        "    predict_npl_probability, 10 rows": timed(lambda: model.predict_npl_probability(ten_rows), args.calls),
     }
     database = connection.vendor
     print(f"\nModel {version.name} (version #{version.pk}); database {database}")

@@ -89,7 +89,7 @@ from xgboost import XGBClassifier
 from . import steps
 from .credit_scorecard import CreditScorecard
 from .encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
-from .trained_model import TrainedNplModel, calibration_scores, fitted_calibrator
+from .trained_model import TrainedNplModel, calibrated_probability, calibration_scores
 from .uncertainty import bootstrap_intervals
 
 # In order of simplicity (the one-standard-error rule prefers the earlier), by how much each fits to
@@ -875,7 +875,7 @@ def search_best_model(
         oof_labels, oof_scores = out_of_fold_scores(winner.pipeline, X_dev, y_dev, folds)
     # The fitted calibrator (public attributes of the fitted CalibratedClassifierCV) maps the pooled
     # out-of-fold scores to probabilities, on which the threshold is chosen.
-    oof_probability = np.clip(np.asarray(fitted_calibrator(calibrated).predict(oof_scores), dtype=float), 0.0, 1.0)
+    oof_probability = calibrated_probability(calibrated, oof_scores)
     choice = choose_threshold(oof_labels, oof_probability, selection_recall)
     out_of_fold_metrics = evaluate(oof_labels, oof_probability, choice.threshold)
     raw_is_probability = bool(oof_scores.min() >= 0.0 and oof_scores.max() <= 1.0)

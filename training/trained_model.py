@@ -54,13 +54,6 @@ class TrainedNplModel:
     def feature_names(self) -> list[str]:
         return [str(name) for name in self.encoder.get_feature_names_out()]
 
-    @property
-    def calibrator(self):
-        """The fitted calibrator (``calibrated_classifiers_[0].calibrators[0]``: training calibrates
-        with ``ensemble=False``, so there is one): maps :func:`calibration_scores` of ``pipeline``
-        to the calibrated NPL probability."""
-        return fitted_calibrator(self.calibrated)
-
     def predict_npl_probability(self, applicants) -> np.ndarray:
         """Calibrated probability of becoming NPL, one per applicant, for a DataFrame with the nine
         attributes (or a mapping of the nine attribute names to equal-length columns): the fitted
@@ -73,18 +66,18 @@ class TrainedNplModel:
         # Its matrix is finite by construction (missing numbers take the training medians, ratios
         # are capped), so scikit-learn's finiteness scans of it are skipped.
         with sklearn.config_context(assume_finite=True):
-            scores = calibration_scores(self.pipeline, applicants)
-        return np.clip(np.asarray(self.calibrator.predict(scores), dtype=np.float64), 0.0, 1.0)
+            return calibrated_probability(self.calibrated, calibration_scores(self.pipeline, applicants))
 
     def predict_is_npl(self, applicants) -> np.ndarray:
         return self.predict_npl_probability(applicants) >= self.threshold
 
 
-def fitted_calibrator(calibrated):
-    """The one calibrator of a ``CalibratedClassifierCV`` fitted with ``ensemble=False`` (its public
-    ``calibrated_classifiers_``), which maps :func:`calibration_scores` to probabilities."""
+def calibrated_probability(calibrated, scores: np.ndarray) -> np.ndarray:
+    """The NPL probability of :func:`calibration_scores`: the ``predict`` of the one calibrator of a
+    ``CalibratedClassifierCV`` fitted with ``ensemble=False`` (its public ``calibrated_classifiers_``),
+    clipped to [0, 1]."""
     (calibration,) = calibrated.calibrated_classifiers_
-    return calibration.calibrators[0]
+    return np.clip(np.asarray(calibration.calibrators[0].predict(scores), dtype=np.float64), 0.0, 1.0)
 
 
 def calibration_scores(pipeline, X) -> np.ndarray:
