@@ -2,7 +2,7 @@
 
 Every part that handles applicant data reads this module: the validation rules
 (:mod:`applicants.validation`), the loan-file reader (:mod:`applicants.loan_file`), the model
-fields, the feature encoder (``training.encoder``), the dataset generator, the REST API's
+fields, the feature encoder (``credit.encoder``), the dataset generator, the REST API's
 serializers and the score form. A label is what a person reads ("Down payment", in Indonesian
 "Uang muka"); the name is the key a file, a JSON body or the database uses (``dp``).
 """

@@ -3,7 +3,7 @@
 ``generate_loan_book`` draws applicants (income, vehicle, down payment, tenor, job, housing,
 family), gives each a true probability of becoming NPL that is a documented function of its exported
 attributes alone (``true_npl_probability``), draws the outcome from it, and writes a monthly payment
-history that ``applicants.labelling.label_installments`` labels exactly as the drawn outcome. The
+history that ``credit.labelling.label_installments`` labels exactly as the drawn outcome. The
 histories come out in the raw export format of ``shared/docs/data-format.md`` (mixed rupiah
 spellings, ``3 orang`` or ``3``, shuffled rows), so the same file exercises the import, the
 labelling and the models. ``docs/dataset-generator.md`` explains the model, the distributions and
@@ -32,7 +32,7 @@ from applicants.attributes import (
     Pekerjaan,
     StatusPernikahan,
 )
-from applicants.labelling import label_installments
+from credit.labelling import label_installments
 from applicants.loan_file import LOAN_FILE_COLUMNS
 
 LOAN_COLUMNS = list(LOAN_FILE_COLUMNS)

@@ -1,5 +1,5 @@
 """Labelling stored applications: compute max DPD, kolektibilitas and NPL from their stored
-installments (:func:`applicants.labelling.label_installments`) and store the labels that changed."""
+installments (:func:`credit.labelling.label_installments`) and store the labels that changed."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from django.db import transaction
 
-from .labelling import label_installments
-from .models import Applicant
-from .selectors import (
+from credit.labelling import label_installments
+from applicants.models import Applicant
+from applicants.selectors import (
     applicant_pk_ranges,
     dates_as_text,
     installment_history_frame,

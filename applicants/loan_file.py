@@ -46,8 +46,8 @@ from tqdm import tqdm
 
 from nplsite.csv_export import write_csv
 
-from .attributes import ATTRIBUTE_FIELDS, CATEGORY_CHOICES, CATEGORY_FIELDS, INSTALLMENT_FIELDS, label
-from .parsing import (
+from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_CHOICES, CATEGORY_FIELDS, INSTALLMENT_FIELDS, label
+from applicants.parsing import (
     MAX_TEXT_CHARS,
     parse_column,
     parse_count,
@@ -58,7 +58,7 @@ from .parsing import (
     parse_text,
     parse_years,
 )
-from .validation import attribute_field_errors, dp_otr_errors, echo, installment_field_errors
+from applicants.validation import attribute_field_errors, dp_otr_errors, echo, installment_field_errors
 
 LOAN_FILE_COLUMNS = ("app_id", *INSTALLMENT_FIELDS, *ATTRIBUTE_FIELDS)
 APPLICATION_COLUMNS = ("app_id", *ATTRIBUTE_FIELDS)  # what scoring needs; installment columns are ignored

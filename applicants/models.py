@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .attributes import (
+from applicants.attributes import (
     ATTRIBUTE_FIELDS,
     MAX_DEPENDANTS,
     MAX_INSTALLMENT_AMOUNT,
@@ -25,8 +25,8 @@ from .attributes import (
     Pekerjaan,
     StatusPernikahan,
 )
-from .labelling import KOLEKTIBILITAS_NAMES
-from .validation import validate_applicant_attributes
+from credit.labelling import KOLEKTIBILITAS_NAMES
+from applicants.validation import validate_applicant_attributes
 
 
 class Kolektibilitas(models.IntegerChoices):

@@ -14,9 +14,9 @@ from django.db import connection
 from django.db.models import CharField, Count, Max, Min, QuerySet
 from django.db.models.functions import Cast
 
-from .attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
-from .labelling import KOLEKTIBILITAS_NAMES, NPL_MIN_KOLEKTIBILITAS, label_installments
-from .models import Applicant, Installment
+from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
+from credit.labelling import KOLEKTIBILITAS_NAMES, NPL_MIN_KOLEKTIBILITAS, label_installments
+from applicants.models import Applicant, Installment
 
 # Applicants per query when reading histories: bounds memory to a few hundred thousand installments.
 APPLICANTS_PER_READ = 20_000
@@ -64,7 +64,7 @@ def installment_history_frame(*, applicant_pks=None, applicant_pk_range: tuple[i
 
     Columns ``applicant_id``, ``due_date``, ``paid_date`` (datetime64, NaT when unpaid) and
     ``due_amount``: rename ``applicant_id`` to ``app_id`` (or map it) for
-    :func:`applicants.labelling.label_installments`. Reads by the (applicant, due_date) index.
+    :func:`credit.labelling.label_installments`. Reads by the (applicant, due_date) index.
     """
     queryset = Installment.objects.all()
     if applicant_pks is not None:
@@ -109,7 +109,7 @@ def labelled_applicants_frame(as_of: date | None = None) -> pd.DataFrame:
     Columns: ``app_id``, the nine attributes (named as the model fields; categories as strings,
     amounts and counts as int64), ``disbursement_date`` (earliest due date, datetime64),
     ``max_dpd``, ``kolektibilitas`` (int64) and ``is_npl`` (bool), computed by
-    :func:`applicants.labelling.label_installments` as of ``as_of`` (default: the latest date in the
+    :func:`credit.labelling.label_installments` as of ``as_of`` (default: the latest date in the
     installments). Only applicants with at least one installment due on or before ``as_of``.
     Ordered by ``app_id``. Read ``APPLICANTS_PER_READ`` applicants at a time.
     """

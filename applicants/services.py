@@ -40,12 +40,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
-from .labelling import label_installments
-from .labelling_service import LABEL_FIELDS, LabellingSummary, label_applications
-from .loan_file import LoanFileError, read_loan_file
-from .models import Applicant, Installment
-from .selectors import dates_as_text, queryset_frame, to_datetime_column
+from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
+from credit.labelling import label_installments
+from applicants.labelling_service import LABEL_FIELDS, LabellingSummary, label_applications
+from applicants.loan_file import LoanFileError, read_loan_file
+from applicants.models import Applicant, Installment
+from applicants.selectors import dates_as_text, queryset_frame, to_datetime_column
 
 APP_IDS_PER_QUERY = 5_000
 INSTALLMENT_VALUE_FIELDS = ["paid_date", "due_amount", "paid_amount"]

@@ -19,7 +19,7 @@ from datetime import date
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
 
-from .attributes import (
+from applicants.attributes import (
     ATTRIBUTE_BY_NAME,
     ATTRIBUTE_FIELDS,
     CATEGORY_CHOICES,

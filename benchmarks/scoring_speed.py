@@ -126,15 +126,15 @@ def main() -> None:
 
     from applicants.generator import generate_applicants, write_loan_book
     from applicants.services import import_loan_file
-    from nplsite import urls
+    from web import urls
     from nplsite.roles import ANALYST
     from nplsite.tokens import issue_api_token
-    from scoring.api import ScoringApiView
+    from web.api.scoring import ScoringApiView
     from scoring.engine import engine
     from scoring.models import Prediction
     from training.artifacts import load_artifact
     from training.models import TrainingRun
-    from training.pipeline import narrowed_profile
+    from credit.model_search import narrowed_profile
     from training.services import train_model_version
 
     print(f"Setting up in {workdir} …", file=sys.stderr)

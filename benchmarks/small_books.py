@@ -5,7 +5,7 @@
 
 Generates ``--books`` loan books with the generator's ``real-like`` risk setting (NPL rate about
 24 %, oracle ROC AUC about 0.74, monotonic in every attribute), of 600 to 4,000 applicants each
-(different seeds), labels them as the import does, and runs ``training.pipeline.search_best_model``
+(different seeds), labels them as the import does, and runs ``credit.model_search.search_best_model``
 on each. Every book's chosen model is judged on the same large unseen holdout drawn from the same
 generator (``--holdout`` applicants, outcomes drawn from their true probability), beside:
 
@@ -52,9 +52,9 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from train_models import labelled_frame  # noqa: E402
 
 from applicants.generator import RISK_SETTINGS, generate_applicants, simulate_loan_book, true_npl_probability  # noqa: E402
-from training.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder  # noqa: E402
-from training.pipeline import PROFILES, choose_threshold, features_and_labels, search_best_model  # noqa: E402
-from training.uncertainty import bootstrap_intervals  # noqa: E402
+from credit.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder  # noqa: E402
+from credit.model_search import PROFILES, choose_threshold, features_and_labels, search_best_model  # noqa: E402
+from credit.intervals import bootstrap_intervals  # noqa: E402
 
 RECALL_TARGET = 0.90
 SIZES = (600, 800, 1000, 1300, 1600, 2000, 2500, 3000, 3500, 4000)

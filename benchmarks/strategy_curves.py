@@ -77,7 +77,7 @@ def main() -> None:
     from scoring.policies import POLICY_FIELDS, policy_parameters
     from scoring.policy_services import ensure_active_policy
     from training.models import TrainingRun
-    from training.pipeline import narrowed_profile
+    from credit.model_search import narrowed_profile
     from training.services import train_model_version
 
     print(f"Setting up in {workdir} …", file=sys.stderr)

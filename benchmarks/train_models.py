@@ -5,8 +5,8 @@
 
 Generates a book of 10,000 applicants (seed 7) with ``applicants.generator``, builds the training
 frame the way ``applicants.selectors.labelled_applicants_frame`` gives it (attributes per
-applicant, labels from ``applicants.labelling.label_installments``; no database), runs
-``training.pipeline.search_best_model`` and prints:
+applicant, labels from ``credit.labelling.label_installments``; no database), runs
+``credit.model_search.search_best_model`` and prints:
 
 - the time of every candidate (algorithm × balancing) and of the whole search;
 - the cross-validated leaderboard (mean ± standard error of ROC AUC), the chosen and the best mean;
@@ -37,9 +37,9 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from applicants.generator import simulate_loan_book  # noqa: E402
-from applicants.labelling import label_installments  # noqa: E402
-from training.encoder import APPLICANT_ATTRIBUTES  # noqa: E402
-from training.pipeline import (  # noqa: E402
+from credit.labelling import label_installments  # noqa: E402
+from credit.encoder import APPLICANT_ATTRIBUTES  # noqa: E402
+from credit.model_search import (  # noqa: E402
     DEFAULT_RECALL_MARGIN_SE,
     PROFILES,
     choose_threshold,

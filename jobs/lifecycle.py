@@ -31,7 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import BackgroundJob
+from jobs.models import BackgroundJob
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from celery.signals import worker_ready
 
-from .lifecycle import fail_stale_jobs
+from jobs.lifecycle import fail_stale_jobs
 
 
 @worker_ready.connect

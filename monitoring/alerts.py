@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from applicants.attributes import ATTRIBUTE_FIELDS, RUPIAH_ATTRIBUTE_FIELDS
 from applicants.models import Applicant
 
-from .stability import SCORE, UNSEEN
+from credit.stability import SCORE, UNSEEN
 
 RATIO_LABELS = {
     "dp_ratio": _("Down-payment ratio (DP / OTR)"),

@@ -9,7 +9,7 @@ class MonitoringConfig(AppConfig):
         from training.models import ModelVersion
         from training.signals import model_version_registered
 
-        from .services import record_reference_distribution
+        from monitoring.services import record_reference_distribution
 
         # A newly trained version's monitoring reference: its development applicants, binned once.
         model_version_registered.connect(

@@ -17,8 +17,8 @@ from scoring.models import Prediction
 from scoring.selectors import predictions
 from training.models import ModelVersion
 
-from .backtest import add_months
-from .models import MonitoringReport
+from credit.backtest import add_months
+from monitoring.models import MonitoringReport
 
 CHUNK_PREDICTIONS = 20_000
 

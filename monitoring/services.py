@@ -5,9 +5,9 @@
   finds it, or builds it for a version trained before monitoring existed from the training
   applicants its artifact records (``seen_app_ids``), or says why it cannot.
 - :func:`compute_monitoring_figures` measures one version over one period: population stability of
-  the period's predictions against the reference (``monitoring.stability``), counted chunk by chunk,
+  the period's predictions against the reference (``credit.stability``), counted chunk by chunk,
   and the back-test of every earlier prediction whose outcome window has passed
-  (``monitoring.backtest``), counted by the database. It returns the figures, the alerts and the
+  (``credit.backtest``), counted by the database. It returns the figures, the alerts and the
   status (``ok`` / ``watch`` / ``alert``: the most severe alert).
 - :func:`write_monitoring_report` stores that as the one report of (version, period, channel):
   writing the same period again updates it. :func:`write_scheduled_reports` is what the periodic
@@ -34,9 +34,11 @@ from training.artifacts import ArtifactIntegrityError, load_artifact
 from training.models import ModelVersion
 from training.services import recall_target
 
-from . import backtest, stability
-from .models import MonitoringReport, ReferenceDistribution
-from .selectors import backtest_groups, period_chunks, period_predictions
+from credit import backtest
+
+from credit import stability
+from monitoring.models import MonitoringReport, ReferenceDistribution
+from monitoring.selectors import backtest_groups, period_chunks, period_predictions
 
 logger = logging.getLogger(__name__)
 

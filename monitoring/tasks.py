@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import write_scheduled_reports
+from monitoring.services import write_scheduled_reports
 
 
 @shared_task(name="monitoring.write_monitoring_reports")

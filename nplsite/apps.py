@@ -13,8 +13,8 @@ class NplSiteConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import pre_save
 
-        from . import checks  # noqa: F401 (registers the start-up checks)
-        from .tokens import revoke_tokens_when_credentials_change
+        from nplsite import checks  # noqa: F401 (registers the start-up checks)
+        from nplsite.tokens import revoke_tokens_when_credentials_change
 
         pre_save.connect(
             revoke_tokens_when_credentials_change, sender=get_user_model(), dispatch_uid="npl-revoke-api-tokens"
@@ -22,4 +22,4 @@ class NplSiteConfig(AppConfig):
 
 
 class NplAdminConfig(AdminConfig):
-    default_site = "nplsite.admin_site.NplAdminSite"
+    default_site = "web.admin.site.NplAdminSite"

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "training",
     "scoring",
     "monitoring",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -111,7 +112,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "nplsite.urls"
+ROOT_URLCONF = "web.urls"
 
 TEMPLATES = [
     {
@@ -397,7 +398,7 @@ LOGGING = {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Scoring (scoring/scorecard.py explains each figure; the README's configuration table lists them)
+# Scoring (credit/scorecard.py explains each figure; the README's configuration table lists them)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -434,7 +435,7 @@ BATCH_INLINE_MAX_ROWS = env_int("BATCH_INLINE_MAX_ROWS", 2000)
 BATCH_INLINE_MAX_BYTES = env_int("BATCH_INLINE_MAX_BYTES", 1024 * 1024)
 
 # ---------------------------------------------------------------------------------------------
-# Training (training/services.py and training/pipeline.py explain each)
+# Training (training/services.py and credit/model_search.py explain each)
 # ---------------------------------------------------------------------------------------------
 # NPL recall the chosen model's decision threshold must reach on its pooled out-of-fold predictions ...
 TRAINING_RECALL_TARGET = env_float("TRAINING_RECALL_TARGET", 0.90)

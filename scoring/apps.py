@@ -13,11 +13,11 @@ class ScoringConfig(AppConfig):
         from training.services import use_recall_target_from
         from training.signals import active_version_changed
 
-        from . import checks  # noqa: F401 (registers the scorecard settings check)
-        from .engine import engine
-        from .models import DecisionPolicy
-        from .policies import active_policy_changed, current_policy, reading
-        from .policy_services import ensure_active_policy
+        from scoring import checks  # noqa: F401 (registers the scorecard settings check)
+        from scoring.engine import engine
+        from scoring.models import DecisionPolicy
+        from scoring.policies import active_policy_changed, current_policy, reading
+        from scoring.policy_services import ensure_active_policy
 
         # The process that activates a version reads the active version again at once.
         active_version_changed.connect(engine.forget_active_version, dispatch_uid="scoring-engine-active")

@@ -26,8 +26,8 @@ from applicants.loan_file import read_loan_file
 from applicants.models import Applicant
 from nplsite.csv_export import write_csv
 
-from .models import Prediction
-from .services import score_valid_applicants
+from scoring.models import Prediction
+from scoring.services import score_valid_applicants
 
 OUTPUT_COLUMNS = [
     "app_id",

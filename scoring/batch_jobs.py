@@ -39,9 +39,9 @@ from jobs.lifecycle import (
 )
 from nplsite.roles import is_model_admin
 
-from .batch import score_loan_file
-from .engine import ScoringUnavailableError
-from .models import BatchScoringJob, Prediction
+from scoring.batch import score_loan_file
+from scoring.engine import ScoringUnavailableError
+from scoring.models import BatchScoringJob, Prediction
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from django.core.checks import Error, register
 
-from .scorecard import ScorecardConfigurationError, environment_parameters
+from credit.scorecard import ScorecardConfigurationError, environment_parameters
 
 
 @register()

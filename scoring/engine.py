@@ -18,10 +18,10 @@ No active version → :class:`NoActiveModelError`; an artifact that is missing o
 check → :class:`ModelArtifactUnavailableError` (logged). The API answers both with 503.
 
 **What it computes**, vectorised over a frame of applicants (the nine attributes): the calibrated
-NPL probability (:meth:`training.trained_model.TrainedNplModel.predict_npl_probability`: the
+NPL probability (:meth:`credit.trained_model.TrainedNplModel.predict_npl_probability`: the
 fitted calibrator on the pipeline's score, equal to ``CalibratedClassifierCV.predict_proba``),
 the NPL flag at the version's threshold (chosen on validation data at the recall target), then the scorecard figures
-of :mod:`scoring.scorecard` (credit score, grade, expected loss, recommendation) under the active
+of :mod:`credit.scorecard` (credit score, grade, expected loss, recommendation) under the active
 decision policy (:func:`scoring.policies.current_policy`, followed like the active version), and
 the reasons.
 
@@ -83,10 +83,10 @@ from django.utils import translation
 from django.utils.formats import get_format, number_format
 from django.utils.translation import get_language, gettext, gettext_noop
 
-from training.encoder import APPLICANT_ATTRIBUTES, CATEGORICAL_ATTRIBUTES
+from credit.encoder import APPLICANT_ATTRIBUTES, CATEGORICAL_ATTRIBUTES
 
-from . import scorecard
-from .policies import ActivePolicy, current_policy
+from credit import scorecard
+from scoring.policies import ActivePolicy, current_policy
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class ReferenceValues:
 @dataclass
 class LoadedModel:
     model_version: object  # the training.models.ModelVersion row as it was when loaded
-    model: object  # training.trained_model.TrainedNplModel
+    model: object  # credit.trained_model.TrainedNplModel
     references: ReferenceValues
     file_signature: tuple | None = None  # training.artifacts.artifact_file_signature when verified
 

@@ -20,7 +20,7 @@ class DecisionPolicy(models.Model):
     A policy is never edited once stored: a change is a new version, so every prediction's
     ``policy`` says exactly which rules produced it. At most one policy is active, which the
     database enforces (``one_active_decision_policy``); ``scoring.policy_services`` creates and
-    activates them, ``scoring.policies`` gives scoring the active one. ``scoring/scorecard.py``
+    activates them, ``scoring.policies`` gives scoring the active one. ``credit/scorecard.py``
     explains what each figure does.
     """
 

@@ -7,8 +7,8 @@ from django.db import transaction
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
 
-from .models import Prediction
-from .services import ScoreResult, create_applicant, score_applicants, score_requests
+from scoring.models import Prediction
+from scoring.services import ScoreResult, create_applicant, score_applicants, score_requests
 
 WEB_APPLICANT_SOURCE = "web"
 

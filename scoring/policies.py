@@ -28,8 +28,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.dispatch import Signal
 
-from .models import DecisionPolicy
-from .scorecard import ScorecardParameters, npl_probability_at_score, parse_grade_bands
+from scoring.models import DecisionPolicy
+from credit.scorecard import ScorecardParameters, npl_probability_at_score, parse_grade_bands
 
 active_policy_changed = Signal()
 """Sent (with ``policy``) when a decision policy was activated; this process then reads it at once."""
@@ -49,7 +49,7 @@ class ActivePolicy:
 
 def policy_parameters(policy: DecisionPolicy) -> ScorecardParameters:
     """The scorecard parameters of a policy (stored or proposed); raises
-    :class:`scoring.scorecard.ScorecardConfigurationError` when they cannot be used."""
+    :class:`credit.scorecard.ScorecardConfigurationError` when they cannot be used."""
     return ScorecardParameters(
         grade_bands=parse_grade_bands(policy.grade_bands),
         **{name: float(getattr(policy, name)) for name in SCORECARD_FIELDS},

@@ -25,10 +25,10 @@ from django.utils.translation import gettext, gettext_noop
 
 from nplsite.roles import is_model_admin
 
-from . import scorecard
-from .models import DecisionPolicy, Prediction
-from .policies import POLICY_FIELDS, active_policy, active_policy_changed, current_policy, policy_parameters
-from .scorecard import ScorecardConfigurationError, environment_parameters, parse_grade_bands
+from credit import scorecard
+from scoring.models import DecisionPolicy, Prediction
+from scoring.policies import POLICY_FIELDS, active_policy, active_policy_changed, current_policy, policy_parameters
+from credit.scorecard import ScorecardConfigurationError, environment_parameters, parse_grade_bands
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from applicants.labelling import KOLEKTIBILITAS_NAMES
+from credit.labelling import KOLEKTIBILITAS_NAMES
 from applicants.models import Applicant, Installment
 from training.models import ModelVersion
 
-from .models import Prediction
+from scoring.models import Prediction
 
 HEADLINE_METRICS = ("precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
 

@@ -21,9 +21,9 @@ from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
 from training.models import ModelVersion
 
-from .engine import engine
-from .models import Prediction
-from .serializers import clean_applicant_input
+from scoring.engine import engine
+from scoring.models import Prediction
+from web.api.serializers import clean_applicant_input
 
 API_APPLICANT_SOURCE = "api"
 
@@ -65,7 +65,7 @@ def score_applicants(
     """Score applicants given as dicts of the nine attributes, store a Prediction for each, return them.
 
     ``applicants`` (same length, entries may be ``None``) links each prediction to a stored applicant.
-    ``lenient`` reads numeric strings as numbers and ignores other fields (see :mod:`scoring.serializers`).
+    ``lenient`` reads numeric strings as numbers and ignores other fields (see :mod:`web.api.serializers`).
     Raises :class:`ApplicantDataError` (nothing stored) when any item is invalid, and
     :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model.
     """

@@ -13,7 +13,7 @@ of that date.
 **Which probabilities.** The test probabilities are not stored, so the applicants are scored through
 the scoring engine (:meth:`scoring.engine.ScoringEngine.score`, without reasons and without storing
 predictions): the same probabilities and NPL flags a request for those applicants gets. Each
-point of a curve is :func:`scoring.scorecard.decide` for every applicant under the policy with that
+point of a curve is :func:`credit.scorecard.decide` for every applicant under the policy with that
 approve cut-off — the rule the engine applies, not a second copy of it. They are labelled and
 scored again on every request (nothing kept between requests, so a later import or activation is
 always reflected): one labelling of the book as of that date and one engine call without reasons.
@@ -40,13 +40,13 @@ import numpy as np
 from django.utils.translation import gettext
 
 from applicants.selectors import labelled_applicants_frame
-from training.encoder import APPLICANT_ATTRIBUTES
-from training.pipeline import applicant_ids_digest
+from credit.encoder import APPLICANT_ATTRIBUTES
+from credit.model_search import applicant_ids_digest
 
-from . import scorecard
-from .engine import engine
-from .models import Prediction
-from .scorecard import ScorecardParameters
+from credit import scorecard
+from scoring.engine import engine
+from scoring.models import Prediction
+from credit.scorecard import ScorecardParameters
 
 CUTOFF_STEP = 5
 CUTOFFS = np.arange(scorecard.MIN_SCORE, scorecard.MAX_SCORE + 1, CUTOFF_STEP)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .batch_jobs import SCORE_TASK, run_batch_job
+from scoring.batch_jobs import SCORE_TASK, run_batch_job
 
 
 @shared_task(name=SCORE_TASK)

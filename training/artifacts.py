@@ -1,6 +1,6 @@
 """Model artifacts on disk: written atomically, recorded with their SHA-256, verified before loading.
 
-An artifact is a joblib file holding one :class:`training.trained_model.TrainedNplModel` (the fitted,
+An artifact is a joblib file holding one :class:`credit.trained_model.TrainedNplModel` (the fitted,
 calibrated pipeline with its encoder, the threshold, the feature names, metadata). It lives in
 ``settings.MODEL_ARTIFACT_DIR``; the database records its file name, SHA-256 and size.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import joblib
 from django.conf import settings
 
-from .trained_model import ARTIFACT_FORMAT_VERSION, TrainedNplModel
+from credit.trained_model import ARTIFACT_FORMAT_VERSION, TrainedNplModel
 
 
 class ArtifactIntegrityError(Exception):

@@ -6,8 +6,8 @@ from django.db import connections
 
 from nplsite.health import CheckResult
 
-from .artifacts import ArtifactIntegrityError, artifact_file_signature, read_verified_bytes
-from .selectors import get_active_model_version
+from training.artifacts import ArtifactIntegrityError, artifact_file_signature, read_verified_bytes
+from training.selectors import get_active_model_version
 
 
 def check_active_model() -> CheckResult:

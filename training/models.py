@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jobs.models import BackgroundJob
 
-from . import steps
+from credit import steps
 
 
 class ModelVersion(models.Model):

@@ -1,6 +1,6 @@
 """Reads about model versions and training runs."""
 
-from .models import ModelVersion, TrainingRun
+from training.models import ModelVersion, TrainingRun
 
 
 def get_active_model_version() -> ModelVersion | None:

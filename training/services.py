@@ -1,6 +1,6 @@
 """Training, registering, activating and rolling back model versions.
 
-- :func:`train_model_version` runs the model search (``training.pipeline``) for a ``TrainingRun``,
+- :func:`train_model_version` runs the model search (``credit.model_search``) for a ``TrainingRun``,
   reporting progress on the run, stores the winner's artifact, registers a ``ModelVersion`` and
   promotes it when it beats the active version on the same test applicants
   (:func:`compare_with_active_version`, rule ``settings.MODEL_PROMOTION_RULE``).
@@ -44,10 +44,16 @@ from jobs.lifecycle import (
 )
 from nplsite.roles import is_model_admin
 
-from . import steps
-from .artifacts import ArtifactIntegrityError, load_artifact, read_verified_bytes, resolve_artifact_path, save_artifact
-from .models import ModelVersion, TrainingRun
-from .pipeline import (
+from credit import steps
+from training.artifacts import (
+    ArtifactIntegrityError,
+    load_artifact,
+    read_verified_bytes,
+    resolve_artifact_path,
+    save_artifact,
+)
+from training.models import ModelVersion, TrainingRun
+from credit.model_search import (
     SearchProfile,
     SearchResult,
     TrainingDataError,
@@ -57,9 +63,9 @@ from .pipeline import (
     get_profile,
     search_best_model,
 )
-from .selectors import get_active_model_version, get_previous_model_version
-from .signals import active_version_changed, model_version_registered
-from .uncertainty import paired_bootstrap_difference
+from training.selectors import get_active_model_version, get_previous_model_version
+from training.signals import active_version_changed, model_version_registered
+from credit.intervals import paired_bootstrap_difference
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +329,7 @@ def compare_with_active_version(result: SearchResult, target: float, rule: str) 
     Rules (``settings.MODEL_PROMOTION_RULE``): ``roc_auc`` (default), ``pr_auc`` or
     ``precision_at_recall`` — the new version replaces the active one only when it is better on that
     figure by more than the noise: the paired bootstrap 95 % interval of (new − active) lies above
-    zero (:func:`training.uncertainty.paired_bootstrap_difference`); with ``precision_at_recall`` it
+    zero (:func:`credit.intervals.paired_bootstrap_difference`); with ``precision_at_recall`` it
     must also not fall below the recall target where the active version reaches it. ``always`` —
     the new version always wins; ``manual`` — never automatically. With no active version (or an
     unreadable one) the new version is activated.

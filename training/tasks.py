@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import RETRAIN_TASK, run_queued_training
+from training.services import RETRAIN_TASK, run_queued_training
 
 
 @shared_task(name=RETRAIN_TASK)

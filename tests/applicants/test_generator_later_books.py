@@ -16,7 +16,7 @@ from applicants.generator import (
     simulate_loan_book,
     true_npl_probability,
 )
-from applicants.labelling import label_installments
+from credit.labelling import label_installments
 
 AS_OF = date(2024, 6, 30)
 LATER = date(2025, 6, 30)

@@ -11,7 +11,7 @@ from scoring.models import Prediction
 from tests.conftest import make_user
 from training.models import ModelVersion, TrainingRun
 
-from .conftest import SAMPLE_FILE, Browsing
+from tests.e2e.conftest import SAMPLE_FILE, Browsing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

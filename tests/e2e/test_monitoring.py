@@ -15,7 +15,7 @@ from scoring.services import score_applicants
 from tests.conftest import make_user
 from training.artifacts import load_artifact
 
-from .conftest import BOOK_AS_OF
+from tests.e2e.conftest import BOOK_AS_OF
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -11,7 +11,7 @@ from scoring.models import Prediction
 from tests.conftest import make_user
 from tests.support import VALID_APPLICANT
 
-from .conftest import Browsing
+from tests.e2e.conftest import Browsing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

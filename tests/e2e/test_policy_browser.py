@@ -9,7 +9,7 @@ from scoring.models import DecisionPolicy
 from tests.conftest import make_user
 from tests.web.conftest import TRAINING_APPLICANTS
 
-from .conftest import import_generated_book
+from tests.e2e.conftest import import_generated_book
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -5,7 +5,7 @@ import pytest
 
 from scoring.models import Prediction
 
-from .test_analyst_workspace import analyst_user, assert_stayed_on_the_live_server, fill_score_form  # noqa: F401
+from tests.e2e.test_analyst_workspace import analyst_user, assert_stayed_on_the_live_server, fill_score_form  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

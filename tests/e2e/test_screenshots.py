@@ -24,7 +24,7 @@ from tests.conftest import make_user
 from training.artifacts import load_artifact
 from training.models import TrainingRun
 
-from .conftest import PASSWORD, REPO, SAMPLE_FILE, Browsing
+from tests.e2e.conftest import PASSWORD, REPO, SAMPLE_FILE, Browsing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

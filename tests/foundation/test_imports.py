@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = tuple(sorted(path.parent.name for path in ROOT.glob("*/apps.py") if path.parent.name != "nplsite"))
 PACKAGES = ("nplsite", *APPS)
 # nplsite's URLconf is where the project's pages are put together: it names the apps' URL modules.
-COMPOSITION_ROOT = {"nplsite.urls"}
+COMPOSITION_ROOT = {"web.urls"}
 
 
 def _module_name(path: Path) -> str:

@@ -27,7 +27,7 @@ from scoring.models import Prediction
 from scoring.services import score_applicants
 from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
-from training.pipeline import narrowed_profile
+from credit.model_search import narrowed_profile
 from training.services import activate_model_version, train_model_version
 
 TRAINING_AS_OF = date(2024, 6, 30)

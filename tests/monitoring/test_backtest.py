@@ -5,14 +5,20 @@ import pytest
 
 from applicants.services import import_loan_file
 from monitoring.alerts import alert_message
-from monitoring.backtest import GREEN, RED, roc_auc_from_counts, window_end
+from credit.backtest import GREEN, RED, roc_auc_from_counts, window_end
 from monitoring.models import MonitoringReport
 from monitoring.services import write_monitoring_report
-from scoring import scorecard
+from credit import scorecard
 from scoring.models import Prediction
 from scoring.policies import current_policy
 
-from .conftest import LATER_AS_OF, TRAINING_AS_OF, date_predictions_at_application, score_stored_applicants, write_book
+from tests.monitoring.conftest import (
+    LATER_AS_OF,
+    TRAINING_AS_OF,
+    date_predictions_at_application,
+    score_stored_applicants,
+    write_book,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +176,7 @@ def test_auc_from_score_counts_counts_ties_half():
 
 
 def test_traffic_light_reads_the_binomial_tail():
-    from monitoring.backtest import YELLOW, traffic_light
+    from credit.backtest import YELLOW, traffic_light
 
     assert traffic_light(10, 100, 0.10)[0] == GREEN
     assert traffic_light(17, 100, 0.10)[0] == YELLOW

@@ -9,7 +9,7 @@ from nplsite.tokens import issue_api_token
 from tests.conftest import make_user
 from tests.web.pagecheck import checked_page, text_of
 
-from .conftest import KNOWN_SHIFT, LATER_AS_OF, score_stored_applicants, write_book
+from tests.monitoring.conftest import KNOWN_SHIFT, LATER_AS_OF, score_stored_applicants, write_book
 
 pytestmark = pytest.mark.django_db
 

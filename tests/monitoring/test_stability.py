@@ -9,13 +9,13 @@ from applicants.services import import_loan_file
 from monitoring.alerts import alert_message
 from monitoring.models import MonitoringReport, ReferenceDistribution
 from monitoring.services import scheduled_period, write_monitoring_report, write_scheduled_reports
-from monitoring.stability import MONITORED_RATIOS, SCORE
+from credit.stability import MONITORED_RATIOS, SCORE
 from scoring.models import Prediction
 from scoring.services import score_applicants
 from tests.support import VALID_APPLICANT
 from training.services import activate_model_version
 
-from .conftest import (
+from tests.monitoring.conftest import (
     KNOWN_SHIFT,
     LATER_AS_OF,
     PERIOD_APPLICANTS,

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from monitoring.stability import (
+from credit.stability import (
     UNSEEN,
     StabilityCounter,
     category_reference,

@@ -17,7 +17,7 @@ from nplsite.roles import ROLES
 from nplsite.tokens import issue_api_token
 from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
-from training.pipeline import narrowed_profile
+from credit.model_search import narrowed_profile
 from training.services import activate_model_version, train_model_version
 
 AS_OF = date(2024, 6, 30)

@@ -16,7 +16,7 @@ from scoring.models import Prediction
 from tests.support import VALID_APPLICANT
 from training.models import TrainingRun
 
-from .conftest import closed_port
+from tests.reliability.conftest import closed_port
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the retrain is queued outside any transaction
 

@@ -13,7 +13,7 @@ from django.db import connection
 from applicants.models import Applicant, Installment
 from applicants.services import import_loan_file
 
-from .conftest import AS_OF
+from tests.reliability.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db(transaction=True)  # each thread commits on its own connection
 

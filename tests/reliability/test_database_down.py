@@ -17,7 +17,7 @@ from django.db import connections
 from scoring.models import Prediction
 from tests.support import VALID_APPLICANT
 
-from .conftest import closed_port
+from tests.reliability.conftest import closed_port
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the session and token rows must be committed
 

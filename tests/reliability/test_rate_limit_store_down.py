@@ -13,7 +13,7 @@ from nplsite import throttling
 from scoring.models import Prediction
 from tests.support import VALID_APPLICANT, unused_window_start
 
-from .conftest import closed_port
+from tests.reliability.conftest import closed_port
 
 SCORE = "/api/v1/score"
 

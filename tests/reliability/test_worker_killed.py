@@ -24,7 +24,7 @@ from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version
 
-from .conftest import AS_OF
+from tests.reliability.conftest import AS_OF
 
 STALE_SECONDS = 2
 LARGE_BATCH_ROWS = 200_000

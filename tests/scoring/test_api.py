@@ -18,7 +18,7 @@ from scoring.models import Prediction
 from tests.conftest import make_user
 from tests.support import VALID_APPLICANT
 
-from .conftest import RISKY_APPLICANT
+from tests.scoring.conftest import RISKY_APPLICANT
 
 SCORE = "/api/v1/score"
 BATCH = "/api/v1/score/batch"

@@ -22,7 +22,7 @@ from training.artifacts import load_artifact
 from training.models import ModelVersion
 from training.services import activate_model_version
 
-from .conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
+from tests.scoring.conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 
 REASON_TEXT = re.compile(r"^.+: .+; typical .+ — (raises|lowers) risk$")
 

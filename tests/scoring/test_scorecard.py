@@ -7,8 +7,8 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from scoring import scorecard
-from scoring.scorecard import (
+from credit import scorecard
+from credit.scorecard import (
     APPROVE,
     DECLINE,
     REVIEW,

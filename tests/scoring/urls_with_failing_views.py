@@ -3,8 +3,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from nplsite.urls import handler400, handler404, handler500  # noqa: F401 (Django reads them from the URLconf)
-from nplsite.urls import urlpatterns as site_urlpatterns
+from web.urls import handler400, handler404, handler500  # noqa: F401 (Django reads them from the URLconf)
+from web.urls import urlpatterns as site_urlpatterns
 
 
 @login_not_required

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 from tests.web.conftest import VALID_FORM
 
-from .conftest import ROLES, concrete_path, role_client, walk_routes
+from tests.security.conftest import ROLES, concrete_path, role_client, walk_routes
 
 # <script> types a browser does not execute (data blocks), so the CSP does not apply to them.
 DATA_SCRIPT_TYPES = {"application/json", "application/ld+json"}

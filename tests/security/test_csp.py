@@ -8,7 +8,7 @@ style= attribute, on…= handler or javascript: URL. Every URL pattern is render
 import pytest
 from django.conf import settings
 
-from .pages import PageMarkup, site_pages
+from tests.security.pages import PageMarkup, site_pages
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ state-changing URLs are those with a POST row in the permission table (``test_pe
 import pytest
 from django.test import Client
 
-from .conftest import ROLES, concrete_path, role_client
-from .pages import site_pages
-from .test_permissions import LOGIN, POST_DATA, api_route, mismatch, state_changing_routes
+from tests.security.conftest import ROLES, concrete_path, role_client
+from tests.security.pages import site_pages
+from tests.security.test_permissions import LOGIN, POST_DATA, api_route, mismatch, state_changing_routes
 
 pytestmark = pytest.mark.django_db
 

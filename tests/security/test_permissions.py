@@ -29,7 +29,7 @@ from applicants.models import Applicant, Installment
 from scoring.models import Prediction
 from training.models import ModelVersion, TrainingRun
 
-from .conftest import ROLES, concrete_path, role_client, walk_routes
+from tests.security.conftest import ROLES, concrete_path, role_client, walk_routes
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from scoring.batch_jobs import JOB_ID
 
-from .conftest import BATCH_HEADER, BATCH_ROWS
+from tests.security.conftest import BATCH_HEADER, BATCH_ROWS
 
 pytestmark = pytest.mark.django_db
 

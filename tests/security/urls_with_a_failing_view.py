@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from nplsite.urls import urlpatterns as site_urlpatterns
+from web.urls import urlpatterns as site_urlpatterns
 
 
 def failing_view(request):

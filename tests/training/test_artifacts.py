@@ -10,8 +10,8 @@ from training.artifacts import (
     save_artifact,
     write_artifact_bytes,
 )
-from training.encoder import APPLICANT_ATTRIBUTES
-from training.trained_model import TrainedNplModel
+from credit.encoder import APPLICANT_ATTRIBUTES
+from credit.trained_model import TrainedNplModel
 
 pytestmark = pytest.mark.django_db
 

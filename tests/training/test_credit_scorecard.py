@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from training.credit_scorecard import CreditScorecard
-from training.pipeline import build_candidate_pipeline, features_and_labels
+from credit.credit_scorecard import CreditScorecard
+from credit.model_search import build_candidate_pipeline, features_and_labels
 
 
 @pytest.fixture(scope="module")

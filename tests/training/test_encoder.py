@@ -11,7 +11,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from applicants.generator import HOUSING_TYPES, PEKERJAAN
-from training.encoder import (
+from credit.encoder import (
     APPLICANT_ATTRIBUTES,
     CATEGORICAL_ATTRIBUTES,
     DERIVED_FEATURES,
@@ -21,7 +21,7 @@ from training.encoder import (
     categorical_attribute,
     derived_applicant_features,
 )
-from training.pipeline import build_candidate_pipeline, features_and_labels, make_sampler
+from credit.model_search import build_candidate_pipeline, features_and_labels, make_sampler
 
 
 def applicant(**changes):

@@ -10,7 +10,7 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.base import clone
 from sklearn.metrics import brier_score_loss
 
-from training.pipeline import (
+from credit.model_search import (
     ALGORITHMS,
     BALANCINGS,
     MIN_APPLICANTS_PER_CLASS,

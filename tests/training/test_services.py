@@ -11,7 +11,7 @@ from django.utils import timezone
 from applicants.services import import_loan_file
 from training.artifacts import load_artifact, save_artifact
 from training.models import ModelVersion, TrainingRun
-from training.pipeline import narrowed_profile, search_best_model
+from credit.model_search import narrowed_profile, search_best_model
 from training.selectors import get_active_model_version
 from training.services import (
     ModelActivationError,
@@ -23,7 +23,7 @@ from training.services import (
     train_model_version,
 )
 
-from .conftest import AS_OF, BOOK_APPLICANTS
+from tests.training.conftest import AS_OF, BOOK_APPLICANTS
 
 LOAN_HEADER = (
     "app_id,due_date,paid_date,due_amount,paid_amount,monthly_income,housing_type,num_of_dependent,"

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from training.artifacts import load_artifact
 from training.models import ModelVersion, TrainingRun
 
-from .conftest import AS_OF
+from tests.training.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from training.uncertainty import bootstrap_intervals, paired_bootstrap_difference
+from credit.intervals import bootstrap_intervals, paired_bootstrap_difference
 
 
 def scored_applicants(n: int, signal: float, seed: int):

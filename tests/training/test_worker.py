@@ -10,7 +10,7 @@ from training.models import TrainingRun
 from training.selectors import get_active_model_version
 from training.services import request_retraining
 
-from .conftest import AS_OF
+from tests.training.conftest import AS_OF
 
 
 @pytest.mark.slow

@@ -23,8 +23,8 @@ from scoring.models import Prediction
 from tests.conftest import wait_until
 from tests.support import VALID_APPLICANT
 
-from .conftest import VALID_FORM
-from .pagecheck import text_of
+from tests.web.conftest import VALID_FORM
+from tests.web.pagecheck import text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ from django.template import Context, Template
 from django.utils import translation
 
 from applicants.models import Applicant
-from training.forms import RetrainForm
+from web.forms.training import RetrainForm
 from training.models import TrainingRun
 
-from .conftest import VALID_FORM
-from .pagecheck import catalogue_entries, checked_page, text_of
+from tests.web.conftest import VALID_FORM
+from tests.web.pagecheck import catalogue_entries, checked_page, text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from django.http import HttpResponse
 
-from .pagecheck import checked_page
+from tests.web.pagecheck import checked_page
 
 
 def page(body: str, language: str = "id") -> HttpResponse:

@@ -9,7 +9,7 @@ from scoring.models import Prediction
 from tests.conftest import make_user
 from training.models import ModelVersion, TrainingRun
 
-from .pagecheck import checked_page, text_of
+from tests.web.pagecheck import checked_page, text_of
 
 pytestmark = pytest.mark.django_db
 

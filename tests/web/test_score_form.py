@@ -10,8 +10,8 @@ from applicants.models import Applicant
 from applicants.validation import validate_applicant_attributes
 from scoring.models import Prediction
 
-from .conftest import VALID_FORM
-from .pagecheck import checked_page, text_of
+from tests.web.conftest import VALID_FORM
+from tests.web.pagecheck import checked_page, text_of
 
 pytestmark = pytest.mark.django_db
 

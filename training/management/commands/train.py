@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from training.models import TrainingRun
-from training.pipeline import PROFILES, UNCERTAIN_BELOW_NPL
+from credit.model_search import PROFILES, UNCERTAIN_BELOW_NPL
 from training.services import TrainingFailed, leaderboard_line, train_model_version
 
 

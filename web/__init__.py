@@ -1,0 +1,6 @@
+"""The web layer: every interface of the product over the apps below it.
+
+Pages (``pages/``, with their ``forms/`` and ``page_selectors/``), the REST API (``api/``, one
+module per resource and one exception handler), the admin (``admin/``), charts, template tags and
+the URL configuration (``urls.py``). It may import every app and ``credit``; nothing imports it.
+"""

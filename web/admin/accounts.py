@@ -1,0 +1,230 @@
+"""Onboarding in the admin: Model admins create and deactivate users, give them a role, and issue or
+revoke their API tokens.
+
+- **Users**: a role (Analyst or Model admin, ``nplsite/roles.py``) instead of Django's raw groups and
+  permissions; a Model admin is given staff access (the admin) with the role, and cannot see, edit or
+  create superusers, so no one raises themselves above their role. Users are deactivated, never
+  deleted (their predictions and runs keep naming them); deactivating revokes their tokens.
+- **API tokens** (django-rest-knox, ``nplsite/tokens.py``): listed per user (on the user's page and in
+  their own list), issued with "Add API token" — the key is shown once — and revoked by deleting them.
+- **Groups** are the two roles, created by a migration: not edited here.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
+
+from nplsite.roles import ANALYST, MODEL_ADMIN, ROLES, is_model_admin
+from nplsite.tokens import issue_api_token, revoke_api_tokens
+
+User = get_user_model()
+ROLE_CHOICES = [("", _("No role (cannot use the platform)")), (ANALYST, _("Analyst")), (MODEL_ADMIN, _("Model admin"))]
+
+for model in (User, Group, AuthToken):  # Django's and knox's own admins, replaced below
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+def set_role(user, role: str) -> None:
+    """Give ``user`` exactly ``role`` ("" for none); a Model admin also gets staff access to the admin."""
+    if role and role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
+    # get_or_create: the roles' groups come from a migration, but a role must never be lost silently.
+    user.groups.set([Group.objects.get_or_create(name=role)[0]] if role else [])
+    staff = role == MODEL_ADMIN or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
+
+
+def role_of(user) -> str:
+    names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    return MODEL_ADMIN if MODEL_ADMIN in names else ANALYST if ANALYST in names else ""
+
+
+class RoleField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=ROLE_CHOICES, required=False, label=_("Role"), help_text=_("What this user may do."), **kwargs
+        )
+
+
+class AccountCreationForm(AdminUserCreationForm):
+    role = RoleField()
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "first_name", "last_name", "email")
+
+
+class AccountChangeForm(UserChangeForm):
+    role = RoleField()
+
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = ("username", "first_name", "last_name", "email", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["role"].initial = role_of(self.instance)
+
+
+class ModelAdminsOnly:
+    """Open to Model admins (the groups carry no Django permissions)."""
+
+    def has_module_permission(self, request):
+        return is_model_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_model_admin(request.user)
+
+    def has_add_permission(self, request):
+        return is_model_admin(request.user)
+
+
+class ApiTokenInline(admin.TabularInline):
+    model = AuthToken
+    fields = ("token_key", "created", "expiry")
+    readonly_fields = fields
+    extra = 0
+    verbose_name = _("API token")
+    verbose_name_plural = _("API tokens (tick Delete to revoke; issue new ones under API tokens)")
+
+    def has_view_permission(self, request, obj=None):
+        return is_model_admin(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return is_model_admin(request.user)  # the Delete boxes
+
+    def has_delete_permission(self, request, obj=None):
+        return is_model_admin(request.user)
+
+
+@admin.register(User)
+class AccountAdmin(ModelAdminsOnly, UserAdmin):
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Access"), {"fields": ("is_active", "role")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"fields": ("username", "usable_password", "password1", "password2")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Access"), {"fields": ("role",)}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    list_display = ("username", "first_name", "last_name", "role", "is_active", "last_login")
+    list_filter = ("is_active", "groups")
+    filter_horizontal = ()
+    inlines = [ApiTokenInline]
+    actions = ["deactivate", "revoke_tokens"]
+
+    def has_change_permission(self, request, obj=None):
+        return is_model_admin(request.user) and not (
+            obj is not None and obj.is_superuser and not request.user.is_superuser
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: predictions and training runs keep naming their user
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request).prefetch_related("groups")
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    @admin.display(description=_("role"))
+    def role(self, obj):
+        names = {group.name for group in obj.groups.all()}
+        return gettext(MODEL_ADMIN) if MODEL_ADMIN in names else gettext(ANALYST) if ANALYST in names else "—"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        set_role(obj, form.cleaned_data.get("role", ""))
+
+    def save_related(self, request, form, formsets, change):
+        # The role is set in save_model; the user's groups are not a field of these forms.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    @admin.action(description=_("Deactivate the selected users (revokes their API tokens)"))
+    def deactivate(self, request, queryset):
+        count = 0
+        for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
+            user.is_active = False
+            user.save(update_fields=["is_active"])  # the pre_save signal revokes the tokens
+            count += 1
+        self.message_user(request, ngettext("%d user deactivated.", "%d users deactivated.", count) % count)
+
+    @admin.action(description=_("Revoke all API tokens of the selected users"))
+    def revoke_tokens(self, request, queryset):
+        count = sum(revoke_api_tokens(user) for user in queryset)
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)
+
+
+class ApiTokenCreationForm(forms.ModelForm):
+    class Meta:
+        model = AuthToken
+        fields = ["user"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(is_active=True, is_superuser=False).order_by("username")
+        self.fields["user"].help_text = _(
+            "The key is shown once, after saving; only its hash is kept. It expires after the configured lifetime."
+        )
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(ModelAdminsOnly, admin.ModelAdmin):
+    list_display = ("user", "token_key", "created", "expiry")
+    list_filter = ("user",)
+    search_fields = ("user__username", "token_key")
+    ordering = ("user__username", "-created")
+    readonly_fields = ("user", "token_key", "created", "expiry")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenCreationForm
+            kwargs["fields"] = ["user"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return is_model_admin(request.user)  # deleting a token revokes it
+
+    def save_model(self, request, obj, form, change):
+        token, key = issue_api_token(obj.user)
+        for name in ("digest", "token_key", "created", "expiry"):  # the admin logs the token it issued
+            setattr(obj, name, getattr(token, name))
+        self.message_user(
+            request,
+            gettext("API token for %(user)s: %(key)s — copy it now, it is not shown again.")
+            % {"user": obj.user.get_username(), "key": key},
+            messages.WARNING,
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        url = reverse("admin:knox_authtoken_changelist")
+        return HttpResponseRedirect(f"{url}?user__id__exact={obj.user_id}")

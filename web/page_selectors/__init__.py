@@ -1,0 +1,1 @@
+"""What each page shows: reads shaped for templates (tables, charts), over the apps' selectors."""

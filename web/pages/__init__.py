@@ -1,0 +1,1 @@
+"""Pages for people: server-rendered views over the apps' services and selectors."""

@@ -1,0 +1,149 @@
+"""Model pages: versions and their evaluation, retraining with live progress, activation and roll-back.
+
+Model admins see every version and may retrain, activate and roll back; analysts see only the
+active version, and the model-admin URLs answer them 403 (checked here on the server, and again by
+the training services).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from web.forms.training import RetrainForm
+from web.page_selectors.training import (
+    activation_dialog,
+    can_view_model_version,
+    champion_comparison_summary,
+    headline_metrics,
+    model_version_report,
+    rollback_target,
+    training_run_status,
+    visible_model_versions,
+)
+
+from jobs.lifecycle import fail_if_stale
+from nplsite.roles import analyst_required, is_model_admin, model_admin_required
+from training.models import ModelVersion, TrainingRun
+from training.selectors import recent_training_runs
+from training.services import (
+    ModelActivationError,
+    activate_model_version,
+    request_retraining,
+    retry_training_run,
+    roll_back_model_version,
+)
+
+
+@analyst_required
+@require_GET
+def model_list(request):
+    versions = [(version, headline_metrics(version)) for version in visible_model_versions(request.user)]
+    context = {"versions": versions}
+    if is_model_admin(request.user):
+        active, previous = rollback_target()
+        context.update(
+            {
+                "retrain_form": RetrainForm(),
+                "runs": [fail_if_stale(run) for run in recent_training_runs(10)],
+                "rollback_to": previous,
+                "active": active,
+            }
+        )
+    return render(request, "training/model_list.html", context)
+
+
+@analyst_required
+@require_GET
+def model_detail(request, pk: int):
+    version = get_object_or_404(ModelVersion, pk=pk)
+    if not can_view_model_version(request.user, version):
+        raise PermissionDenied(gettext("Analysts can see the active model version only."))
+    return render(request, "training/model_detail.html", {"version": version, "report": model_version_report(version)})
+
+
+@model_admin_required
+@require_http_methods(["GET", "POST"])
+def model_activate(request, pk: int):
+    """GET: confirm; POST: make this version the one used for scoring."""
+    version = get_object_or_404(ModelVersion, pk=pk)
+    if request.method == "POST":
+        try:
+            activate_model_version(version, request.user)
+        except ModelActivationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, gettext("%(version)s is now the active model.") % {"version": version})
+        return redirect("training:detail", pk=version.pk)
+    active, _ = rollback_target()
+    return render(request, "training/confirm_activate.html", activation_dialog(version, active))
+
+
+@model_admin_required
+@require_http_methods(["GET", "POST"])
+def model_rollback(request):
+    """GET: confirm; POST: activate the version that was active before the current one."""
+    if request.method == "POST":
+        try:
+            version = roll_back_model_version(request.user)
+        except ModelActivationError as exc:
+            messages.error(request, str(exc))
+            return redirect("training:list")
+        messages.success(request, gettext("Rolled back: %(version)s is active again.") % {"version": version})
+        return redirect("training:detail", pk=version.pk)
+    active, previous = rollback_target()
+    return render(request, "training/confirm_rollback.html", {"active": active, "previous": previous})
+
+
+@model_admin_required
+@require_http_methods(["GET", "POST"])
+def retrain(request):
+    """GET: the retrain form; POST: queue a training run and follow its progress."""
+    form = RetrainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        run = request_retraining(
+            request.user,
+            profile=form.cleaned_data["profile"],
+            as_of=form.cleaned_data["as_of"],
+            seed=form.cleaned_data["seed"],
+        )
+        return redirect("training:run", pk=run.pk)
+    return render(request, "training/retrain.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@model_admin_required
+@require_GET
+def training_run(request, pk: int):
+    run = fail_if_stale(get_object_or_404(TrainingRun.objects.select_related("started_by", "model_version"), pk=pk))
+    comparison = (run.model_version.metrics or {}).get("champion_comparison") if run.model_version else None
+    context = {
+        "run": run,
+        "status": training_run_status(run),
+        "comparison_summary": champion_comparison_summary(comparison or {}),
+    }
+    return render(request, "training/run.html", context)
+
+
+@never_cache
+@model_admin_required
+@require_GET
+def training_run_status_json(request, pk: int):
+    run = fail_if_stale(get_object_or_404(TrainingRun, pk=pk))
+    return JsonResponse(training_run_status(run))
+
+
+@model_admin_required
+@require_POST
+def training_run_retry(request, pk: int):
+    """ "Start again" on a failed run: a new run with the same parameters."""
+    run = get_object_or_404(TrainingRun, pk=pk)
+    try:
+        again = retry_training_run(run, request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("training:run", pk=run.pk)
+    return redirect("training:run", pk=again.pk)
