@@ -32,8 +32,8 @@ from applicants.attributes import (
     Pekerjaan,
     StatusPernikahan,
 )
-from credit.labelling import label_installments
 from applicants.loan_file import LOAN_FILE_COLUMNS
+from credit.labelling import label_installments
 
 LOAN_COLUMNS = list(LOAN_FILE_COLUMNS)
 TRUTH_COLUMNS = ["app_id", "true_npl_probability", "true_npl"]

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 from django.db import transaction
 
-from credit.labelling import label_installments
 from applicants.models import Applicant
 from applicants.selectors import (
     applicant_pk_ranges,
@@ -17,6 +16,7 @@ from applicants.selectors import (
     latest_installment_date,
     queryset_frame,
 )
+from credit.labelling import label_installments
 
 APP_IDS_PER_QUERY = 5_000
 LABEL_FIELDS = ["max_dpd", "kolektibilitas", "is_npl"]

@@ -44,8 +44,6 @@ import pandas as pd
 from django.utils.translation import gettext
 from tqdm import tqdm
 
-from nplsite.csv_export import write_csv
-
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_CHOICES, CATEGORY_FIELDS, INSTALLMENT_FIELDS, label
 from applicants.parsing import (
     MAX_TEXT_CHARS,
@@ -59,6 +57,7 @@ from applicants.parsing import (
     parse_years,
 )
 from applicants.validation import attribute_field_errors, dp_otr_errors, echo, installment_field_errors
+from nplsite.csv_export import write_csv
 
 LOAN_FILE_COLUMNS = ("app_id", *INSTALLMENT_FIELDS, *ATTRIBUTE_FIELDS)
 APPLICATION_COLUMNS = ("app_id", *ATTRIBUTE_FIELDS)  # what scoring needs; installment columns are ignored

@@ -25,8 +25,8 @@ from applicants.attributes import (
     Pekerjaan,
     StatusPernikahan,
 )
-from credit.labelling import KOLEKTIBILITAS_NAMES
 from applicants.validation import validate_applicant_attributes
+from credit.labelling import KOLEKTIBILITAS_NAMES
 
 
 class Kolektibilitas(models.IntegerChoices):

@@ -15,8 +15,8 @@ from django.db.models import CharField, Count, Max, Min, QuerySet
 from django.db.models.functions import Cast
 
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
-from credit.labelling import KOLEKTIBILITAS_NAMES, NPL_MIN_KOLEKTIBILITAS, label_installments
 from applicants.models import Applicant, Installment
+from credit.labelling import KOLEKTIBILITAS_NAMES, NPL_MIN_KOLEKTIBILITAS, label_installments
 
 # Applicants per query when reading histories: bounds memory to a few hundred thousand installments.
 APPLICANTS_PER_READ = 20_000

@@ -41,11 +41,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
-from credit.labelling import label_installments
 from applicants.labelling_service import LABEL_FIELDS, LabellingSummary, label_applications
 from applicants.loan_file import LoanFileError, read_loan_file
 from applicants.models import Applicant, Installment
 from applicants.selectors import dates_as_text, queryset_frame, to_datetime_column
+from credit.labelling import label_installments
 
 APP_IDS_PER_QUERY = 5_000
 INSTALLMENT_VALUE_FIELDS = ["paid_date", "due_amount", "paid_amount"]

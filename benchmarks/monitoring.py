@@ -51,9 +51,9 @@ def child_setup(size: int, data_dir: str) -> dict:
 
     from applicants.attributes import ATTRIBUTE_FIELDS
     from applicants.generator import generate_applicants, true_npl_probability
-    from monitoring.services import store_reference_distribution
-    from credit.stability import feature_columns, number_reference, reference_of
     from credit import scorecard
+    from credit.stability import feature_columns, number_reference, reference_of
+    from monitoring.services import store_reference_distribution
     from scoring.policies import current_policy
     from training.models import ModelVersion
 

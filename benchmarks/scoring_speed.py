@@ -126,16 +126,16 @@ def main() -> None:
 
     from applicants.generator import generate_applicants, write_loan_book
     from applicants.services import import_loan_file
-    from web import urls
+    from credit.model_search import narrowed_profile
     from nplsite.roles import ANALYST
     from nplsite.tokens import issue_api_token
-    from web.api.scoring import ScoringApiView
     from scoring.engine import engine
     from scoring.models import Prediction
     from training.artifacts import load_artifact
     from training.models import TrainingRun
-    from credit.model_search import narrowed_profile
     from training.services import train_model_version
+    from web import urls
+    from web.api.scoring import ScoringApiView
 
     print(f"Setting up in {workdir} …", file=sys.stderr)
     call_command("migrate", verbosity=0)

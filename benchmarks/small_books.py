@@ -53,8 +53,8 @@ from train_models import labelled_frame  # noqa: E402
 
 from applicants.generator import RISK_SETTINGS, generate_applicants, simulate_loan_book, true_npl_probability  # noqa: E402
 from credit.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder  # noqa: E402
-from credit.model_search import PROFILES, choose_threshold, features_and_labels, search_best_model  # noqa: E402
 from credit.intervals import bootstrap_intervals  # noqa: E402
+from credit.model_search import PROFILES, choose_threshold, features_and_labels, search_best_model  # noqa: E402
 
 RECALL_TARGET = 0.90
 SIZES = (600, 800, 1000, 1300, 1600, 2000, 2500, 3000, 3500, 4000)

@@ -72,12 +72,12 @@ def main() -> None:
     from applicants.generator import write_loan_book
     from applicants.selectors import labelled_applicants_frame
     from applicants.services import import_loan_file
+    from credit.model_search import narrowed_profile
     from nplsite.roles import MODEL_ADMIN
     from scoring import strategy
     from scoring.policies import POLICY_FIELDS, policy_parameters
     from scoring.policy_services import ensure_active_policy
     from training.models import TrainingRun
-    from credit.model_search import narrowed_profile
     from training.services import train_model_version
 
     print(f"Setting up in {workdir} …", file=sys.stderr)

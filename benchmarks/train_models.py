@@ -37,8 +37,8 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from applicants.generator import simulate_loan_book  # noqa: E402
-from credit.labelling import label_installments  # noqa: E402
 from credit.encoder import APPLICANT_ATTRIBUTES  # noqa: E402
+from credit.labelling import label_installments  # noqa: E402
 from credit.model_search import (  # noqa: E402
     DEFAULT_RECALL_MARGIN_SE,
     PROFILES,

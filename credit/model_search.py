@@ -89,8 +89,8 @@ from xgboost import XGBClassifier
 from credit import steps
 from credit.credit_scorecard import CreditScorecard
 from credit.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
-from credit.trained_model import TrainedNplModel, calibrated_probability, calibration_scores
 from credit.intervals import bootstrap_intervals
+from credit.trained_model import TrainedNplModel, calibrated_probability, calibration_scores
 
 # In order of simplicity (the one-standard-error rule prefers the earlier), by how much each fits to
 # the book: a logistic regression one weight per feature; the scorecard also places every bin edge

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from applicants.attributes import ATTRIBUTE_FIELDS, RUPIAH_ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-
 from credit.stability import SCORE, UNSEEN
 
 RATIO_LABELS = {

@@ -6,10 +6,9 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self):
+        from monitoring.services import record_reference_distribution
         from training.models import ModelVersion
         from training.signals import model_version_registered
-
-        from monitoring.services import record_reference_distribution
 
         # A newly trained version's monitoring reference: its development applicants, binned once.
         model_version_registered.connect(

@@ -13,12 +13,11 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS
+from credit.backtest import add_months
+from monitoring.models import MonitoringReport
 from scoring.models import Prediction
 from scoring.selectors import predictions
 from training.models import ModelVersion
-
-from credit.backtest import add_months
-from monitoring.models import MonitoringReport
 
 CHUNK_PREDICTIONS = 20_000
 

@@ -27,18 +27,15 @@ from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from applicants.models import Applicant
+from credit import backtest, stability
+from monitoring.models import MonitoringReport, ReferenceDistribution
+from monitoring.selectors import backtest_groups, period_chunks, period_predictions
 from scoring.models import Prediction
 from scoring.policies import current_policy
 from scoring.selectors import predictions
 from training.artifacts import ArtifactIntegrityError, load_artifact
 from training.models import ModelVersion
 from training.services import recall_target
-
-from credit import backtest
-
-from credit import stability
-from monitoring.models import MonitoringReport, ReferenceDistribution
-from monitoring.selectors import backtest_groups, period_chunks, period_predictions
 
 logger = logging.getLogger(__name__)
 

@@ -9,15 +9,14 @@ class ScoringConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from training.models import ModelVersion
-        from training.services import use_recall_target_from
-        from training.signals import active_version_changed
-
         from scoring import checks  # noqa: F401 (registers the scorecard settings check)
         from scoring.engine import engine
         from scoring.models import DecisionPolicy
         from scoring.policies import active_policy_changed, current_policy, reading
         from scoring.policy_services import ensure_active_policy
+        from training.models import ModelVersion
+        from training.services import use_recall_target_from
+        from training.signals import active_version_changed
 
         # The process that activates a version reads the active version again at once.
         active_version_changed.connect(engine.forget_active_version, dispatch_uid="scoring-engine-active")

@@ -25,7 +25,6 @@ from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS, example_att
 from applicants.loan_file import read_loan_file
 from applicants.models import Applicant
 from nplsite.csv_export import write_csv
-
 from scoring.models import Prediction
 from scoring.services import score_valid_applicants
 

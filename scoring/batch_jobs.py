@@ -38,7 +38,6 @@ from jobs.lifecycle import (
     worker_lost_message,
 )
 from nplsite.roles import is_model_admin
-
 from scoring.batch import score_loan_file
 from scoring.engine import ScoringUnavailableError
 from scoring.models import BatchScoringJob, Prediction

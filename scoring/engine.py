@@ -83,9 +83,8 @@ from django.utils import translation
 from django.utils.formats import get_format, number_format
 from django.utils.translation import get_language, gettext, gettext_noop
 
-from credit.encoder import APPLICANT_ATTRIBUTES, CATEGORICAL_ATTRIBUTES
-
 from credit import scorecard
+from credit.encoder import APPLICANT_ATTRIBUTES, CATEGORICAL_ATTRIBUTES
 from scoring.policies import ActivePolicy, current_policy
 
 logger = logging.getLogger(__name__)

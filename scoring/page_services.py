@@ -6,7 +6,6 @@ from django.db import transaction
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-
 from scoring.models import Prediction
 from scoring.services import ScoreResult, create_applicant, score_applicants, score_requests
 

@@ -28,8 +28,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.dispatch import Signal
 
-from scoring.models import DecisionPolicy
 from credit.scorecard import ScorecardParameters, npl_probability_at_score, parse_grade_bands
+from scoring.models import DecisionPolicy
 
 active_policy_changed = Signal()
 """Sent (with ``policy``) when a decision policy was activated; this process then reads it at once."""

@@ -23,12 +23,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from nplsite.roles import is_model_admin
-
 from credit import scorecard
+from credit.scorecard import ScorecardConfigurationError, environment_parameters, parse_grade_bands
+from nplsite.roles import is_model_admin
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, active_policy, active_policy_changed, current_policy, policy_parameters
-from credit.scorecard import ScorecardConfigurationError, environment_parameters, parse_grade_bands
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from credit.labelling import KOLEKTIBILITAS_NAMES
 from applicants.models import Applicant, Installment
-from training.models import ModelVersion
-
+from credit.labelling import KOLEKTIBILITAS_NAMES
 from scoring.models import Prediction
+from training.models import ModelVersion
 
 HEADLINE_METRICS = ("precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
 

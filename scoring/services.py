@@ -19,10 +19,9 @@ from django.utils.translation import gettext
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-from training.models import ModelVersion
-
 from scoring.engine import engine
 from scoring.models import Prediction
+from training.models import ModelVersion
 from web.api.serializers import clean_applicant_input
 
 API_APPLICANT_SOURCE = "api"

@@ -40,13 +40,12 @@ import numpy as np
 from django.utils.translation import gettext
 
 from applicants.selectors import labelled_applicants_frame
+from credit import scorecard
 from credit.encoder import APPLICANT_ATTRIBUTES
 from credit.model_search import applicant_ids_digest
-
-from credit import scorecard
+from credit.scorecard import ScorecardParameters
 from scoring.engine import engine
 from scoring.models import Prediction
-from credit.scorecard import ScorecardParameters
 
 CUTOFF_STEP = 5
 CUTOFFS = np.arange(scorecard.MIN_SCORE, scorecard.MAX_SCORE + 1, CUTOFF_STEP)

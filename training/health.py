@@ -5,7 +5,6 @@ import os
 from django.db import connections
 
 from nplsite.health import CheckResult
-
 from training.artifacts import ArtifactIntegrityError, artifact_file_signature, read_verified_bytes
 from training.selectors import get_active_model_version
 

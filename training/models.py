@@ -3,9 +3,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jobs.models import BackgroundJob
-
 from credit import steps
+from jobs.models import BackgroundJob
 
 
 class ModelVersion(models.Model):

@@ -31,6 +31,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from credit import steps
+from credit.intervals import paired_bootstrap_difference
+from credit.model_search import (
+    SearchProfile,
+    SearchResult,
+    TrainingDataError,
+    check_training_data,
+    evaluate,
+    features_and_labels,
+    get_profile,
+    search_best_model,
+)
 from jobs.lifecycle import (
     Heartbeat,
     claim,
@@ -43,8 +55,6 @@ from jobs.lifecycle import (
     worker_lost_message,
 )
 from nplsite.roles import is_model_admin
-
-from credit import steps
 from training.artifacts import (
     ArtifactIntegrityError,
     load_artifact,
@@ -53,19 +63,8 @@ from training.artifacts import (
     save_artifact,
 )
 from training.models import ModelVersion, TrainingRun
-from credit.model_search import (
-    SearchProfile,
-    SearchResult,
-    TrainingDataError,
-    check_training_data,
-    evaluate,
-    features_and_labels,
-    get_profile,
-    search_best_model,
-)
 from training.selectors import get_active_model_version, get_previous_model_version
 from training.signals import active_version_changed, model_version_registered
-from credit.intervals import paired_bootstrap_difference
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from sklearn.metrics import roc_auc_score
 from applicants import generator
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.generator import generate_applicants, generate_loan_book, simulate_loan_book, write_loan_book
-from credit.labelling import label_installments
 from applicants.parsing import parse_count, parse_date, parse_optional_date, parse_rupiah, parse_years
 from applicants.validation import validate_applicant_attributes
+from credit.labelling import label_installments
 
 AS_OF = date(2024, 6, 30)
 N = 3000

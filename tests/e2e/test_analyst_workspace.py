@@ -9,9 +9,8 @@ from playwright.sync_api import expect
 from applicants.models import Applicant
 from scoring.models import Prediction
 from tests.conftest import make_user
-from training.models import ModelVersion, TrainingRun
-
 from tests.e2e.conftest import SAMPLE_FILE, Browsing
+from training.models import ModelVersion, TrainingRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

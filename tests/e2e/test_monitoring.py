@@ -13,9 +13,8 @@ from monitoring.services import record_reference_distribution, write_monitoring_
 from scoring.models import Prediction
 from scoring.services import score_applicants
 from tests.conftest import make_user
-from training.artifacts import load_artifact
-
 from tests.e2e.conftest import BOOK_AS_OF
+from training.artifacts import load_artifact
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

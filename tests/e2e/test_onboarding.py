@@ -9,9 +9,8 @@ import pytest
 
 from scoring.models import Prediction
 from tests.conftest import make_user
-from tests.support import VALID_APPLICANT
-
 from tests.e2e.conftest import Browsing
+from tests.support import VALID_APPLICANT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

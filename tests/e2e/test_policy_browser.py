@@ -7,9 +7,8 @@ from playwright.sync_api import expect
 
 from scoring.models import DecisionPolicy
 from tests.conftest import make_user
-from tests.web.conftest import TRAINING_APPLICANTS
-
 from tests.e2e.conftest import import_generated_book
+from tests.web.conftest import TRAINING_APPLICANTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -4,7 +4,6 @@ compared with, in the direction the recommendation calls for, and the NPL flag n
 import pytest
 
 from scoring.models import Prediction
-
 from tests.e2e.test_analyst_workspace import analyst_user, assert_stayed_on_the_live_server, fill_score_form  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -21,10 +21,9 @@ from applicants.models import Applicant
 from monitoring.services import record_reference_distribution, write_monitoring_report
 from scoring.page_services import score_stored_applicant
 from tests.conftest import make_user
+from tests.e2e.conftest import PASSWORD, REPO, SAMPLE_FILE, Browsing
 from training.artifacts import load_artifact
 from training.models import TrainingRun
-
-from tests.e2e.conftest import PASSWORD, REPO, SAMPLE_FILE, Browsing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -22,12 +22,12 @@ from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.generator import parse_shift, write_loan_book
 from applicants.models import Applicant, Installment
 from applicants.services import import_loan_file
+from credit.model_search import narrowed_profile
 from monitoring.models import ReferenceDistribution
 from scoring.models import Prediction
 from scoring.services import score_applicants
 from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
-from credit.model_search import narrowed_profile
 from training.services import activate_model_version, train_model_version
 
 TRAINING_AS_OF = date(2024, 6, 30)

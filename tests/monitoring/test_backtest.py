@@ -4,14 +4,13 @@ histories imported as of a later date, compared per grade, by vintage and at the
 import pytest
 
 from applicants.services import import_loan_file
-from monitoring.alerts import alert_message
+from credit import scorecard
 from credit.backtest import GREEN, RED, roc_auc_from_counts, window_end
+from monitoring.alerts import alert_message
 from monitoring.models import MonitoringReport
 from monitoring.services import write_monitoring_report
-from credit import scorecard
 from scoring.models import Prediction
 from scoring.policies import current_policy
-
 from tests.monitoring.conftest import (
     LATER_AS_OF,
     TRAINING_AS_OF,

@@ -7,9 +7,8 @@ from applicants.services import import_loan_file
 from monitoring.services import write_monitoring_report
 from nplsite.tokens import issue_api_token
 from tests.conftest import make_user
-from tests.web.pagecheck import checked_page, text_of
-
 from tests.monitoring.conftest import KNOWN_SHIFT, LATER_AS_OF, score_stored_applicants, write_book
+from tests.web.pagecheck import checked_page, text_of
 
 pytestmark = pytest.mark.django_db
 

@@ -6,15 +6,12 @@ from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.services import import_loan_file
+from credit.stability import MONITORED_RATIOS, SCORE
 from monitoring.alerts import alert_message
 from monitoring.models import MonitoringReport, ReferenceDistribution
 from monitoring.services import scheduled_period, write_monitoring_report, write_scheduled_reports
-from credit.stability import MONITORED_RATIOS, SCORE
 from scoring.models import Prediction
 from scoring.services import score_applicants
-from tests.support import VALID_APPLICANT
-from training.services import activate_model_version
-
 from tests.monitoring.conftest import (
     KNOWN_SHIFT,
     LATER_AS_OF,
@@ -25,6 +22,8 @@ from tests.monitoring.conftest import (
     score_stored_applicants,
     write_book,
 )
+from tests.support import VALID_APPLICANT
+from training.services import activate_model_version
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,9 @@ from django.urls import reverse
 
 from nplsite.celery import app as celery_app
 from scoring.models import Prediction
+from tests.reliability.conftest import closed_port
 from tests.support import VALID_APPLICANT
 from training.models import TrainingRun
-
-from tests.reliability.conftest import closed_port
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the retrain is queued outside any transaction
 

@@ -12,7 +12,6 @@ from django.db import connection
 
 from applicants.models import Applicant, Installment
 from applicants.services import import_loan_file
-
 from tests.reliability.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db(transaction=True)  # each thread commits on its own connection

@@ -15,9 +15,8 @@ import pytest
 from django.db import connections
 
 from scoring.models import Prediction
-from tests.support import VALID_APPLICANT
-
 from tests.reliability.conftest import closed_port
+from tests.support import VALID_APPLICANT
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the session and token rows must be committed
 

@@ -11,9 +11,8 @@ from django.conf import settings as project_settings
 
 from nplsite import throttling
 from scoring.models import Prediction
-from tests.support import VALID_APPLICANT, unused_window_start
-
 from tests.reliability.conftest import closed_port
+from tests.support import VALID_APPLICANT, unused_window_start
 
 SCORE = "/api/v1/score"
 

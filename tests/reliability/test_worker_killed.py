@@ -21,10 +21,9 @@ from django.utils import timezone
 from applicants.services import import_loan_file
 from scoring.models import BatchScoringJob, Prediction
 from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
+from tests.reliability.conftest import AS_OF
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version
-
-from tests.reliability.conftest import AS_OF
 
 STALE_SECONDS = 2
 LARGE_BATCH_ROWS = 200_000

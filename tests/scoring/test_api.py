@@ -16,9 +16,8 @@ from nplsite.tokens import issue_api_token
 from scoring import services
 from scoring.models import Prediction
 from tests.conftest import make_user
-from tests.support import VALID_APPLICANT
-
 from tests.scoring.conftest import RISKY_APPLICANT
+from tests.support import VALID_APPLICANT
 
 SCORE = "/api/v1/score"
 BATCH = "/api/v1/score/batch"

@@ -17,12 +17,11 @@ from applicants.generator import generate_applicants
 from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
+from tests.scoring.conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
 from training.models import ModelVersion
 from training.services import activate_model_version
-
-from tests.scoring.conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 
 REASON_TEXT = re.compile(r"^.+: .+; typical .+ — (raises|lowers) risk$")
 

@@ -14,17 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from applicants.generator import write_loan_book
 from applicants.selectors import labelled_applicants_frame
 from applicants.services import import_loan_file
-from scoring import strategy
 from credit import scorecard
+from credit.encoder import APPLICANT_ATTRIBUTES
+from scoring import strategy
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, current_policy, policy_parameters
 from scoring.policy_services import activate_policy, create_policy, ensure_active_policy, rescore_prediction
 from scoring.services import score_applicants, score_requests
+from tests.scoring.conftest import BOOK_APPLICANTS, BOOK_AS_OF, RISKY_APPLICANT
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
-from credit.encoder import APPLICANT_ATTRIBUTES
-
-from tests.scoring.conftest import BOOK_APPLICANTS, BOOK_AS_OF, RISKY_APPLICANT
 
 
 def figures_of(policy: DecisionPolicy, **changes) -> dict:

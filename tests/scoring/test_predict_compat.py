@@ -6,9 +6,8 @@ import pytest
 
 from nplsite.tokens import issue_api_token
 from scoring.models import Prediction
-from tests.support import VALID_APPLICANT
-
 from tests.scoring.conftest import RISKY_APPLICANT
+from tests.support import VALID_APPLICANT
 
 # What the original Streamlit front end sent: every number a float, as pandas gave them.
 ORIGINAL_BODY = {

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from tests.web.conftest import VALID_FORM
-
 from tests.security.conftest import ROLES, concrete_path, role_client, walk_routes
+from tests.web.conftest import VALID_FORM
 
 # <script> types a browser does not execute (data blocks), so the CSP does not apply to them.
 DATA_SCRIPT_TYPES = {"application/json", "application/ld+json"}

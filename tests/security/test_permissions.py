@@ -27,9 +27,8 @@ from knox.models import AuthToken
 
 from applicants.models import Applicant, Installment
 from scoring.models import Prediction
-from training.models import ModelVersion, TrainingRun
-
 from tests.security.conftest import ROLES, concrete_path, role_client, walk_routes
+from training.models import ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
 

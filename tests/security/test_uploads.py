@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from scoring.batch_jobs import JOB_ID
-
 from tests.security.conftest import BATCH_HEADER, BATCH_ROWS
 
 pytestmark = pytest.mark.django_db

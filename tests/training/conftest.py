@@ -7,12 +7,12 @@ import pytest
 from django.contrib.auth.models import Group
 
 from applicants.generator import simulate_loan_book, write_loan_book
-from credit.labelling import label_installments
 from applicants.services import import_loan_file
-from nplsite.roles import ROLES
 from credit.encoder import APPLICANT_ATTRIBUTES
-from training.models import ModelVersion
+from credit.labelling import label_installments
 from credit.model_search import search_best_model
+from nplsite.roles import ROLES
+from training.models import ModelVersion
 
 AS_OF = date(2024, 6, 30)
 # Small enough for seconds, large enough for ≥ 30 NPL and SMOTE's neighbours in every CV fold.

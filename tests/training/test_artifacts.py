@@ -4,14 +4,14 @@ import hashlib
 
 import pytest
 
+from credit.encoder import APPLICANT_ATTRIBUTES
+from credit.trained_model import TrainedNplModel
 from training.artifacts import (
     ArtifactIntegrityError,
     load_artifact,
     save_artifact,
     write_artifact_bytes,
 )
-from credit.encoder import APPLICANT_ATTRIBUTES
-from credit.trained_model import TrainedNplModel
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from applicants.services import import_loan_file
+from credit.model_search import narrowed_profile, search_best_model
+from tests.training.conftest import AS_OF, BOOK_APPLICANTS
 from training.artifacts import load_artifact, save_artifact
 from training.models import ModelVersion, TrainingRun
-from credit.model_search import narrowed_profile, search_best_model
 from training.selectors import get_active_model_version
 from training.services import (
     ModelActivationError,
@@ -22,8 +23,6 @@ from training.services import (
     run_queued_training,
     train_model_version,
 )
-
-from tests.training.conftest import AS_OF, BOOK_APPLICANTS
 
 LOAN_HEADER = (
     "app_id,due_date,paid_date,due_amount,paid_amount,monthly_income,housing_type,num_of_dependent,"

@@ -5,10 +5,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.training.conftest import AS_OF
 from training.artifacts import load_artifact
 from training.models import ModelVersion, TrainingRun
-
-from tests.training.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,11 @@ import time
 import pytest
 
 from applicants.services import import_loan_file
+from tests.training.conftest import AS_OF
 from training.artifacts import load_artifact
 from training.models import TrainingRun
 from training.selectors import get_active_model_version
 from training.services import request_retraining
-
-from tests.training.conftest import AS_OF
 
 
 @pytest.mark.slow

@@ -14,9 +14,9 @@ from django.db import connection, transaction
 
 from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
+from credit.model_search import narrowed_profile
 from tests.support import VERSION_FIELDS
 from training.models import ModelVersion, TrainingRun
-from credit.model_search import narrowed_profile
 from training.services import activate_model_version, train_model_version
 
 AS_OF = date(2024, 6, 30)

@@ -7,10 +7,9 @@ from datetime import date
 import pytest
 from django.db.models import Count
 
-from credit.labelling import installment_dpd
 from applicants.models import Applicant, Installment
 from applicants.selectors import installment_history_frame
-
+from credit.labelling import installment_dpd
 from tests.web.pagecheck import checked_page, text_of
 
 pytestmark = pytest.mark.django_db

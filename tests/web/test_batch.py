@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from scoring.models import Prediction
 from tests.conftest import make_user, wait_until
-
 from tests.web.pagecheck import checked_page, text_of
 
 HEADER = "app_id,monthly_income,housing_type,num_of_dependent,lama_bekerja,otr,status_pernikahan,pekerjaan,tenor,dp"

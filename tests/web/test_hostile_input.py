@@ -22,7 +22,6 @@ from nplsite.csv_export import write_csv
 from scoring.models import Prediction
 from tests.conftest import wait_until
 from tests.support import VALID_APPLICANT
-
 from tests.web.conftest import VALID_FORM
 from tests.web.pagecheck import text_of
 

@@ -10,11 +10,10 @@ from django.template import Context, Template
 from django.utils import translation
 
 from applicants.models import Applicant
-from web.forms.training import RetrainForm
-from training.models import TrainingRun
-
 from tests.web.conftest import VALID_FORM
 from tests.web.pagecheck import catalogue_entries, checked_page, text_of
+from training.models import TrainingRun
+from web.forms.training import RetrainForm
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,8 @@ from django.test import Client
 from applicants.models import Applicant
 from scoring.models import Prediction
 from tests.conftest import make_user
-from training.models import ModelVersion, TrainingRun
-
 from tests.web.pagecheck import checked_page, text_of
+from training.models import ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
 

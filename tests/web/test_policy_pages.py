@@ -10,19 +10,18 @@ from applicants.generator import write_loan_book
 from applicants.models import Applicant
 from applicants.selectors import labelled_applicants_frame
 from applicants.services import import_loan_file
-from web.templatetags.npl_format import percent
+from credit.encoder import APPLICANT_ATTRIBUTES
 from scoring import strategy
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, policy_parameters
 from scoring.policy_services import create_policy, ensure_active_policy
 from scoring.services import score_requests
 from tests.conftest import wait_until
-from training.artifacts import load_artifact
-from credit.encoder import APPLICANT_ATTRIBUTES
-
 from tests.web.conftest import AS_OF, TRAINING_APPLICANTS
 from tests.web.pagecheck import checked_page, text_of
 from tests.web.test_batch import loan_file, upload
+from training.artifacts import load_artifact
+from web.templatetags.npl_format import percent
 
 pytestmark = pytest.mark.django_db
 

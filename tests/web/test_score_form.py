@@ -9,7 +9,6 @@ from applicants.attributes import label
 from applicants.models import Applicant
 from applicants.validation import validate_applicant_attributes
 from scoring.models import Prediction
-
 from tests.web.conftest import VALID_FORM
 from tests.web.pagecheck import checked_page, text_of
 

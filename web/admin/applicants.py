@@ -10,10 +10,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from applicants.models import Applicant, Installment
 from web.admin.site import ReadOnlyForModelAdmins
 from web.templatetags.npl_format import rupiah
-
-from applicants.models import Applicant, Installment
 
 INLINE_INSTALLMENTS = 120  # the longest tenor: every installment of a normal application fits
 

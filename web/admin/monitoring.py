@@ -2,9 +2,8 @@
 
 from django.contrib import admin
 
-from web.admin.site import ReadOnlyForModelAdmins
-
 from monitoring.models import MonitoringReport, ReferenceDistribution
+from web.admin.site import ReadOnlyForModelAdmins
 
 
 @admin.register(MonitoringReport)

@@ -5,13 +5,12 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from web.admin.site import ReadOnlyForModelAdmins
 from nplsite.roles import is_model_admin
-
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS
-from web.forms.policies import PolicyForm
 from scoring.policy_services import activate_policy, create_policy
+from web.admin.site import ReadOnlyForModelAdmins
+from web.forms.policies import PolicyForm
 
 
 def _percent(value) -> str:

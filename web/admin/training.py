@@ -17,14 +17,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from web.admin.site import ReadOnlyForModelAdmins
-from nplsite.roles import is_model_admin
-
-from web.forms.training import RetrainForm
-from training.models import ModelVersion, TrainingRun
-from web.page_selectors.training import champion_comparison_summary
 from credit.model_search import PROFILES
+from nplsite.roles import is_model_admin
+from training.models import ModelVersion, TrainingRun
 from training.services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
+from web.admin.site import ReadOnlyForModelAdmins
+from web.forms.training import RetrainForm
+from web.page_selectors.training import champion_comparison_summary
 
 
 def _table(headers, rows):

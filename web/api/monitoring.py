@@ -13,13 +13,12 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from nplsite.roles import is_model_admin
-from web.api.scoring import ERROR_RESPONSES, ScoringApiView
-from web.api.serializers import ErrorSerializer
-from training.models import ModelVersion
-
 from monitoring.alerts import alert_message
 from monitoring.selectors import latest_report
+from nplsite.roles import is_model_admin
+from training.models import ModelVersion
+from web.api.scoring import ERROR_RESPONSES, ScoringApiView
+from web.api.serializers import ErrorSerializer
 
 MAX_ID = 2**63 - 1
 

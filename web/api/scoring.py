@@ -33,15 +33,14 @@ from rest_framework.views import APIView
 
 from applicants.models import Applicant
 from nplsite.roles import is_analyst, is_model_admin
-from training.selectors import get_active_model_version
-
 from scoring import selectors
-
-from web.api import examples as api_examples
 from scoring.engine import ScoringUnavailableError
 from scoring.models import Prediction
 from scoring.policies import list_policies
 from scoring.policy_services import ensure_active_policy
+from scoring.services import ApplicantDataError, create_applicant, score_applicants, score_requests
+from training.selectors import get_active_model_version
+from web.api import examples as api_examples
 from web.api.serializers import (
     ApplicantCreateSerializer,
     ApplicantDetailSerializer,
@@ -59,7 +58,6 @@ from web.api.serializers import (
     PredictionSerializer,
     ScoreRequestSerializer,
 )
-from scoring.services import ApplicantDataError, create_applicant, score_applicants, score_requests
 
 # ---------------------------------------------------------------------------------------------
 # Permissions, pagination, errors

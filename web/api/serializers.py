@@ -31,15 +31,13 @@ from applicants.attributes import ATTRIBUTE_FIELDS, ATTRIBUTES, CATEGORY_CHOICES
 from applicants.models import Applicant
 from applicants.parsing import MAX_TEXT_CHARS, parse_rupiah, too_long_message
 from applicants.validation import attribute_field_errors, dp_otr_errors, echo, required_message
-from training.models import ModelVersion
-from web.page_selectors.training import scorecard_points
-
+from credit.scorecard import MAX_SCORE, MIN_SCORE
 from scoring import selectors
-
-from web.api import examples as api_examples
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import grade_band_rows, policy_parameters
-from credit.scorecard import MAX_SCORE, MIN_SCORE
+from training.models import ModelVersion
+from web.api import examples as api_examples
+from web.page_selectors.training import scorecard_points
 
 APP_ID_FIELD = "app_id"
 MAX_APP_ID = 2**63 - 1

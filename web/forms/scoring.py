@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from applicants.attributes import ATTRIBUTE_FIELDS, ATTRIBUTES, CATEGORY_CHOICES, Kind
 from applicants.parsing import MAX_TEXT_CHARS, parse_rupiah, too_long_message
 from applicants.validation import validate_applicant_attributes
-
 from web.api.serializers import MAX_APP_ID
 
 UPLOAD_EXTENSIONS = (".csv", ".txt")

@@ -15,8 +15,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from web.charts import Bar, bar_chart, nice_maximum
-
+from applicants.models import Applicant, Installment
 from credit.labelling import (
     KOLEKTIBILITAS_NAMES,
     KOLEKTIBILITAS_UPPER_DPD,
@@ -24,7 +23,7 @@ from credit.labelling import (
     installment_dpd,
     kolektibilitas_for_dpd,
 )
-from applicants.models import Applicant, Installment
+from web.charts import Bar, bar_chart, nice_maximum
 
 NOT_LABELLED = "none"
 NOT_SCORED = "none"

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
-from web.charts import Bar, bar_chart, nice_maximum
-from training.models import ModelVersion
-
+from credit.stability import PSI_SHIFTED, PSI_WATCH, SCORE, UNSEEN
 from monitoring.alerts import alert_message, feature_label, figure, percent
 from monitoring.models import MonitoringReport
 from monitoring.selectors import active_version_monitoring
-from credit.stability import PSI_SHIFTED, PSI_WATCH, SCORE, UNSEEN
+from training.models import ModelVersion
+from web.charts import Bar, bar_chart, nice_maximum
 
 
 def _two_decimals(value: float) -> str:

@@ -12,13 +12,12 @@ from django.utils.translation import gettext
 from applicants.attributes import label
 from applicants.models import Applicant
 from applicants.selectors import kolektibilitas_distribution
-from web.charts import Bar, bar_chart
-from training.selectors import get_active_model_version, recent_training_runs
-
 from credit import scorecard
 from scoring.models import Prediction
 from scoring.policies import current_policy
 from scoring.selectors import headline_metrics, predictions
+from training.selectors import get_active_model_version, recent_training_runs
+from web.charts import Bar, bar_chart
 
 SCORE_BIN_WIDTH = 50
 RECENT_PREDICTIONS = 1000

@@ -19,15 +19,14 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from web.charts import Series, line_chart, percent_tick
-from nplsite.roles import is_model_admin
-
-from training.artifacts import ArtifactIntegrityError, load_artifact
 from credit.encoder import FEATURE_LABELS
-from training.models import ModelVersion, TrainingRun
 from credit.model_search import BALANCING_LABELS
-from training.selectors import get_active_model_version, get_previous_model_version, list_model_versions
 from credit.steps import translated_step
+from nplsite.roles import is_model_admin
+from training.artifacts import ArtifactIntegrityError, load_artifact
+from training.models import ModelVersion, TrainingRun
+from training.selectors import get_active_model_version, get_previous_model_version, list_model_versions
+from web.charts import Series, line_chart, percent_tick
 
 HEADLINE_METRICS = ("precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
 IMPORTANCE_TOP = 15

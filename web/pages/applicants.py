@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from applicants.models import Applicant
+from nplsite.roles import analyst_required
 from web.forms.applicants import ApplicantFilterForm
 from web.page_selectors.applicants import (
     applicant_list,
@@ -10,12 +16,6 @@ from web.page_selectors.applicants import (
     payment_history,
     prediction_history,
 )
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
-
-from applicants.models import Applicant
-from nplsite.roles import analyst_required
 
 PAGE_SIZE = 25
 

@@ -17,8 +17,6 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from web.forms.scoring import BatchUploadForm, upload_max_bytes
-from web.page_selectors.scoring import batch_summary, csv_page
 
 from nplsite.csv_export import write_csv
 from nplsite.roles import analyst_required
@@ -32,6 +30,8 @@ from scoring.batch_jobs import (
     submit_batch_file,
 )
 from training.selectors import get_active_model_version
+from web.forms.scoring import BatchUploadForm, upload_max_bytes
+from web.page_selectors.scoring import batch_summary, csv_page
 
 # Multipart overhead allowed on top of the file size limit when checking Content-Length.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from web.page_selectors.monitoring import dashboard_monitoring
-from web.page_selectors.scoring import dashboard_figures
 
 from nplsite.roles import is_analyst
+from web.page_selectors.monitoring import dashboard_monitoring
+from web.page_selectors.scoring import dashboard_figures
 
 
 @require_GET

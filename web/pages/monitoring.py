@@ -8,12 +8,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
-from web.page_selectors.monitoring import monitoring_page
-from web.page_selectors.training import can_view_model_version
 
 from monitoring.selectors import latest_report, reports_of
 from nplsite.roles import analyst_required
 from training.models import ModelVersion
+from web.page_selectors.monitoring import monitoring_page
+from web.page_selectors.training import can_view_model_version
 
 
 @analyst_required

@@ -11,9 +11,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from web.charts import Series, gauge, line_chart
-from web.templatetags.npl_format import percent
-from web.forms.policies import PolicyForm
 
 from nplsite.roles import analyst_required, model_admin_required
 from scoring import strategy
@@ -21,6 +18,9 @@ from scoring.engine import ScoringUnavailableError
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import grade_band_rows, list_policies, policy_parameters
 from scoring.policy_services import activate_policy, create_policy, ensure_active_policy, rescore_prediction
+from web.charts import Series, gauge, line_chart
+from web.forms.policies import PolicyForm
+from web.templatetags.npl_format import percent
 
 
 def _percent_tick(value: float) -> str:

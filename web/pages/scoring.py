@@ -12,8 +12,6 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
-from web.charts import gauge
-from web.forms.scoring import ScoreForm
 
 from applicants.models import Applicant
 from nplsite.roles import analyst_required
@@ -22,6 +20,8 @@ from scoring.page_services import score_form_applicant, score_stored_applicant
 from scoring.policies import current_policy, grade_band_rows
 from scoring.services import ApplicantDataError
 from training.selectors import get_active_model_version
+from web.charts import gauge
+from web.forms.scoring import ScoreForm
 
 
 def _result_context(result) -> dict:

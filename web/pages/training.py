@@ -14,17 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from web.forms.training import RetrainForm
-from web.page_selectors.training import (
-    activation_dialog,
-    can_view_model_version,
-    champion_comparison_summary,
-    headline_metrics,
-    model_version_report,
-    rollback_target,
-    training_run_status,
-    visible_model_versions,
-)
 
 from jobs.lifecycle import fail_if_stale
 from nplsite.roles import analyst_required, is_model_admin, model_admin_required
@@ -36,6 +25,17 @@ from training.services import (
     request_retraining,
     retry_training_run,
     roll_back_model_version,
+)
+from web.forms.training import RetrainForm
+from web.page_selectors.training import (
+    activation_dialog,
+    can_view_model_version,
+    champion_comparison_summary,
+    headline_metrics,
+    model_version_report,
+    rollback_target,
+    training_run_status,
+    visible_model_versions,
 )
 
 

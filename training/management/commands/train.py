@@ -5,8 +5,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from training.models import TrainingRun
 from credit.model_search import PROFILES, UNCERTAIN_BELOW_NPL
+from training.models import TrainingRun
 from training.services import TrainingFailed, leaderboard_line, train_model_version
 
 
