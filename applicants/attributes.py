@@ -1,128 +1,65 @@
-"""The nine applicant attributes, defined once: name, type, range, categories, human label.
+"""The applicant attributes as the apps use them: the schema of :mod:`credit.attributes` with the
+database choices and labels in the reader's language derived from it (nothing is defined twice).
 
-Every part that handles applicant data reads this module: the validation rules
-(:mod:`applicants.validation`), the loan-file reader (:mod:`applicants.loan_file`), the model
-fields, the feature encoder (``credit.encoder``), the dataset generator, the REST API's
-serializers and the score form. A label is what a person reads ("Down payment", in Indonesian
-"Uang muka"); the name is the key a file, a JSON body or the database uses (``dp``).
+``HousingType``, ``StatusPernikahan`` and ``Pekerjaan`` are Django ``TextChoices`` built from the
+schema's categories; :func:`label` and :func:`unit` translate a column's label and unit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy
 
-
-class HousingType(models.TextChoices):
-    MILIK_SENDIRI = "milik sendiri", _("milik sendiri (own home)")
-    MILIK_ORANG_TUA = "milik orang tua", _("milik orang tua (parents' home)")
-    MILIK_PASANGAN = "milik pasangan", _("milik pasangan (spouse's home)")
-    KONTRAK = "kontrak", _("kontrak (rented house)")
-    KOS = "kos", _("kos (rented room)")
-
-
-class StatusPernikahan(models.TextChoices):
-    NIKAH = "Nikah", _("Nikah (married)")
-    BELUM_NIKAH = "Belum Nikah", _("Belum Nikah (not married)")
-
-
-class Pekerjaan(models.TextChoices):
-    WIRASWASTA = "Wiraswasta", _("Wiraswasta (self-employed)")
-    PROFESIONAL = "Profesional", _("Profesional (professional)")
-    KARYAWAN_SWASTA = "Karyawan Swasta", _("Karyawan Swasta (private-sector employee)")
-    PNS = "PNS", _("PNS (civil servant)")
-    BURUH = "Buruh", _("Buruh (labourer)")
-    LAINNYA = (
-        "Ibu Rumah Tangga/Pensiunan/Mahasiswa/Lainnya",
-        _("Ibu Rumah Tangga/Pensiunan/Mahasiswa/Lainnya (homemaker, retired, student, other)"),
-    )
-
-
-class Kind:
-    RUPIAH = "rupiah"  # a whole rupiah amount; files spell it Rp9295094.0, Rp 9.295.094, …
-    COUNT = "count"  # a whole number of something (dependants, years, months)
-    CATEGORY = "category"  # one of ``choices``
-
-
-@dataclass(frozen=True)
-class Attribute:
-    name: str
-    label: str  # lazy translation: what a person reads
-    kind: str
-    minimum: int | None = None
-    maximum: int | None = None
-    unit: str = ""  # lazy translation, shown after counts in messages ("years")
-    choices: type[models.TextChoices] | None = None
-    example: int | str = ""  # a typical value (API examples, the template file)
-
-    @property
-    def is_category(self) -> bool:
-        return self.kind == Kind.CATEGORY
-
-    @property
-    def values(self) -> list[str]:
-        return list(self.choices.values) if self.choices else []
-
-
-# Hard limits, and "absurd magnitude" bounds that catch unit mistakes (cents, a typo'd zero).
-MAX_MONTHLY_INCOME = 10_000_000_000  # 10 billion rupiah a month
-MAX_OTR = 100_000_000_000  # 100 billion rupiah for one vehicle
-MAX_INSTALLMENT_AMOUNT = 100_000_000_000
-MIN_TENOR, MAX_TENOR = 1, 120  # months
-MIN_DEPENDANTS, MAX_DEPENDANTS = 0, 20
-MIN_LAMA_BEKERJA, MAX_LAMA_BEKERJA = 0, 60  # years
-
-# In the order of the loan file's columns.
-ATTRIBUTES = (
-    Attribute("monthly_income", _("Monthly income"), Kind.RUPIAH, 0, MAX_MONTHLY_INCOME, example=12_000_000),
-    Attribute("housing_type", _("Housing"), Kind.CATEGORY, choices=HousingType, example="milik sendiri"),
-    Attribute(
-        "num_of_dependent",
-        _("Number of dependants"),
-        Kind.COUNT,
-        MIN_DEPENDANTS,
-        MAX_DEPENDANTS,
-        _("dependants"),
-        example=2,
-    ),
-    Attribute(
-        "lama_bekerja", _("Years in current job"), Kind.COUNT, MIN_LAMA_BEKERJA, MAX_LAMA_BEKERJA, _("years"), example=5
-    ),
-    Attribute("otr", _("Vehicle price (OTR)"), Kind.RUPIAH, 0, MAX_OTR, example=150_000_000),
-    Attribute("status_pernikahan", _("Marital status"), Kind.CATEGORY, choices=StatusPernikahan, example="Nikah"),
-    Attribute("pekerjaan", _("Occupation"), Kind.CATEGORY, choices=Pekerjaan, example="Karyawan Swasta"),
-    Attribute("tenor", _("Tenor (months)"), Kind.COUNT, MIN_TENOR, MAX_TENOR, _("months"), example=36),
-    Attribute("dp", _("Down payment"), Kind.RUPIAH, 0, MAX_OTR, example=30_000_000),
+from credit.attributes import (  # noqa: F401 (the schema, re-exported for the apps)
+    ATTRIBUTE_BY_NAME,
+    ATTRIBUTE_FIELDS,
+    ATTRIBUTES,
+    CATEGORY_FIELDS,
+    COLUMN_LABELS,
+    HOUSING_TYPES,
+    INSTALLMENT_AMOUNT_FIELDS,
+    INSTALLMENT_FIELDS,
+    MARITAL_STATUSES,
+    MAX_DEPENDANTS,
+    MAX_INSTALLMENT_AMOUNT,
+    MAX_LAMA_BEKERJA,
+    MAX_MONTHLY_INCOME,
+    MAX_OTR,
+    MAX_TENOR,
+    MIN_DEPENDANTS,
+    MIN_LAMA_BEKERJA,
+    MIN_TENOR,
+    NUMERIC_FIELDS,
+    OCCUPATIONS,
+    RUPIAH_ATTRIBUTE_FIELDS,
+    Attribute,
+    Kind,
+    example_attributes,
 )
-ATTRIBUTE_BY_NAME = {attribute.name: attribute for attribute in ATTRIBUTES}
-ATTRIBUTE_FIELDS = tuple(attribute.name for attribute in ATTRIBUTES)
-CATEGORY_FIELDS = tuple(a.name for a in ATTRIBUTES if a.is_category)
-NUMERIC_FIELDS = tuple(a.name for a in ATTRIBUTES if not a.is_category)
-RUPIAH_ATTRIBUTE_FIELDS = tuple(a.name for a in ATTRIBUTES if a.kind == Kind.RUPIAH)
-CATEGORY_CHOICES = {a.name: a.choices for a in ATTRIBUTES if a.is_category}
 
-# The other columns of a loan file, with their labels.
-INSTALLMENT_FIELDS = ("due_date", "paid_date", "due_amount", "paid_amount")
-INSTALLMENT_AMOUNT_FIELDS = ("due_amount", "paid_amount")
-COLUMN_LABELS = {
-    "app_id": _("Application id"),
-    "due_date": _("Due date"),
-    "paid_date": _("Payment date"),
-    "due_amount": _("Amount due"),
-    "paid_amount": _("Amount paid"),
-    **{attribute.name: attribute.label for attribute in ATTRIBUTES},
-}
+
+def _choices(name: str, categories) -> type[models.TextChoices]:
+    return models.TextChoices(name, [(c.member, (c.value, gettext_lazy(c.label))) for c in categories])
+
+
+HousingType = _choices("HousingType", HOUSING_TYPES)
+StatusPernikahan = _choices("StatusPernikahan", MARITAL_STATUSES)
+Pekerjaan = _choices("Pekerjaan", OCCUPATIONS)
+CATEGORY_CHOICES = {"housing_type": HousingType, "status_pernikahan": StatusPernikahan, "pekerjaan": Pekerjaan}
 
 
 def label(name: str) -> str:
     """The human label of a column or attribute (translated into the active language); the name itself
     for anything unknown."""
     found = COLUMN_LABELS.get(name)
-    return str(found) if found is not None else name
+    return gettext(found) if found is not None else name
 
 
-def example_attributes() -> dict:
-    """A typical applicant (the API's examples and the batch template file)."""
-    return {attribute.name: attribute.example for attribute in ATTRIBUTES}
+def lazy_label(name: str):
+    """:func:`label`, translated when it is shown (form and serializer fields are built at import)."""
+    return gettext_lazy(COLUMN_LABELS[name])
+
+
+def unit(attribute: Attribute) -> str:
+    """The unit shown after a count in messages ("years"), translated."""
+    return gettext(attribute.unit) if attribute.unit else ""

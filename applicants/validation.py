@@ -27,6 +27,7 @@ from applicants.attributes import (
     MAX_INSTALLMENT_AMOUNT,
     Kind,
     label,
+    unit,
 )
 
 # The allowed values of each category, as sets: a choices enum builds its ``values`` list anew on
@@ -93,7 +94,7 @@ def attribute_field_errors(field: str, value) -> list[str]:
     if attribute.is_category:
         known = isinstance(value, str) and value in CATEGORY_VALUE_SETS[field]  # a list or dict is never hashed
         return [] if known else [unknown_category_message(field, value)]
-    return _whole_number_errors(field, value, attribute.minimum, attribute.maximum, attribute.kind, str(attribute.unit))
+    return _whole_number_errors(field, value, attribute.minimum, attribute.maximum, attribute.kind, unit(attribute))
 
 
 def dp_otr_errors(dp: int, otr: int) -> list[str]:

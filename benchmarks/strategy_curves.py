@@ -72,6 +72,7 @@ def main() -> None:
     from applicants.generator import write_loan_book
     from applicants.selectors import labelled_applicants_frame
     from applicants.services import import_loan_file
+    from credit import strategy as credit_strategy
     from credit.model_search import narrowed_profile
     from nplsite.roles import MODEL_ADMIN
     from scoring import strategy
@@ -103,7 +104,7 @@ def main() -> None:
         {
             "labelling": lambda: labelled_applicants_frame(as_of=as_of),
             "test applicants": strategy.test_applicants,
-            "curves": lambda: strategy.curve(applicants, parameters),
+            "curves": lambda: credit_strategy.curve(applicants, parameters),
             "preview page": lambda: client.post("/policies/new/", proposal),
             "policy list page": lambda: client.get("/policies/"),
         },

@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS, NUMERIC_FIELDS
+from credit.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS, NUMERIC_FIELDS
 
 # The nine attributes, as applicants.attributes defines them (the encoder's categories are the
 # ones seen in training: fitted by the OneHotEncoder).

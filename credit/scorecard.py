@@ -3,7 +3,7 @@
 Pure, vectorised functions (numpy arrays in, numpy arrays out; scalars work too). The parameters
 are those of the active decision policy (:class:`scoring.models.DecisionPolicy`, read through
 :func:`scoring.policies.current_policy`); the environment variables of the "Scoring" section of
-``nplsite/settings.py`` (:func:`environment_parameters`) are only the defaults of the first policy.
+``nplsite/settings.py`` (:func:`scoring.policies.environment_parameters`) are only the defaults of the first policy.
 Every function takes the parameters explicitly, so the maths can be tested and reused without
 Django; :func:`decide` is the one place where a probability becomes score, grade, expected loss and
 recommendation (the engine, re-scoring under another policy and the strategy curves all use it).
@@ -147,35 +147,6 @@ def parse_grade_bands(text: str) -> GradeBands:
     if len(set(grades + [lowest_grade])) != len(grades) + 1:
         raise ScorecardConfigurationError(f"RISK_GRADE_BANDS names a grade twice: {text!r}")
     return GradeBands(grades=tuple(grades), minimum_scores=tuple(minimums), lowest_grade=lowest_grade)
-
-
-def environment_parameters() -> ScorecardParameters:
-    """The parameters the environment variables give: the defaults of the first decision policy
-    (read on every call, so tests can override them)."""
-    from django.conf import settings
-
-    return _parameters_from(
-        settings.SCORE_BASE_POINTS,
-        settings.SCORE_BASE_ODDS,
-        settings.SCORE_PDO,
-        settings.RISK_GRADE_BANDS,
-        settings.LGD,
-        settings.DECLINE_MIN_PD,
-        settings.APPROVE_MIN_SCORE,
-    )
-
-
-@lru_cache(maxsize=8)
-def _parameters_from(base_points, base_odds, pdo, bands, lgd, decline_min_pd, approve_min_score):
-    return ScorecardParameters(
-        base_points=float(base_points),
-        base_odds=float(base_odds),
-        pdo=float(pdo),
-        grade_bands=parse_grade_bands(bands),
-        lgd=float(lgd),
-        decline_min_pd=float(decline_min_pd),
-        approve_min_score=float(approve_min_score),
-    )
 
 
 def score_scaling(base_points: float, base_odds: float, pdo: float) -> tuple[float, float]:

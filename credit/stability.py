@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
+from credit.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from credit.encoder import DERIVED_FEATURES, derived_applicant_features
 
 # The ratios a credit analyst reads, as the feature encoder computes them (one definition).

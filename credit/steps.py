@@ -11,8 +11,13 @@ came from and renders the translation with the same values. A stored text that m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from django.utils.translation import gettext, gettext_noop
+
+def gettext_noop(text: str) -> str:
+    """Marks ``text`` for translation (``makemessages`` collects it); the web layer translates it when shown."""
+    return text
+
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -30,8 +35,8 @@ class Step:
         """The step as stored: English, with the values filled in."""
         return self.template % values
 
-    def translate(self, stored: str) -> str | None:
-        """``stored`` in the active language, or None when it is not this step."""
+    def translate(self, stored: str, gettext: Callable[[str], str]) -> str | None:
+        """``stored`` translated by ``gettext`` (the reader's language), or None when it is not this step."""
         match = self.pattern.match(stored)
         if match is None:
             return None
@@ -69,10 +74,10 @@ STEPS = (
 )
 
 
-def translated_step(stored: str) -> str:
-    """A stored step in the active language (unchanged when no template matches it)."""
+def translated_step(stored: str, gettext: Callable[[str], str]) -> str:
+    """A stored step translated by ``gettext`` (unchanged when no template matches it)."""
     for step in STEPS:
-        translated = step.translate(stored)
+        translated = step.translate(stored, gettext)
         if translated is not None:
             return translated
     return stored

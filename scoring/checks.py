@@ -2,7 +2,8 @@
 
 from django.core.checks import Error, register
 
-from credit.scorecard import ScorecardConfigurationError, environment_parameters
+from credit.scorecard import ScorecardConfigurationError
+from scoring.policies import environment_parameters
 
 
 @register()

@@ -25,30 +25,7 @@ of :mod:`credit.scorecard` (credit score, grade, expected loss, recommendation) 
 decision policy (:func:`scoring.policies.current_policy`, followed like the active version), and
 the reasons.
 
-**Reasons: attribute occlusion.** For each applicant and each *attribute group* below, the engine
-replaces the group with the reference value of a typical training applicant and scores again; the
-group's effect is ``PD(applicant) − PD(applicant with that group made typical)``, in probability
-points. A positive effect means the applicant's value raises the risk compared with a typical
-applicant. The method only needs the model's probabilities, so it works the same for every
-algorithm training can choose (logistic regression, trees, forests, k-NN, XGBoost), and it
-speaks in the nine attributes an analyst knows rather than in encoded features. The applicants
-and all their variants are stacked into one set of columns (plain numpy arrays: a DataFrame of a
-few rows costs more to build than to encode) and go through the model in **one** call (per chunk
-of :data:`CHUNK_SIZE` applicants in a large batch, which bounds the memory): the libraries'
-per-call cost is paid once, not once per variant. Groups:
-
-- ``monthly_income``, ``num_of_dependent``, ``lama_bekerja``, ``tenor``: the attribute itself;
-- ``dp`` (down-payment ratio): dp becomes the typical dp/otr ratio × the applicant's otr;
-- ``otr`` (size of the loan): otr becomes the typical otr and dp keeps the applicant's ratio;
-- ``housing_type``, ``status_pernikahan``, ``pekerjaan``: the typical (most frequent) category.
-
-Reference values come from the artifact's ``metadata["reference_values"]`` (median of each number
-and the dp/otr ratio, most frequent category, on the training split) when training stored them.
-Otherwise the numbers come from the medians the fitted encoder keeps (``numeric_medians_``: the
-median of log income and log otr, of the dp ratio, tenor, dependants and years in job — medians
-survive monotone transforms, so these are the training medians), and each category group is
-compared with the *average over the categories the encoder knows* (each weighted equally), since
-the encoder does not keep category frequencies.
+**Reasons**: attribute occlusion, computed by :mod:`credit.reasons` (how, and why that method).
 
 **Which reasons are shown** follows the recommendation, so that they explain it: for an applicant
 recommended for approval, the (up to :data:`REASON_COUNT`) groups that *lower* the risk most; for
@@ -60,11 +37,6 @@ with, worded for an analyst through gettext in the language active when it was s
 "Down payment: 5 % of the vehicle price; typical 20 % of the vehicle price — raises risk"; the
 values are also returned as data (``value``, ``typical_value``).
 
-Why "exact tree contributions" are not used for the tree models: the features mix attributes
-(the installment-to-income ratio depends on otr, dp, tenor and income), so per-feature
-contributions do not say which attribute to talk about, and they explain the raw score, not the
-calibrated probability the analyst sees. One method for every algorithm also means an applicant
-gets the same reasons whichever model is active.
 """
 
 from __future__ import annotations
@@ -74,39 +46,33 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.utils import translation
 from django.utils.formats import get_format, number_format
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext
 
 from credit import scorecard
-from credit.encoder import APPLICANT_ATTRIBUTES, CATEGORICAL_ATTRIBUTES
+from credit.reasons import (
+    REASON_GROUPS,
+    REASON_LABELS,
+    ReferenceValues,
+    choose_reasons,
+    columns_of,
+    occlusion_probabilities,
+)
 from scoring.policies import ActivePolicy, current_policy
 
 logger = logging.getLogger(__name__)
 
-REASON_COUNT = 3
 # Applicants scored per model call in a large batch: with their occlusion variants a chunk is ten
 # times as many rows, so this bounds the memory a batch of any size needs.
 CHUNK_SIZE = 4096
 # Loaded artifacts kept per process: the active one and the one before it (a quick switch back).
 CACHE_SIZE = 2
-INTEGER_ATTRIBUTES = ["monthly_income", "num_of_dependent", "lama_bekerja", "otr", "tenor", "dp"]
-REASON_GROUPS = (
-    "monthly_income",
-    "dp",
-    "otr",
-    "tenor",
-    "num_of_dependent",
-    "lama_bekerja",
-    "housing_type",
-    "status_pernikahan",
-    "pekerjaan",
-)
 
 
 class ScoringUnavailableError(Exception):
@@ -119,52 +85,6 @@ class NoActiveModelError(ScoringUnavailableError):
 
 class ModelArtifactUnavailableError(ScoringUnavailableError):
     pass
-
-
-@dataclass
-class ReferenceValues:
-    """What a typical training applicant looks like, for occlusion (see the module docstring)."""
-
-    monthly_income: int
-    num_of_dependent: int
-    lama_bekerja: int
-    otr: int
-    tenor: int
-    dp_ratio: float
-    # attribute → [(category, weight)]: one category with weight 1 (the mode), or every known
-    # category with equal weights when the mode is unknown.
-    categories: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, model) -> ReferenceValues:
-        stored = (getattr(model, "metadata", None) or {}).get("reference_values") or {}
-        encoder = model.encoder
-        medians = encoder.numeric_medians_
-
-        def number(name, from_encoder):
-            value = stored.get(name)
-            return from_encoder() if value is None else value
-
-        otr = float(number("otr", lambda: np.expm1(medians["log_otr"])))
-        dp_ratio = stored.get("dp_ratio")
-        if dp_ratio is None:
-            dp_ratio = stored["dp"] / otr if stored.get("dp") is not None and otr > 0 else medians["dp_ratio"]
-        categories = {}
-        for attribute, known in zip(CATEGORICAL_ATTRIBUTES, encoder.one_hot_.categories_, strict=True):
-            known = [str(value) for value in known if str(value)]
-            if stored.get(attribute) is not None:
-                categories[attribute] = [(str(stored[attribute]), 1.0)]
-            else:
-                categories[attribute] = [(value, 1.0 / len(known)) for value in known]
-        return cls(
-            monthly_income=int(round(float(number("monthly_income", lambda: np.expm1(medians["log_monthly_income"]))))),
-            num_of_dependent=int(round(float(number("num_of_dependent", lambda: medians["num_of_dependent"])))),
-            lama_bekerja=int(round(float(number("lama_bekerja", lambda: medians["lama_bekerja"])))),
-            otr=int(round(otr)),
-            tenor=max(1, int(round(float(number("tenor", lambda: medians["tenor"]))))),
-            dp_ratio=float(min(max(float(dp_ratio), 0.0), 1.0)),
-            categories=categories,
-        )
 
 
 @dataclass
@@ -287,21 +207,16 @@ class ScoringEngine:
         """Score valid applicants (validate them first): a frame, or a mapping of the nine attributes to columns."""
         loaded = self.loaded_model()
         model = loaded.model
-        columns = _columns_of(applicants)
+        columns = columns_of(applicants)
         n = len(columns["otr"])
-        probability = np.empty(n, dtype=np.float64)
-        typical = np.empty((n, len(REASON_GROUPS)), dtype=np.float64) if with_reasons else None
-        for start in range(0, n, CHUNK_SIZE):
-            part = {name: values[start : start + CHUNK_SIZE] for name, values in columns.items()}
-            end = start + len(part["otr"])
-            if with_reasons:
-                variants = _occlusion_variants(part, loaded.references)
-                probability_all = model.predict_npl_probability(_stacked(part, variants))
-                probability[start:end] = probability_all[: end - start]
-                per_variant = probability_all[end - start :].reshape(len(variants), end - start)
-                typical[start:end] = _typical_probability(per_variant, variants)
-            else:
-                probability[start:end] = model.predict_npl_probability(part)
+        typical = None
+        if with_reasons:
+            probability, typical = occlusion_probabilities(model, columns, loaded.references, CHUNK_SIZE)
+        else:
+            probability = np.empty(n, dtype=np.float64)
+            for start in range(0, n, CHUNK_SIZE):
+                part = {name: values[start : start + CHUNK_SIZE] for name, values in columns.items()}
+                probability[start : start + CHUNK_SIZE] = model.predict_npl_probability(part)
         policy = current_policy()
         is_npl = probability >= loaded.model_version.threshold
         decisions = scorecard.decide(probability, is_npl, columns["otr"], columns["dp"], policy.parameters)
@@ -326,64 +241,6 @@ class ScoringEngine:
 engine = ScoringEngine()
 
 
-# --------------------------------------------------------------------------------------------
-# Occlusion
-# --------------------------------------------------------------------------------------------
-
-
-def _columns_of(applicants) -> dict[str, np.ndarray]:
-    return {
-        name: np.array(applicants[name], dtype=np.int64 if name in INTEGER_ATTRIBUTES else object)
-        for name in APPLICANT_ATTRIBUTES
-    }
-
-
-def _occlusion_variants(columns: dict[str, np.ndarray], ref: ReferenceValues) -> list[tuple[str, float, dict]]:
-    """``[(group, weight, changes)]`` in :data:`REASON_GROUPS` order: ``changes`` maps attributes to the
-    columns that make the group typical for every applicant."""
-    n = len(columns["otr"])
-    otr, dp = columns["otr"], columns["dp"]
-
-    def constant(value, dtype=np.int64):
-        return np.full(n, value, dtype=dtype)
-
-    own_ratio = np.divide(dp, otr, out=np.full(n, ref.dp_ratio), where=otr > 0)
-    variants = [
-        ("monthly_income", 1.0, {"monthly_income": constant(ref.monthly_income)}),
-        ("dp", 1.0, {"dp": np.rint(ref.dp_ratio * otr).astype(np.int64)}),
-        ("otr", 1.0, {"otr": constant(ref.otr), "dp": np.rint(own_ratio * ref.otr).astype(np.int64)}),
-        ("tenor", 1.0, {"tenor": constant(ref.tenor)}),
-        ("num_of_dependent", 1.0, {"num_of_dependent": constant(ref.num_of_dependent)}),
-        ("lama_bekerja", 1.0, {"lama_bekerja": constant(ref.lama_bekerja)}),
-    ]
-    for attribute in CATEGORICAL_ATTRIBUTES:
-        for category, weight in ref.categories[attribute]:
-            variants.append((attribute, weight, {attribute: constant(category, object)}))
-    return variants
-
-
-def _stacked(columns: dict[str, np.ndarray], variants) -> dict[str, np.ndarray]:
-    """One set of columns: the applicants, then one block of the same applicants per variant."""
-    return {
-        name: np.concatenate([column, *(changes.get(name, column) for _, _, changes in variants)])
-        for name, column in columns.items()
-    }
-
-
-def _typical_probability(per_variant: np.ndarray, variants) -> np.ndarray:
-    """n × groups: PD of each applicant with the group made typical (weighted over the group's
-    variants), columns in :data:`REASON_GROUPS` order; ``per_variant`` is variants × n."""
-    typical: dict[str, np.ndarray] = {}
-    for (group, weight, _), values in zip(variants, per_variant, strict=True):
-        typical[group] = typical.get(group, 0.0) + weight * values
-    return np.column_stack([typical[group] for group in REASON_GROUPS])
-
-
-def _log_odds(probability: np.ndarray) -> np.ndarray:
-    clipped = np.minimum(np.maximum(probability, 1e-9), 1 - 1e-9)
-    return np.log(clipped) - np.log1p(-clipped)
-
-
 class Reasons(Sequence):
     """The reasons of each scored applicant: ``reasons[i]`` is applicant ``i``'s list of reason
     dicts (see :func:`_reason`).
@@ -401,18 +258,9 @@ class Reasons(Sequence):
         self._wording = _Wording.active()
         self._values: dict[str, list] | None = None
         self._typical: dict[str, tuple] = {}
-        self._effect = probability[:, None] - typical  # n × groups, probability points
-        log_odds = _log_odds(np.concatenate([probability[:, None], typical], axis=1))
-        effect = self._log_odds_effect = log_odds[:, :1] - log_odds[:, 1:]
-        recommendation = np.asarray(recommendation, dtype=object)[:, None]
-        wanted = np.where(
-            recommendation == scorecard.APPROVE,
-            effect < 0,
-            np.where(recommendation == scorecard.DECLINE, effect > 0, True),
-        ) & (np.abs(effect) >= 0.01)
-        key = np.where(wanted, -np.abs(effect), np.inf)  # strongest first; unwanted ones last, then cut
-        self._chosen = np.argsort(key, axis=1, kind="stable")[:, :REASON_COUNT]
-        self._count = np.minimum(wanted.sum(axis=1), REASON_COUNT)
+        chosen = choose_reasons(probability, typical, recommendation)
+        self._effect, self._log_odds_effect = chosen.effect, chosen.log_odds_effect
+        self._chosen, self._count = chosen.chosen, chosen.count
 
     def __len__(self) -> int:
         return len(self._chosen)
@@ -533,7 +381,7 @@ def _reason(
         value_text = wording.integer(value)
     else:
         value_text = str(value)
-    label = gettext(_LABELS[group])
+    label = gettext(REASON_LABELS[group])
     consequence = gettext("raises risk") if raises else gettext("lowers risk")
     return {
         "attribute": group,
@@ -547,19 +395,6 @@ def _reason(
         "text": gettext("%(label)s: %(value)s; typical %(typical)s — %(consequence)s")
         % {"label": label, "value": value_text, "typical": typical_text, "consequence": consequence},
     }
-
-
-_LABELS = {
-    "monthly_income": gettext_noop("Monthly income"),
-    "dp": gettext_noop("Down payment"),
-    "otr": gettext_noop("Vehicle price"),
-    "tenor": gettext_noop("Tenor"),
-    "num_of_dependent": gettext_noop("Number of dependants"),
-    "lama_bekerja": gettext_noop("Years in current job"),
-    "housing_type": gettext_noop("Housing"),
-    "status_pernikahan": gettext_noop("Marital status"),
-    "pekerjaan": gettext_noop("Occupation"),
-}
 
 
 def _share_of_price(wording: _Wording, ratio: float) -> str:

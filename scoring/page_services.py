@@ -22,11 +22,10 @@ def score_form_applicant(attributes: dict, *, user, app_id: int | None = None) -
     """
     if app_id is None:
         return score_applicants([attributes], user=user, channel=Prediction.Channel.WEB)[0]
-    item = {**attributes, "app_id": app_id}
     with transaction.atomic():
         if not Applicant.objects.filter(app_id=app_id).exists():
-            create_applicant(item, source=WEB_APPLICANT_SOURCE)
-        return score_requests([item], user=user, channel=Prediction.Channel.WEB)[0]
+            create_applicant(attributes, app_id=app_id, source=WEB_APPLICANT_SOURCE)
+        return score_requests([(attributes, app_id)], user=user, channel=Prediction.Channel.WEB)[0]
 
 
 def score_stored_applicant(applicant: Applicant, *, user) -> ScoreResult:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -114,3 +115,30 @@ def grade_band_rows(parameters: ScorecardParameters) -> list[dict]:
     ]
     rows.append({"grade": bands.lowest_grade, "min_score": None, "max_npl_probability": 1.0})
     return rows
+
+
+def environment_parameters() -> ScorecardParameters:
+    """The parameters the environment variables give: the defaults of the first decision policy
+    (read on every call, so tests can override them)."""
+    return _parameters_from(
+        settings.SCORE_BASE_POINTS,
+        settings.SCORE_BASE_ODDS,
+        settings.SCORE_PDO,
+        settings.RISK_GRADE_BANDS,
+        settings.LGD,
+        settings.DECLINE_MIN_PD,
+        settings.APPROVE_MIN_SCORE,
+    )
+
+
+@lru_cache(maxsize=8)
+def _parameters_from(base_points, base_odds, pdo, bands, lgd, decline_min_pd, approve_min_score):
+    return ScorecardParameters(
+        base_points=float(base_points),
+        base_odds=float(base_odds),
+        pdo=float(pdo),
+        grade_bands=parse_grade_bands(bands),
+        lgd=float(lgd),
+        decline_min_pd=float(decline_min_pd),
+        approve_min_score=float(approve_min_score),
+    )

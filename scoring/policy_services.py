@@ -24,10 +24,17 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from credit import scorecard
-from credit.scorecard import ScorecardConfigurationError, environment_parameters, parse_grade_bands
+from credit.scorecard import ScorecardConfigurationError, parse_grade_bands
 from nplsite.roles import is_model_admin
 from scoring.models import DecisionPolicy, Prediction
-from scoring.policies import POLICY_FIELDS, active_policy, active_policy_changed, current_policy, policy_parameters
+from scoring.policies import (
+    POLICY_FIELDS,
+    active_policy,
+    active_policy_changed,
+    current_policy,
+    environment_parameters,
+    policy_parameters,
+)
 
 logger = logging.getLogger(__name__)
 

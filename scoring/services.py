@@ -19,10 +19,10 @@ from django.utils.translation import gettext
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
+from applicants.validation import validate_applicant_attributes
 from scoring.engine import engine
 from scoring.models import Prediction
 from training.models import ModelVersion
-from web.api.serializers import clean_applicant_input
 
 API_APPLICANT_SOURCE = "api"
 
@@ -59,21 +59,21 @@ def score_applicants(
     user=None,
     channel: str,
     applicants: Sequence[Applicant | None] | None = None,
-    lenient: bool = False,
 ) -> list[ScoreResult]:
-    """Score applicants given as dicts of the nine attributes, store a Prediction for each, return them.
+    """Score applicants given as dicts of the nine attributes (amounts and counts as numbers), store a
+    Prediction for each, return them.
 
     ``applicants`` (same length, entries may be ``None``) links each prediction to a stored applicant.
-    ``lenient`` reads numeric strings as numbers and ignores other fields (see :mod:`web.api.serializers`).
+    Each item is checked by the shared rule (:func:`applicants.validation.validate_applicant_attributes`).
     Raises :class:`ApplicantDataError` (nothing stored) when any item is invalid, and
     :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model.
     """
     cleaned, errors = [], {}
     for index, item in enumerate(attributes_list):
-        attributes, _, item_errors = clean_applicant_input(item, allow_app_id=False, lenient=lenient)
+        item_errors = validate_applicant_attributes(item)
         if item_errors:
             errors[index] = item_errors
-        cleaned.append(attributes)
+        cleaned.append({name: item[name] for name in ATTRIBUTE_FIELDS} if not item_errors else {})
     if errors:
         raise ApplicantDataError(errors)
     return score_valid_applicants(cleaned, user=user, channel=channel, applicants=applicants)
@@ -114,21 +114,18 @@ def score_valid_applicants(
     return [ScoreResult(prediction=prediction, version=model_version) for prediction in predictions]
 
 
-def score_requests(items: Sequence, *, user=None, channel: str, lenient: bool = False) -> list[ScoreResult]:
-    """Score API request items: the nine attributes, optionally with ``app_id`` to link or save the applicant.
+def score_requests(requests: Sequence[tuple[dict, int | None]], *, user=None, channel: str) -> list[ScoreResult]:
+    """Score validated request items, ``(attributes, app_id)``: the nine attributes (amounts and counts
+    as ``int``), optionally with an ``app_id`` to link or save the applicant (``None``: no link).
 
     With an ``app_id`` that is already stored, the item's attributes must equal the stored ones and
     the prediction is linked to that applicant; an ``app_id`` not stored yet creates the applicant
     (source ``api``, no payment history) and links to it. All or nothing: any invalid item raises
     :class:`ApplicantDataError` with every item's errors and nothing is stored.
     """
-    cleaned, app_ids, errors = [], [], {}
-    for index, item in enumerate(items):
-        attributes, app_id, item_errors = clean_applicant_input(item, allow_app_id=True, lenient=lenient)
-        if item_errors:
-            errors[index] = item_errors
-        cleaned.append(attributes)
-        app_ids.append(app_id)
+    cleaned = [attributes for attributes, _ in requests]
+    app_ids = [app_id for _, app_id in requests]
+    errors = {}
     wanted = {app_id for app_id in app_ids if app_id is not None}
     stored = _stored_applicants(wanted) if wanted else {}
     first_sent: dict[int, dict] = {}
@@ -198,13 +195,13 @@ def _mismatch(app_id: int, reference: dict, attributes: dict, *, stored: bool) -
     ) % {"app_id": app_id, "where": where, "fields": ", ".join(differing)}
 
 
-def create_applicant(item, *, source: str = API_APPLICANT_SOURCE) -> Applicant:
-    """Store one applicant from an API body: ``app_id`` (required, new) and the nine attributes.
+def create_applicant(attributes: dict, *, app_id: int, source: str = API_APPLICANT_SOURCE) -> Applicant:
+    """Store one applicant: a new ``app_id`` and the nine validated attributes.
 
     The applicant has no payment history, so no labels. Raises :class:`ApplicantDataError`.
     """
-    attributes, app_id, errors = clean_applicant_input(item, allow_app_id=True, require_app_id=True)
-    if not errors and Applicant.objects.filter(app_id=app_id).exists():
+    errors = {}
+    if Applicant.objects.filter(app_id=app_id).exists():
         errors = {"app_id": [_exists_message(app_id)]}
     if errors:
         raise ApplicantDataError({0: errors})

@@ -13,8 +13,8 @@ of that date.
 **Which probabilities.** The test probabilities are not stored, so the applicants are scored through
 the scoring engine (:meth:`scoring.engine.ScoringEngine.score`, without reasons and without storing
 predictions): the same probabilities and NPL flags a request for those applicants gets. Each
-point of a curve is :func:`credit.scorecard.decide` for every applicant under the policy with that
-approve cut-off — the rule the engine applies, not a second copy of it. They are labelled and
+point of a curve (:mod:`credit.strategy`) is :func:`credit.scorecard.decide` for every applicant under
+the policy with that approve cut-off — the rule the engine applies, not a second copy of it. They are labelled and
 scored again on every request (nothing kept between requests, so a later import or activation is
 always reflected): one labelling of the book as of that date and one engine call without reasons.
 
@@ -33,56 +33,22 @@ of the approved and of the rest (avoided).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 from django.utils.translation import gettext
 
 from applicants.selectors import labelled_applicants_frame
-from credit import scorecard
-from credit.encoder import APPLICANT_ATTRIBUTES
+from credit.attributes import ATTRIBUTE_FIELDS
 from credit.model_search import applicant_ids_digest
 from credit.scorecard import ScorecardParameters
+from credit.strategy import Comparison, ScoredApplicants, compare_on
 from scoring.engine import engine
 from scoring.models import Prediction
-
-CUTOFF_STEP = 5
-CUTOFFS = np.arange(scorecard.MIN_SCORE, scorecard.MAX_SCORE + 1, CUTOFF_STEP)
 
 
 class StrategyUnavailableError(Exception):
     """The active version's test applicants cannot be rebuilt; the message says why."""
-
-
-@dataclass(frozen=True)
-class ScoredApplicants:
-    """Applicants with the engine's probabilities and NPL flags and their NPL outcomes: the active
-    version's test applicants, or its realised applicants."""
-
-    model_version: object  # training.models.ModelVersion
-    app_ids: np.ndarray
-    otr: np.ndarray
-    dp: np.ndarray
-    is_npl_outcome: np.ndarray  # the NPL label as of the version's labelling date
-    npl_probability: np.ndarray  # what the engine returns for them
-    flagged_npl: np.ndarray  # the engine's NPL flag (probability ≥ the version's threshold)
-    exact: bool  # True: exactly the version's test split (the stored digest matches)
-    as_of: date | None  # labels as of (test applicants); None for realised applicants
-
-    def __len__(self) -> int:
-        return len(self.app_ids)
-
-
-@dataclass(frozen=True)
-class StrategyPoint:
-    cutoff: float
-    approved: int
-    approval_rate: float
-    npl_rate_approved: float | None  # None when nobody is approved
-    npl_caught: float | None  # None when there is no NPL applicant
-    expected_loss_approved: int
-    expected_loss_avoided: int
 
 
 def test_applicants() -> ScoredApplicants:
@@ -111,7 +77,7 @@ def test_applicants() -> ScoredApplicants:
             )
             % {"id": version.pk}
         )
-    scores = engine.score(frame[list(APPLICANT_ATTRIBUTES)], with_reasons=False)
+    scores = engine.score(frame[list(ATTRIBUTE_FIELDS)], with_reasons=False)
     return ScoredApplicants(
         model_version=scores.model_version,
         app_ids=frame["app_id"].to_numpy(np.int64),
@@ -156,80 +122,7 @@ def realised_applicants() -> ScoredApplicants | None:
     )
 
 
-def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> StrategyPoint:
-    """The figures of one policy on the applicants: exactly the engine's decisions under it."""
-    decisions = scorecard.decide(
-        applicants.npl_probability, applicants.flagged_npl, applicants.otr, applicants.dp, parameters
-    )
-    approved = decisions.recommendation == scorecard.APPROVE
-    outcome = applicants.is_npl_outcome
-    n, n_approved, n_npl = len(applicants), int(approved.sum()), int(outcome.sum())
-    loss = decisions.expected_loss
-    return StrategyPoint(
-        cutoff=float(parameters.approve_min_score),
-        approved=n_approved,
-        approval_rate=n_approved / n if n else 0.0,
-        npl_rate_approved=float(outcome[approved].mean()) if n_approved else None,
-        npl_caught=float((outcome & ~approved).sum() / n_npl) if n_npl else None,
-        expected_loss_approved=int(loss[approved].sum()),
-        expected_loss_avoided=int(loss[~approved].sum()),
-    )
-
-
-def curve(applicants: ScoredApplicants, parameters: ScorecardParameters, cutoffs=CUTOFFS) -> list[StrategyPoint]:
-    """:func:`point` at every approve cut-off in ``cutoffs``, the rest of the policy as ``parameters``."""
-    return [point(applicants, replace(parameters, approve_min_score=float(cutoff))) for cutoff in cutoffs]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A proposed policy beside the active one on the same applicants."""
-
-    applicants: ScoredApplicants
-    active: StrategyPoint
-    proposed: StrategyPoint
-    curve: list[StrategyPoint]  # under the proposed policy, every approve cut-off
-    realised: ScoredApplicants | None = None  # the back-test applicants, where there are outcomes
-    realised_active: StrategyPoint | None = None
-    realised_proposed: StrategyPoint | None = None
-
-    @property
-    def approval_change(self) -> int:
-        return self.proposed.approved - self.active.approved
-
-    @property
-    def approval_rate_change(self) -> float:
-        return self.proposed.approval_rate - self.active.approval_rate
-
-    @property
-    def expected_loss_change(self) -> int:
-        """Change in the expected loss of the approved applicants, in rupiah (positive: more loss)."""
-        return self.proposed.expected_loss_approved - self.active.expected_loss_approved
-
-
 def compare(active: ScorecardParameters, proposed: ScorecardParameters) -> Comparison:
-    applicants = test_applicants()
-    realised = realised_applicants()
-    return Comparison(
-        applicants=applicants,
-        active=point(applicants, active),
-        proposed=point(applicants, proposed),
-        curve=curve(applicants, proposed),
-        realised=realised,
-        realised_active=point(realised, active) if realised is not None else None,
-        realised_proposed=point(realised, proposed) if realised is not None else None,
-    )
-
-
-def table_rows(comparison: Comparison, step: int = 50) -> list[dict]:
-    """Rows of the strategy table: every ``step`` points of cut-off, plus the active and proposed ones."""
-    marked = {comparison.active.cutoff: "active", comparison.proposed.cutoff: "proposed"}
-    rows = []
-    for item in comparison.curve:
-        if item.cutoff % step == 0 or item.cutoff in marked:
-            rows.append({"point": item, "mark": marked.get(item.cutoff, "")})
-    for cutoff, mark in marked.items():  # a cut-off between the curve's steps
-        if not any(row["point"].cutoff == cutoff for row in rows):
-            source = comparison.active if mark == "active" else comparison.proposed
-            rows.append({"point": source, "mark": mark})
-    return sorted(rows, key=lambda row: row["point"].cutoff)
+    """The proposed policy beside the active one on the active version's test applicants (and its
+    realised applicants, where there are outcomes)."""
+    return compare_on(test_applicants(), realised_applicants(), active, proposed)

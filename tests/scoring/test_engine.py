@@ -14,7 +14,8 @@ from django.utils.formats import number_format
 
 import scoring.engine
 from applicants.generator import generate_applicants
-from scoring.engine import REASON_GROUPS, ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
+from credit.reasons import REASON_GROUPS
+from scoring.engine import ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
 from scoring.models import Prediction
 from scoring.services import ApplicantDataError, score_applicants
 from tests.scoring.conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS

@@ -15,6 +15,7 @@ from applicants.generator import write_loan_book
 from applicants.selectors import labelled_applicants_frame
 from applicants.services import import_loan_file
 from credit import scorecard
+from credit import strategy as credit_strategy
 from credit.encoder import APPLICANT_ATTRIBUTES
 from scoring import strategy
 from scoring.models import DecisionPolicy, Prediction
@@ -24,6 +25,7 @@ from scoring.services import score_applicants, score_requests
 from tests.scoring.conftest import BOOK_APPLICANTS, BOOK_AS_OF, RISKY_APPLICANT
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
+from web.api.serializers import cleaned_requests
 
 
 def figures_of(policy: DecisionPolicy, **changes) -> dict:
@@ -312,7 +314,7 @@ def test_a_point_of_the_curve_equals_scoring_the_test_applicants_under_that_cut_
     assert len(applicants) == active_version.training_data["test"]["applicants"]
     first = ensure_active_policy()
     cutoff = 560
-    curve = strategy.curve(applicants, policy_parameters(first))
+    curve = credit_strategy.curve(applicants, policy_parameters(first))
     on_curve = next(item for item in curve if item.cutoff == cutoff)
 
     create_policy(model_admin, reason="Cut-off 560", activate=True, **figures_of(first, approve_min_score=cutoff))
@@ -335,7 +337,7 @@ def test_a_point_of_the_curve_equals_scoring_the_test_applicants_under_that_cut_
 
 def test_the_curve_moves_as_the_cut_off_does(trained_book, active_version):
     applicants = strategy.test_applicants()
-    curve = strategy.curve(applicants, scorecard.ScorecardParameters())
+    curve = credit_strategy.curve(applicants, scorecard.ScorecardParameters())
     rates = [item.approval_rate for item in curve]
     assert rates == sorted(rates, reverse=True)  # a higher cut-off never approves more
     assert rates[0] > rates[-1]
@@ -351,7 +353,7 @@ def test_comparison_reports_the_change_in_approvals_and_expected_loss(trained_bo
     comparison = strategy.compare(active, proposed)
     assert comparison.approval_change == comparison.proposed.approved - comparison.active.approved < 0
     assert comparison.expected_loss_change < 0
-    assert comparison.proposed == strategy.point(comparison.applicants, proposed)
+    assert comparison.proposed == credit_strategy.point(comparison.applicants, proposed)
 
 
 def test_without_the_test_applicants_the_strategy_says_why(active_version):
@@ -370,8 +372,10 @@ def test_the_back_test_uses_the_active_version_s_scored_applicants_with_outcomes
     trained_on = frame[frame["app_id"].isin(seen)].head(5)
     columns = ["app_id", *APPLICANT_ATTRIBUTES]
     items = pd.concat([chosen, trained_on])[columns].to_dict("records")
-    score_requests(items, channel="api", lenient=True)
-    score_requests(items[:1], channel="api", lenient=True)  # scored twice: the latest prediction counts
+    score_requests(cleaned_requests(items, lenient=True), channel="api")
+    score_requests(
+        cleaned_requests(items[:1], lenient=True), channel="api"
+    )  # scored twice: the latest prediction counts
 
     realised = strategy.realised_applicants()
 
@@ -387,4 +391,4 @@ def test_the_back_test_uses_the_active_version_s_scored_applicants_with_outcomes
         assert (probability, flagged) == (latest[app_id].npl_probability, latest[app_id].is_npl)
         assert outcome == labels[app_id]
     comparison = strategy.compare(scorecard.ScorecardParameters(), scorecard.ScorecardParameters())
-    assert comparison.realised_proposed == strategy.point(realised, scorecard.ScorecardParameters())
+    assert comparison.realised_proposed == credit_strategy.point(realised, scorecard.ScorecardParameters())

@@ -7,7 +7,6 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from credit import scorecard
 from credit.scorecard import (
     APPROVE,
     DECLINE,
@@ -22,6 +21,7 @@ from credit.scorecard import (
     risk_grade,
     score_scaling,
 )
+from scoring.policies import environment_parameters
 
 DEFAULTS = ScorecardParameters()
 
@@ -145,7 +145,7 @@ def test_parameters_out_of_range_are_refused(changes, setting):
 
 def test_environment_parameters_come_from_settings():
     with override_settings(SCORE_PDO=20.0, LGD=0.6, RISK_GRADE_BANDS="A:700,B:600"):
-        params = scorecard.environment_parameters()
+        params = environment_parameters()
     assert params.pdo == 20.0 and params.lgd == 0.6 and params.grade_bands.all_grades == ("A", "B", "C")
 
 

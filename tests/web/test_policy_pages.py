@@ -21,6 +21,7 @@ from tests.web.conftest import AS_OF, TRAINING_APPLICANTS
 from tests.web.pagecheck import checked_page, text_of
 from tests.web.test_batch import loan_file, upload
 from training.artifacts import load_artifact
+from web.api.serializers import cleaned_requests
 from web.templatetags.npl_format import percent
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +205,8 @@ def test_the_preview_adds_a_back_test_once_scored_applicants_have_outcomes(
     seen = set(load_artifact(active_version).metadata["seen_app_ids"])
     frame = labelled_applicants_frame(as_of=AS_OF)
     unseen = frame[~frame["app_id"].isin(seen)].sort_values("is_npl", ascending=False).head(30)
-    score_requests(unseen[["app_id", *APPLICANT_ATTRIBUTES]].to_dict("records"), channel="api", lenient=True)
+    items = unseen[["app_id", *APPLICANT_ATTRIBUTES]].to_dict("records")
+    score_requests(cleaned_requests(items, lenient=True), channel="api")
 
     page = text_of(model_admin_client.post("/policies/new/", proposal))
 

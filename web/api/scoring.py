@@ -38,7 +38,7 @@ from scoring.engine import ScoringUnavailableError
 from scoring.models import Prediction
 from scoring.policies import list_policies
 from scoring.policy_services import ensure_active_policy
-from scoring.services import ApplicantDataError, create_applicant, score_applicants, score_requests
+from scoring.services import ApplicantDataError, create_applicant, score_requests, score_valid_applicants
 from training.selectors import get_active_model_version
 from web.api import examples as api_examples
 from web.api.serializers import (
@@ -57,6 +57,7 @@ from web.api.serializers import (
     PredictionFilterSerializer,
     PredictionSerializer,
     ScoreRequestSerializer,
+    cleaned_requests,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ class ScoreView(ScoringApiView):
         tags=["scoring"],
     )
     def post(self, request):
-        result = score_requests([request.data], user=request.user, channel=Prediction.Channel.API)[0]
+        result = score_requests(cleaned_requests([request.data]), user=request.user, channel=Prediction.Channel.API)[0]
         return Response(PredictionSerializer(result.prediction).data)
 
 
@@ -203,7 +204,7 @@ class BatchScoreView(ScoringApiView):
                     ]
                 }
             )
-        results = score_requests(items, user=request.user, channel=Prediction.Channel.API)
+        results = score_requests(cleaned_requests(items), user=request.user, channel=Prediction.Channel.API)
         return Response(
             {"count": len(results), "results": PredictionSerializer([r.prediction for r in results], many=True).data}
         )
@@ -243,7 +244,8 @@ class CompatPredictView(APIView):
         tags=["compatibility"],
     )
     def post(self, request):
-        result = score_applicants([request.data], user=request.user, channel=Prediction.Channel.API, lenient=True)[0]
+        ((attributes, _),) = cleaned_requests([request.data], allow_app_id=False, lenient=True)
+        result = score_valid_applicants([attributes], user=request.user, channel=Prediction.Channel.API)[0]
         return Response(
             {"res": "Ya" if result.prediction.is_npl else "Tidak", "prob": result.not_npl_percent, "error_msg": ""}
         )
@@ -314,7 +316,8 @@ class ApplicantListCreateView(ScoringApiView, generics.ListAPIView):
         tags=["applicants"],
     )
     def post(self, request, *args, **kwargs):
-        applicant = create_applicant(request.data)
+        ((attributes, app_id),) = cleaned_requests([request.data], require_app_id=True)
+        applicant = create_applicant(attributes, app_id=app_id)
         return Response(ApplicantSerializer(applicant).data, status=status.HTTP_201_CREATED)
 
     def get_queryset(self):

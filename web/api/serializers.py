@@ -27,7 +27,15 @@ from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from applicants.attributes import ATTRIBUTE_FIELDS, ATTRIBUTES, CATEGORY_CHOICES, RUPIAH_ATTRIBUTE_FIELDS, Attribute
+from applicants.attributes import (
+    ATTRIBUTE_FIELDS,
+    ATTRIBUTES,
+    CATEGORY_CHOICES,
+    RUPIAH_ATTRIBUTE_FIELDS,
+    Attribute,
+    label,
+    lazy_label,
+)
 from applicants.models import Applicant
 from applicants.parsing import MAX_TEXT_CHARS, parse_rupiah, too_long_message
 from applicants.validation import attribute_field_errors, dp_otr_errors, echo, required_message
@@ -35,6 +43,7 @@ from credit.scorecard import MAX_SCORE, MIN_SCORE
 from scoring import selectors
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import grade_band_rows, policy_parameters
+from scoring.services import ApplicantDataError
 from training.models import ModelVersion
 from web.api import examples as api_examples
 from web.page_selectors.training import scorecard_points
@@ -81,11 +90,13 @@ class AttributeFieldMixin:
     def __init__(self, attribute: Attribute, **kwargs):
         self.attribute = attribute
         message = lazy_required_message(attribute.name)
-        super().__init__(label=attribute.label, error_messages={"required": message, "null": message}, **kwargs)
+        super().__init__(
+            label=lazy_label(attribute.name), error_messages={"required": message, "null": message}, **kwargs
+        )
 
     def to_internal_value(self, data):
         if isinstance(data, str) and len(data) > MAX_TEXT_CHARS:  # refused unread, in every mode
-            raise serializers.ValidationError(f"{self.attribute.label}: {too_long_message(len(data))}")
+            raise serializers.ValidationError(f"{label(self.attribute.name)}: {too_long_message(len(data))}")
         if self.context.get("lenient") and not self.attribute.is_category:
             data = _lenient_number(self.attribute.name, data)
         errors = attribute_field_errors(self.attribute.name, data)
@@ -96,7 +107,7 @@ class AttributeFieldMixin:
 
 class CategoryAttributeField(AttributeFieldMixin, serializers.ChoiceField):
     def __init__(self, attribute: Attribute):
-        super().__init__(attribute, choices=attribute.choices.choices)
+        super().__init__(attribute, choices=CATEGORY_CHOICES[attribute.name].choices)
 
 
 class NumberAttributeField(AttributeFieldMixin, serializers.IntegerField):
@@ -218,6 +229,21 @@ def clean_applicant_input(
     values = dict(serializer.validated_data)
     app_id = values.pop(APP_ID_FIELD, None)
     return {name: values[name] for name in ATTRIBUTE_FIELDS}, app_id, {}
+
+
+def cleaned_requests(items, **options) -> list[tuple[dict, int | None]]:
+    """``[(attributes, app_id)]`` of request items read by :func:`clean_applicant_input` (``options``
+    are its keywords); raises :class:`scoring.services.ApplicantDataError` with every bad item's
+    errors (index → field → messages), so nothing is scored when any item is invalid."""
+    cleaned, errors = [], {}
+    for index, item in enumerate(items):
+        attributes, app_id, item_errors = clean_applicant_input(item, **options)
+        if item_errors:
+            errors[index] = item_errors
+        cleaned.append((attributes, app_id))
+    if errors:
+        raise ApplicantDataError(errors)
+    return cleaned
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from applicants.attributes import ATTRIBUTE_FIELDS, ATTRIBUTES, CATEGORY_CHOICES, Kind
+from applicants.attributes import ATTRIBUTE_FIELDS, ATTRIBUTES, CATEGORY_CHOICES, Kind, lazy_label
 from applicants.parsing import MAX_TEXT_CHARS, parse_rupiah, too_long_message
 from applicants.validation import validate_applicant_attributes
 from web.api.serializers import MAX_APP_ID
@@ -99,13 +99,13 @@ class CappedCharField(CappedInputMixin, forms.CharField):
 def _attribute_field(attribute) -> forms.Field:
     """The form field of one attribute (optional at the form level: "required" is the shared rule's message)."""
     if attribute.kind == Kind.RUPIAH:
-        return RupiahField(label=attribute.label, help_text=_HELP_TEXTS[attribute.name], required=False)
+        return RupiahField(label=lazy_label(attribute.name), help_text=_HELP_TEXTS[attribute.name], required=False)
     if attribute.kind == Kind.COUNT:
         return CappedIntegerField(
-            label=attribute.label, required=False, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+            label=lazy_label(attribute.name), required=False, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
         )
     choices = [("", _("Choose…")), *CATEGORY_CHOICES[attribute.name].choices]
-    return CappedCharField(label=attribute.label, widget=forms.Select(choices=choices), required=False)
+    return CappedCharField(label=lazy_label(attribute.name), widget=forms.Select(choices=choices), required=False)
 
 
 class ScoreForm(forms.Form):

@@ -337,7 +337,7 @@ def training_run_status(run: TrainingRun) -> dict:
         "status": run.status,
         "status_label": str(run.get_status_display()),
         "progress": 100 if run.status == TrainingRun.Status.SUCCEEDED else run.progress,
-        "current_step": translated_step(run.current_step),
+        "current_step": translated_step(run.current_step, gettext),
         "finished": finished,
         "error": run.error,
         "model_version_id": run.model_version_id,

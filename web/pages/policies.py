@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from credit.strategy import Comparison, table_rows
 from nplsite.roles import analyst_required, model_admin_required
 from scoring import strategy
 from scoring.engine import ScoringUnavailableError
@@ -31,7 +32,7 @@ def _rupiah_millions_tick(value: float) -> str:
     return f"{value / 1e6:,.0f}".replace(",", " ")
 
 
-def strategy_charts(comparison: strategy.Comparison) -> dict:
+def strategy_charts(comparison: Comparison) -> dict:
     """The two charts of a comparison: the rates against the approve cut-off, and the expected loss."""
     curve = comparison.curve
     cutoffs = [item.cutoff for item in curve]
@@ -121,7 +122,7 @@ def _comparison_context(active: DecisionPolicy, proposed_parameters) -> dict:
     return {
         "comparison": comparison,
         "charts": strategy_charts(comparison),
-        "table": strategy.table_rows(comparison),
+        "table": table_rows(comparison),
     }
 
 

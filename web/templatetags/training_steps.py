@@ -2,6 +2,7 @@
 step in the reader's language (``credit/steps.py``)."""
 
 from django import template
+from django.utils.translation import gettext
 
 from credit.steps import translated_step as translate
 
@@ -10,4 +11,4 @@ register = template.Library()
 
 @register.filter
 def translated_step(stored):
-    return translate(stored or "")
+    return translate(stored or "", gettext)
