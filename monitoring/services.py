@@ -35,7 +35,6 @@ from scoring.policies import current_policy
 from scoring.selectors import predictions
 from training.artifacts import ArtifactIntegrityError, load_artifact
 from training.models import ModelVersion
-from training.services import recall_target
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +168,7 @@ def compute_monitoring_figures(
             "outside_watch": settings.MONITORING_OUTSIDE_WATCH,
             "outside_alert": settings.MONITORING_OUTSIDE_ALERT,
             "min_predictions": settings.MONITORING_MIN_PREDICTIONS,
-            "recall_target": recall_target(),
+            "recall_target": current_policy().recall_target,
             "version_threshold": version.threshold,
         },
         "stability": stability_figures(version, start, end, channel),
@@ -228,7 +227,7 @@ def backtest_alerts(figures: dict) -> list[dict]:
             }
         )
     overall = figures["overall"]
-    target = recall_target()
+    target = current_policy().recall_target
     if overall["npl"] >= settings.MONITORING_MIN_NPL_FOR_RECALL and overall["recall"] < target:
         alerts.append(
             {

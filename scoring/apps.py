@@ -12,10 +12,9 @@ class ScoringConfig(AppConfig):
         from scoring import checks  # noqa: F401 (registers the scorecard settings check)
         from scoring.engine import engine
         from scoring.models import DecisionPolicy
-        from scoring.policies import active_policy_changed, current_policy, reading
+        from scoring.policies import active_policy_changed, reading
         from scoring.policy_services import ensure_active_policy
         from training.models import ModelVersion
-        from training.services import use_recall_target_from
         from training.signals import active_version_changed
 
         # The process that activates a version reads the active version again at once.
@@ -27,5 +26,3 @@ class ScoringConfig(AppConfig):
         post_save.connect(reading.forget, sender=DecisionPolicy, dispatch_uid="scoring-policy-saved")
         post_delete.connect(reading.forget, sender=DecisionPolicy, dispatch_uid="scoring-policy-deleted")
         reading.make_first_policy = ensure_active_policy
-        # Training chooses a new model's NPL-flag threshold for the active policy's recall target.
-        use_recall_target_from(lambda: current_policy().recall_target)

@@ -89,24 +89,6 @@ class ModelActivationError(Exception):
     """A version cannot be activated (or there is nothing to roll back to); the message says why."""
 
 
-_recall_target_source: Callable[[], float] | None = None
-
-
-def use_recall_target_from(source: Callable[[], float] | None) -> None:
-    """Where :func:`recall_target` reads the target: the scoring app points it at the active decision
-    policy (``scoring/apps.py``; training does not import scoring); ``None``: the setting."""
-    global _recall_target_source
-    _recall_target_source = source
-
-
-def recall_target() -> float:
-    """The NPL recall the decision threshold of a new model must reach: the active decision policy's
-    recall target (whose first value is ``TRAINING_RECALL_TARGET``)."""
-    if _recall_target_source is not None:
-        return float(_recall_target_source())
-    return float(settings.TRAINING_RECALL_TARGET)
-
-
 def recall_margin_se() -> float:
     return float(settings.TRAINING_RECALL_MARGIN_SE)
 
@@ -161,8 +143,13 @@ def train_model_version(
     seed: int = 7,
     out_of_time: bool = False,
     progress: Callable[[int, str], None] | None = None,
+    recall_target: float | None = None,
 ) -> ModelVersion:
     """Train on the applicants labelled as of ``as_of``, register the winner, promote it if better.
+
+    ``recall_target``: the NPL recall the new model's flag threshold must reach, given by whoever
+    starts the run (the active decision policy's, read by the web layer when a run is requested);
+    ``None``: ``settings.TRAINING_RECALL_TARGET``.
 
     Updates ``run`` throughout (status running → succeeded/failed, progress, step, heartbeat, log,
     leaderboard). Returns the new ``ModelVersion``; raises :class:`TrainingFailed` (after marking
@@ -187,7 +174,7 @@ def train_model_version(
         raise TrainingFailed(run, str(exc)) from exc
     heartbeat = Heartbeat(run).__enter__()
     try:
-        target = recall_target()
+        target = float(recall_target if recall_target is not None else settings.TRAINING_RECALL_TARGET)
         report(1, steps.LOADING_AS_OF.text(as_of=as_of_label) if as_of_label else steps.LOADING.text())
         frame = labelled_applicants_frame(as_of=as_of)
         check_training_data(frame, as_of_label)
@@ -491,9 +478,18 @@ def roll_back_model_version(user=None) -> ModelVersion:
 
 
 def request_retraining(
-    user, profile: str = "quick", as_of: date | None = None, seed: int = 7, *, retry_of: TrainingRun | None = None
+    user,
+    profile: str = "quick",
+    as_of: date | None = None,
+    seed: int = 7,
+    *,
+    recall_target: float,
+    retry_of: TrainingRun | None = None,
 ) -> TrainingRun:
     """Create a queued ``TrainingRun`` and enqueue ``retrain_model`` for it; returns at once.
+
+    ``recall_target`` (the active decision policy's, from the caller) is stored with the run's
+    parameters, so the worker trains for the target that was in force when the run was requested.
 
     If the broker cannot take the task, the run is marked failed with a message saying so
     (nothing is raised): the caller shows the run either way.
@@ -503,7 +499,12 @@ def request_retraining(
     fail_stale_jobs(TrainingRun)  # runs whose worker died show as failed next to the new one
     run = TrainingRun.objects.create(
         started_by=user,
-        parameters={"profile": profile, "as_of": as_of.isoformat() if as_of else None, "seed": int(seed)},
+        parameters={
+            "profile": profile,
+            "as_of": as_of.isoformat() if as_of else None,
+            "seed": int(seed),
+            "recall_target": float(recall_target),
+        },
         status=TrainingRun.Status.QUEUED,
         current_step=steps.WAITING.text(),
         retry_of=retry_of,
@@ -524,7 +525,12 @@ def retry_training_run(run: TrainingRun, user) -> TrainingRun:
     parameters = run.parameters or {}
     as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
     return request_retraining(
-        user, parameters.get("profile", "quick"), as_of, int(parameters.get("seed", 7)), retry_of=run
+        user,
+        parameters.get("profile", "quick"),
+        as_of,
+        int(parameters.get("seed", 7)),
+        recall_target=float(parameters.get("recall_target", settings.TRAINING_RECALL_TARGET)),
+        retry_of=run,
     )
 
 
@@ -554,6 +560,7 @@ def run_queued_training(run_id: int) -> dict:
             profile=parameters.get("profile", "quick"),
             as_of=as_of,
             seed=int(parameters.get("seed", 7)),
+            recall_target=parameters.get("recall_target"),
         )
     except TrainingFailed as exc:
         return {"run_id": run_id, "status": "failed", "error": str(exc)}

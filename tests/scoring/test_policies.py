@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from applicants.generator import write_loan_book
@@ -25,6 +26,7 @@ from scoring.services import score_applicants, score_requests
 from tests.scoring.conftest import BOOK_APPLICANTS, BOOK_AS_OF, RISKY_APPLICANT
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
+from training.models import TrainingRun
 from web.api.serializers import cleaned_requests
 
 
@@ -249,13 +251,20 @@ def test_rescoring_keeps_the_old_prediction_and_applies_the_current_policy(activ
     assert new.user == analyst and new.applicant_id == old.applicant_id
 
 
-def test_training_takes_the_flag_s_recall_target_from_the_active_policy(db, model_admin):
-    from training.services import recall_target
+def test_a_requested_run_trains_for_the_active_policy_s_recall_target(db, model_admin):
+    """The web layer reads the active policy's recall target when a run is requested and stores it on
+    the run; the worker trains for that target (no start-up callback carries it across apps)."""
+    from training.services import request_retraining
 
     first = ensure_active_policy()
-    assert recall_target() == first.recall_target
     create_policy(model_admin, reason="Catch more", activate=True, **figures_of(first, recall_target=0.95))
-    assert recall_target() == 0.95
+    model_admin_client = Client()
+    model_admin_client.force_login(model_admin)
+    assert model_admin_client.post("/models/retrain/", {"profile": "quick", "seed": "7"}).status_code == 302
+    run = TrainingRun.objects.latest("pk")
+    assert run.parameters["recall_target"] == 0.95
+    again = request_retraining(model_admin, "smoke", recall_target=first.recall_target)
+    assert again.parameters["recall_target"] == first.recall_target
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credit.model_search import PROFILES
 from nplsite.roles import is_model_admin
+from scoring.policies import current_policy
 from training.models import ModelVersion, TrainingRun
 from training.services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
 from web.admin.site import ReadOnlyForModelAdmins
@@ -49,7 +50,9 @@ def _run_link(run):
 
 
 def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
-    run = request_retraining(request.user, profile=profile, as_of=as_of, seed=seed)
+    run = request_retraining(
+        request.user, profile=profile, as_of=as_of, seed=seed, recall_target=current_policy().recall_target
+    )
     if run.status == TrainingRun.Status.FAILED:
         modeladmin.message_user(request, format_html("{}: {}", _run_link(run), run.error), messages.ERROR)
     else:

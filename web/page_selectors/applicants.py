@@ -23,6 +23,7 @@ from credit.labelling import (
     installment_dpd,
     kolektibilitas_for_dpd,
 )
+from scoring.models import Prediction
 from web.charts import Bar, bar_chart, nice_maximum
 
 NOT_LABELLED = "none"
@@ -42,14 +43,8 @@ SORTS = {
 DEFAULT_SORT = "app_id"
 
 
-def _prediction_model():
-    return Applicant.predictions.rel.related_model
-
-
 def _latest_prediction(field: str) -> Subquery:
-    latest = (
-        _prediction_model().objects.filter(applicant=OuterRef("pk")).order_by("-created_at", "-id").values(field)[:1]
-    )
+    latest = Prediction.objects.filter(applicant=OuterRef("pk")).order_by("-created_at", "-id").values(field)[:1]
     return Subquery(latest)
 
 
@@ -168,7 +163,7 @@ def prediction_history(applicant: Applicant, limit: int = 20) -> list:
 
 def known_grades() -> list[str]:
     """The risk grades that predictions have been given, best first (for the list's grade filter)."""
-    grades = _prediction_model().objects.order_by().values_list("risk_grade", flat=True).distinct()
+    grades = Prediction.objects.order_by().values_list("risk_grade", flat=True).distinct()
     return sorted(grades)
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jobs.lifecycle import fail_if_stale
 from nplsite.roles import analyst_required, is_model_admin, model_admin_required
+from scoring.policies import current_policy
 from training.models import ModelVersion, TrainingRun
 from training.selectors import recent_training_runs
 from training.services import (
@@ -110,6 +111,7 @@ def retrain(request):
             profile=form.cleaned_data["profile"],
             as_of=form.cleaned_data["as_of"],
             seed=form.cleaned_data["seed"],
+            recall_target=current_policy().recall_target,
         )
         return redirect("training:run", pk=run.pk)
     return render(request, "training/retrain.html", {"form": form}, status=400 if form.is_bound else 200)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from credit.model_search import PROFILES, UNCERTAIN_BELOW_NPL
+from scoring.policies import current_policy
 from training.models import TrainingRun
 from training.services import TrainingFailed, leaderboard_line, train_model_version
 
@@ -47,7 +48,13 @@ class Command(BaseCommand):
 
             try:
                 version = train_model_version(
-                    run, profile=profile, as_of=as_of_date, seed=seed, out_of_time=out_of_time, progress=show
+                    run,
+                    profile=profile,
+                    as_of=as_of_date,
+                    seed=seed,
+                    out_of_time=out_of_time,
+                    progress=show,
+                    recall_target=current_policy().recall_target,
                 )
             except TrainingFailed as exc:
                 raise CommandError(f"Training run #{run.pk} failed: {exc}") from exc
