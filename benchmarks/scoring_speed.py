@@ -191,8 +191,7 @@ def main() -> None:
         "    engine.score, 1 applicant, no reasons": timed(
             lambda: engine.score(one_applicant, with_reasons=False), args.calls
         ),
-        "    calibrated.predict_proba, 1 row": timed(lambda: model.calibrated.predict_proba(one_row), args.calls),
-        "    calibrated.predict_proba, 10 rows": timed(lambda: model.calibrated.predict_proba(ten_rows), args.calls),
+        "    predict_npl_probability, 1 row": timed(lambda: model.predict_npl_probability(one_row), args.calls),
         "    predict_npl_probability, 10 rows": timed(lambda: model.predict_npl_probability(ten_rows), args.calls),
     }
     database = connection.vendor

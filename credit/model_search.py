@@ -30,10 +30,11 @@ applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it)
    the book as it is before class weights, random under-, then over-sampling, then SMOTE). The best of twenty noisy
    means is partly the luckiest; on a small book the simplest candidate that cannot be told apart
    from it generalises at least as well.
-6. **Calibration and threshold out of fold**: ``CalibratedClassifierCV(candidate, cv=folds,
-   ensemble=False)`` fits the calibrator (``sigmoid``/Platt by default: strictly monotone, so it
-   keeps the ranking) on out-of-fold predictions over the whole development set, then **refits the
-   candidate on all development applicants**. The threshold (:func:`choose_threshold`) is the best
+6. **Calibration and threshold out of fold**: a :class:`credit.trained_model.ScoreCalibrator`
+   (``sigmoid``/Platt by default, a ``LogisticRegression`` on the score: strictly monotone, so it
+   keeps the ranking) is fitted on the out-of-fold scores of the first repeat's folds, which cover
+   the whole development set once; then the candidate is **refitted on all development applicants**.
+   The threshold (:func:`choose_threshold`) is the best
    precision among thresholds whose pooled out-of-fold recall reaches the recall target plus a
    safety margin of ``recall_margin_se`` standard errors (:func:`recall_safety_margin`). Two
    binomial noises separate that threshold from the recall a user will see: the out-of-fold recall
@@ -65,7 +66,6 @@ from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
 from scipy.stats import loguniform, randint, uniform
 from sklearn.base import clone
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -90,7 +90,7 @@ from credit import steps
 from credit.credit_scorecard import CreditScorecard
 from credit.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 from credit.intervals import bootstrap_intervals
-from credit.trained_model import TrainedNplModel, calibrated_probability, calibration_scores
+from credit.trained_model import ScoreCalibrator, TrainedNplModel, calibration_scores
 
 # In order of simplicity (the one-standard-error rule prefers the earlier), by how much each fits to
 # the book: a logistic regression one weight per feature; the scorecard also places every bin edge
@@ -869,13 +869,14 @@ def search_best_model(
     selection_recall = min(1.0, recall_target + margin)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
-        calibrated = CalibratedClassifierCV(
-            winner.pipeline, method=calibration_method, cv=folds.first_repeat(), ensemble=False
-        ).fit(X_dev, y_dev)
         oof_labels, oof_scores = out_of_fold_scores(winner.pipeline, X_dev, y_dev, folds)
-    # The fitted calibrator (public attributes of the fitted CalibratedClassifierCV) maps the pooled
-    # out-of-fold scores to probabilities, on which the threshold is chosen.
-    oof_probability = calibrated_probability(calibrated, oof_scores)
+        # The first repeat's folds hold out every development applicant once: the calibrator learns
+        # from those scores (out_of_fold_scores lists the folds in order, the first repeat first).
+        once = sum(len(held_out) for _, held_out in folds.first_repeat())
+        calibrator = ScoreCalibrator(calibration_method).fit(oof_scores[:once], oof_labels[:once])
+        pipeline = clone(winner.pipeline).fit(X_dev, y_dev)
+    # The calibrator maps the pooled out-of-fold scores to probabilities, on which the threshold is chosen.
+    oof_probability = calibrator.predict(oof_scores)
     choice = choose_threshold(oof_labels, oof_probability, selection_recall)
     out_of_fold_metrics = evaluate(oof_labels, oof_probability, choice.threshold)
     raw_is_probability = bool(oof_scores.min() >= 0.0 and oof_scores.max() <= 1.0)
@@ -893,7 +894,7 @@ def search_best_model(
     )
 
     report(0.93, steps.TESTING.text(name=winner.name))
-    test_probability = calibrated.predict_proba(X_test)[:, 1]
+    test_probability = calibrator.predict(calibration_scores(pipeline, X_test))
     test_metrics = evaluate(y_test, test_probability, choice.threshold)
     test_metrics["intervals"] = bootstrap_intervals(y_test, test_probability, choice.threshold, seed=seed)
     test_metrics["recall_target"] = recall_target
@@ -911,8 +912,8 @@ def search_best_model(
         }
     )
     model = TrainedNplModel(
-        calibrated=calibrated,
-        pipeline=calibrated.calibrated_classifiers_[0].estimator,
+        pipeline=pipeline,
+        calibrator=calibrator,
         threshold=choice.threshold,
         algorithm=winner.algorithm,
         balancing=winner.balancing,

@@ -11,25 +11,66 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sklearn
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 
 from credit.encoder import ApplicantFeatureEncoder
 
-ARTIFACT_FORMAT_VERSION = 1
+# 2: the model owns its calibrator (ScoreCalibrator), fitted with public estimators. Format 1 held a
+# CalibratedClassifierCV whose calibrator was read through a private class; it is refused at load.
+ARTIFACT_FORMAT_VERSION = 2
+CALIBRATION_METHODS = ("sigmoid", "isotonic")
+
+
+class ScoreCalibrator:
+    """Maps the pipeline's score (:func:`calibration_scores`) to a calibrated NPL probability.
+
+    Fitted on out-of-fold scores of the development applicants, with public scikit-learn estimators:
+
+    - ``sigmoid`` (Platt scaling): an unpenalised ``LogisticRegression`` on the score — strictly
+      monotone, two parameters, safe on small books;
+    - ``isotonic``: ``IsotonicRegression(out_of_bounds="clip")`` — monotone, free-form, needs more data.
+    """
+
+    def __init__(self, method: str = "sigmoid"):
+        if method not in CALIBRATION_METHODS:
+            raise ValueError(
+                f"Unknown calibration method {method!r}; expected one of {', '.join(CALIBRATION_METHODS)}."
+            )
+        self.method = method
+
+    def fit(self, scores, labels) -> ScoreCalibrator:
+        scores = np.asarray(scores, dtype=np.float64)
+        labels = np.asarray(labels).astype(int)
+        if self.method == "sigmoid":
+            self.estimator_ = LogisticRegression(C=np.inf).fit(scores.reshape(-1, 1), labels)
+        else:
+            self.estimator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
+        return self
+
+    def predict(self, scores) -> np.ndarray:
+        """The NPL probability of each score, in [0, 1]."""
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.method == "sigmoid":
+            probability = self.estimator_.predict_proba(scores.reshape(-1, 1))[:, 1]
+        else:
+            probability = self.estimator_.predict(scores)
+        return np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0)
 
 
 @dataclass
 class TrainedNplModel:
     """A trained NPL classifier with its decision threshold.
 
-    - ``calibrated``: ``CalibratedClassifierCV`` around the frozen ``pipeline``; its probabilities
-      match the real NPL rate (resampling during training distorts the raw ones).
     - ``pipeline``: the fitted imblearn ``Pipeline(encoder, sampler, classifier)``; the sampler only
       acts during ``fit``, so prediction is encoder → classifier.
+    - ``calibrator``: the :class:`ScoreCalibrator` fitted on the pipeline's out-of-fold scores; its
+      probabilities match the real NPL rate (resampling during training distorts the raw ones).
     - ``threshold``: an applicant whose calibrated NPL probability is ≥ this is predicted NPL.
     """
 
-    calibrated: object
     pipeline: object
+    calibrator: ScoreCalibrator
     threshold: float
     algorithm: str
     balancing: str
@@ -56,33 +97,22 @@ class TrainedNplModel:
 
     def predict_npl_probability(self, applicants) -> np.ndarray:
         """Calibrated probability of becoming NPL, one per applicant, for a DataFrame with the nine
-        attributes (or a mapping of the nine attribute names to equal-length columns): the fitted
-        calibrator's ``predict`` of the pipeline's score, which is what
-        ``calibrated.predict_proba(applicants)[:, 1]`` computes (a test holds them equal to 1e-12)
-        without the calibration wrapper's per-call checks, which cost more than the model itself
-        on one applicant. Score many rows in one call: the libraries' per-call cost is then shared
-        by all of them."""
+        attributes (or a mapping of the nine attribute names to equal-length columns): the
+        calibrator's ``predict`` of the pipeline's score. Score many rows in one call: the
+        libraries' per-call cost is then shared by all of them."""
         # The pipeline's first step, the encoder, reads the attributes by name from either.
         # Its matrix is finite by construction (missing numbers take the training medians, ratios
         # are capped), so scikit-learn's finiteness scans of it are skipped.
         with sklearn.config_context(assume_finite=True):
-            return calibrated_probability(self.calibrated, calibration_scores(self.pipeline, applicants))
+            return self.calibrator.predict(calibration_scores(self.pipeline, applicants))
 
     def predict_is_npl(self, applicants) -> np.ndarray:
         return self.predict_npl_probability(applicants) >= self.threshold
 
 
-def calibrated_probability(calibrated, scores: np.ndarray) -> np.ndarray:
-    """The NPL probability of :func:`calibration_scores`: the ``predict`` of the one calibrator of a
-    ``CalibratedClassifierCV`` fitted with ``ensemble=False`` (its public ``calibrated_classifiers_``),
-    clipped to [0, 1]."""
-    (calibration,) = calibrated.calibrated_classifiers_
-    return np.clip(np.asarray(calibration.calibrators[0].predict(scores), dtype=np.float64), 0.0, 1.0)
-
-
 def calibration_scores(pipeline, X) -> np.ndarray:
-    """The score a calibrator maps to a probability, as ``CalibratedClassifierCV`` reads it: the
-    fitted pipeline's ``decision_function`` where it has one, else its NPL probability."""
+    """The score the calibrator maps to a probability: the fitted pipeline's ``decision_function``
+    where it has one, else its NPL probability."""
     if hasattr(pipeline, "decision_function"):
         return np.asarray(pipeline.decision_function(X), dtype=np.float64)
     return pipeline.predict_proba(X)[:, 1]

@@ -19,7 +19,7 @@ check → :class:`ModelArtifactUnavailableError` (logged). The API answers both 
 
 **What it computes**, vectorised over a frame of applicants (the nine attributes): the calibrated
 NPL probability (:meth:`credit.trained_model.TrainedNplModel.predict_npl_probability`: the
-fitted calibrator on the pipeline's score, equal to ``CalibratedClassifierCV.predict_proba``),
+model's own calibrator on the pipeline's score),
 the NPL flag at the version's threshold (chosen on validation data at the recall target), then the scorecard figures
 of :mod:`credit.scorecard` (credit score, grade, expected loss, recommendation) under the active
 decision policy (:func:`scoring.policies.current_policy`, followed like the active version), and

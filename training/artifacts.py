@@ -143,6 +143,7 @@ def load_artifact(model_version) -> TrainedNplModel:
     if model.format_version != ARTIFACT_FORMAT_VERSION:
         raise ArtifactIntegrityError(
             f"Model artifact of {model_version} has format {model.format_version}; this version of the "
-            f"product reads format {ARTIFACT_FORMAT_VERSION}: retrain the model."
+            f"product reads format {ARTIFACT_FORMAT_VERSION}: train a new version (`python manage.py train`, "
+            "or Models → Retrain) and activate it."
         )
     return model

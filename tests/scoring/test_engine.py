@@ -99,7 +99,7 @@ def test_the_process_that_activates_another_version_follows_it_at_once(make_vers
     after = score_applicants([RISKY_APPLICANT], channel="api")[0]
     assert before.prediction.model_version_id == first.pk
     assert after.prediction.model_version_id == second.pk
-    expected = load_artifact(second).calibrated.predict_proba(pd.DataFrame([RISKY_APPLICANT]))[0, 1]
+    expected = load_artifact(second).predict_npl_probability(pd.DataFrame([RISKY_APPLICANT]))[0]
     assert after.prediction.npl_probability == pytest.approx(expected, abs=1e-12)
     assert after.prediction.npl_probability != pytest.approx(before.prediction.npl_probability)
 
@@ -181,7 +181,7 @@ def test_reason_effect_is_the_change_against_a_typical_applicant(make_version):
         else:
             changed[attribute] = typical[attribute]
         assert reason["typical_value"] == changed[attribute]
-        own, made_typical = model.calibrated.predict_proba(pd.DataFrame([RISKY_APPLICANT, changed]))[:, 1]
+        own, made_typical = model.predict_npl_probability(pd.DataFrame([RISKY_APPLICANT, changed]))
         assert reason["effect"] == pytest.approx(own - made_typical, abs=1e-4)
 
 
@@ -217,7 +217,7 @@ def brute_force_reasons(model, applicant: dict, references, recommendation: str)
     for group in REASON_GROUPS:
         for variant in brute_force_typical(applicant, group, references):
             rows.append(variant[0])
-    probabilities = iter(model.calibrated.predict_proba(pd.DataFrame(rows))[:, 1])
+    probabilities = iter(model.predict_npl_probability(pd.DataFrame(rows)))
     own = next(probabilities)
 
     def log_odds(p):
@@ -323,10 +323,10 @@ def varied_applicants(count: int, seed: int = 3) -> pd.DataFrame:
 @pytest.mark.parametrize("algorithm", TRAINED_ALGORITHMS)
 def test_engine_probabilities_are_the_calibrated_classifier_s_for_every_algorithm(make_version, algorithm):
     """Alone, in a batch and with the occlusion variants stacked under the applicants: every
-    probability is ``CalibratedClassifierCV.predict_proba``'s on the applicant's own row."""
+    probability is the model's own ``predict_npl_probability`` on the applicant's own row."""
     model = load_artifact(make_version(algorithm))
     applicants = varied_applicants(300)
-    expected = model.calibrated.predict_proba(applicants)[:, 1]
+    expected = model.predict_npl_probability(applicants)
     assert np.abs(engine.score(applicants).npl_probability - expected).max() <= 1e-12
     assert np.abs(engine.score(applicants, with_reasons=False).npl_probability - expected).max() <= 1e-12
     one = engine.score(applicants.iloc[[7]]).npl_probability[0]

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.base import clone
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 
 from credit.model_search import (
@@ -18,6 +20,7 @@ from credit.model_search import (
     SIMPLICITY_ORDER,
     UNCERTAIN_BELOW_NPL,
     CandidateResult,
+    Folds,
     TrainingDataError,
     choose_candidate,
     choose_threshold,
@@ -25,9 +28,11 @@ from credit.model_search import (
     features_and_labels,
     make_sampler,
     narrowed_profile,
+    out_of_fold_scores,
     search_best_model,
     split_development_test,
 )
+from credit.trained_model import ScoreCalibrator
 
 # Row ids (app_id) each RecordingOverSampler was given, by its record key. Samplers are cloned by
 # the search, so they find their log through a key (a constructor parameter), not an attribute.
@@ -145,10 +150,10 @@ def test_resampling_only_ever_sees_training_rows_of_a_fold_and_never_a_test_appl
         # Each fit resamples exactly a fold's training rows, or (the final refit) every development applicant.
         assert seen in fold_training_sets or seen == development
         calls.append(seen)
-    # The search (settings × folds), the calibration's out-of-fold fits (one repeat) and the pooled
-    # out-of-fold scores (every fold) fit on folds; the refit alone sees the whole development set.
+    # The search (settings × folds) and the pooled out-of-fold scores (every fold; the calibrator
+    # learns from the first repeat's) fit on folds; the refit alone sees the whole development set.
     folds = len(result.folds.splits)
-    assert len(calls) == profile.n_iter * folds + profile.cv_folds + 1 + folds
+    assert len(calls) == profile.n_iter * folds + folds + 1
     assert sum(seen == development for seen in calls) == 1
 
 
@@ -237,19 +242,47 @@ def test_the_final_model_is_refitted_on_every_development_applicant(small_frame)
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
-def test_the_model_s_probability_is_the_calibrated_classifier_s(small_frame, method):
-    """``predict_npl_probability`` (the fitted calibrator on the pipeline's score, what the engine
-    calls) equals ``CalibratedClassifierCV.predict_proba`` to 1e-12, on a frame and on plain
-    columns, for a model with ``decision_function`` and one without."""
+def test_the_model_s_probability_is_its_calibrator_on_the_out_of_fold_scores(small_frame, method):
+    """The model owns its calibrator, fitted with public estimators on the out-of-fold scores of the
+    first repeat's folds: recomputed here independently (the logistic formula from the fitted
+    coefficients; isotonic by interpolating its fitted thresholds), on a frame and on plain columns,
+    for a model with ``decision_function`` and one without."""
     for algorithm in ("LogisticRegression", "XGBClassifier"):
         profile = narrowed_profile("smoke", algorithms=(algorithm,), balancings=("class_weight",))
-        model = search_best_model(small_frame, profile=profile, seed=3, calibration_method=method).model
-        X = features_and_labels(small_frame)[0]
-        expected = model.calibrated.predict_proba(X)[:, 1]
+        result = search_best_model(small_frame, profile=profile, seed=3, calibration_method=method)
+        model = result.model
+        X_dev, y_dev = features_and_labels(result.split.development)
+        first = Folds(splits=tuple(result.folds.first_repeat()), per_repeat=result.folds.per_repeat, repeats=1)
+        labels, scores = out_of_fold_scores(result.winner.pipeline, X_dev, y_dev, first)
+        scores = scores.astype(np.float64)  # XGBoost's probabilities are float32; the calibrator reads float64
+        if method == "sigmoid":
+            fitted = LogisticRegression(C=np.inf).fit(scores.reshape(-1, 1), labels)
+            slope, intercept = fitted.coef_[0, 0], fitted.intercept_[0]
+            np.testing.assert_allclose(model.calibrator.estimator_.coef_[0, 0], slope, rtol=1e-9)
 
-        np.testing.assert_allclose(model.predict_npl_probability(X), expected, rtol=0, atol=1e-12)
+            def calibrate(score, slope=slope, intercept=intercept):
+                return 1 / (1 + np.exp(-(slope * score + intercept)))
+        else:
+            fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
+
+            def calibrate(score, fitted=fitted):
+                return np.interp(score, fitted.X_thresholds_, fitted.y_thresholds_)
+
+        X = features_and_labels(small_frame)[0]
+        own_score = (
+            model.pipeline.decision_function(X)
+            if hasattr(model.pipeline, "decision_function")
+            else model.pipeline.predict_proba(X)[:, 1]
+        ).astype(np.float64)
+        expected = calibrate(own_score)
+        np.testing.assert_allclose(model.predict_npl_probability(X), expected, rtol=0, atol=1e-9)
         columns = {name: X[name].to_numpy() for name in X.columns}
-        np.testing.assert_allclose(model.predict_npl_probability(columns), expected, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(model.predict_npl_probability(columns), expected, rtol=0, atol=1e-9)
+
+
+def test_an_unknown_calibration_method_is_refused_in_words():
+    with pytest.raises(ValueError, match="Unknown calibration method 'temperature'; expected one of sigmoid, isotonic"):
+        ScoreCalibrator("temperature")
 
 
 def test_the_test_applicants_influence_nothing_before_the_final_evaluation(small_frame, smoke_search):
@@ -383,3 +416,13 @@ def test_quick_profile_trains_every_algorithm_with_every_balancing_and_the_score
     expected |= {("CreditScorecard", "none"), ("LogisticRegression", "none")}
     assert {(row["algorithm"], row["balancing"]) for row in board} == expected
     assert [row["name"] for row in board if row["error"]] == []
+
+
+def test_the_system_check_refuses_an_unknown_calibration_method(settings):
+    from django.core.checks import run_checks
+
+    settings.TRAINING_CALIBRATION_METHOD = "temperature"
+    errors = [error for error in run_checks() if error.id == "training.E001"]
+    assert errors and "'temperature'" in errors[0].msg and "sigmoid, isotonic" in errors[0].hint
+    settings.TRAINING_CALIBRATION_METHOD = "isotonic"
+    assert not [error for error in run_checks() if error.id == "training.E001"]
