@@ -347,6 +347,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["nplsite.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_THROTTLE_RATE", "1000/minute")},
+    # One handler shapes every API error (web/api/errors.py).
+    "EXCEPTION_HANDLER": "web.api.errors.api_exception_handler",
 }
 # API tokens (django-rest-knox, nplsite/tokens.py): `Authorization: Token <key>`, stored as SHA-512
 # digests, each expiring API_TOKEN_LIFETIME_DAYS after it was issued (not renewed by use). A password

@@ -34,11 +34,10 @@ from rest_framework.views import APIView
 from applicants.models import Applicant
 from nplsite.roles import is_analyst, is_model_admin
 from scoring import selectors
-from scoring.engine import ScoringUnavailableError
 from scoring.models import Prediction
 from scoring.policies import list_policies
 from scoring.policy_services import ensure_active_policy
-from scoring.services import ApplicantDataError, create_applicant, score_requests, score_valid_applicants
+from scoring.services import create_applicant, score_requests, score_valid_applicants
 from training.selectors import get_active_model_version
 from web.api import examples as api_examples
 from web.api.serializers import (
@@ -119,30 +118,10 @@ class SafeJsonParser(JSONParser):
 
 
 class ScoringApiView(APIView):
-    """Authenticated Analysts; invalid data → 400 with per-field errors; no usable model → 503."""
+    """Authenticated Analysts (errors: :mod:`web.api.errors`)."""
 
     permission_classes = [IsAuthenticated, IsAnalyst]
     parser_classes = [SafeJsonParser]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, ApplicantDataError):
-            return Response(
-                {"detail": gettext("Invalid applicant data."), "errors": self.shape_errors(exc.errors)},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if isinstance(exc, ScoringUnavailableError):
-            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        if isinstance(exc, ValidationError):
-            # Query parameters and body shape: the same {"detail", "errors": {field: [...]}} as bad applicant data.
-            errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-            return Response(
-                {"detail": gettext("Invalid request."), "errors": errors}, status=status.HTTP_400_BAD_REQUEST
-            )
-        return super().handle_exception(exc)
-
-    def shape_errors(self, errors: dict[int, dict]) -> dict:
-        """One item's errors (``{field: [...]}``) by default; batches key them by item index."""
-        return errors.get(0, {})
 
 
 MAX_BIGINT = 2**63 - 1
@@ -168,6 +147,8 @@ class ScoreView(ScoringApiView):
 
 
 class BatchScoreView(ScoringApiView):
+    errors_by_item = True  # invalid applicants' errors keyed by their index (web/api/errors.py)
+
     @extend_schema(
         summary="Score many applicants",
         description='Body `{"applicants": [...]}` (or a bare list) of at most SCORING_BATCH_MAX (default 1,000) '
@@ -209,9 +190,6 @@ class BatchScoreView(ScoringApiView):
             {"count": len(results), "results": PredictionSerializer([r.prediction for r in results], many=True).data}
         )
 
-    def shape_errors(self, errors):
-        return {str(index): item_errors for index, item_errors in sorted(errors.items())}
-
 
 class CompatJsonParser(SafeJsonParser):
     """JSON whatever the Content-Type says (or when it is missing), as the original service read bodies."""
@@ -225,6 +203,7 @@ class CompatPredictView(APIView):
     permission_classes = [IsAuthenticated, IsAnalyst]
     parser_classes = [CompatJsonParser]
     renderer_classes = [JSONRenderer]
+    original_error_format = True  # {"res": [], "error_msg": ...} (web/api/errors.py)
 
     @extend_schema(
         summary="Score one applicant (original format, deprecated)",
@@ -249,20 +228,6 @@ class CompatPredictView(APIView):
         return Response(
             {"res": "Ya" if result.prediction.is_npl else "Tidak", "prob": result.not_npl_percent, "error_msg": ""}
         )
-
-    def handle_exception(self, exc):
-        if isinstance(exc, ApplicantDataError):
-            errors = exc.errors.get(0, {})
-            message = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
-            return Response({"res": [], "error_msg": message}, status=status.HTTP_400_BAD_REQUEST)
-        if isinstance(exc, ScoringUnavailableError):
-            return Response({"res": [], "error_msg": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        response = super().handle_exception(exc)
-        detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
-        response.data = {"res": [], "error_msg": str(detail)}
-        if response.status_code == status.HTTP_415_UNSUPPORTED_MEDIA_TYPE:
-            response.status_code = status.HTTP_400_BAD_REQUEST
-        return response
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
