@@ -6,9 +6,9 @@ few bins by optbinning's optimal binning — numeric features with a monotonic t
 the data chooses, since on real books risk mostly rises or falls steadily with income, down
 payment or years in the job — each bin is replaced by its weight of evidence, and a logistic
 regression weighs the features. optbinning's ``Scorecard`` then scales the result to points:
-``points_to_double_odds`` points double the good:bad odds, and ``base_odds`` good:bad odds score
-``base_points``, the same scaling as the product's credit score (``credit.scorecard``), so an
-applicant's points add up to a score on the familiar 300–850 scale.
+``pdo`` points double the good:bad odds, and ``base_odds`` good:bad odds score ``base_points`` —
+one :class:`credit.scorecard.ScorecardParameters`, the scaling of the product's credit score — so
+an applicant's points add up to a score on the familiar 300–850 scale.
 
 :class:`CreditScorecard` is a scikit-learn classifier: it sits in the same
 ``Pipeline(encoder, sampler, classifier)`` as every other candidate, is tuned, cross-validated,
@@ -30,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from credit.encoder import CATEGORICAL_ATTRIBUTES, FEATURE_LABELS
+from credit.scorecard import ScorecardParameters
 
 # The encoder's log_lama_bekerja bins exactly like lama_bekerja (binning ignores monotone changes of scale).
 REDUNDANT_FEATURES = ("log_lama_bekerja",)
@@ -40,8 +41,8 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
     """A points scorecard on the encoder's features (a DataFrame: use ``encoder.set_output(transform="pandas")``).
 
     ``max_n_bins``/``min_bin_size``: how finely each feature may be cut; ``C``: the inverse
-    regularisation of the logistic regression; ``base_points``, ``base_odds``,
-    ``points_to_double_odds``: the points scaling.
+    regularisation of the logistic regression; ``scaling``: the points scaling (its ``base_points``,
+    ``base_odds`` and ``pdo``; the product's defaults when ``None``).
     """
 
     def __init__(
@@ -49,16 +50,16 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
         max_n_bins: int = 5,
         min_bin_size: float = 0.05,
         C: float = 1.0,
-        base_points: float = 600.0,
-        base_odds: float = 50.0,
-        points_to_double_odds: float = 40.0,
+        scaling: ScorecardParameters | None = None,
     ):
         self.max_n_bins = max_n_bins
         self.min_bin_size = min_bin_size
         self.C = C
-        self.base_points = base_points
-        self.base_odds = base_odds
-        self.points_to_double_odds = points_to_double_odds
+        self.scaling = scaling
+
+    @property
+    def _scaling(self) -> ScorecardParameters:
+        return self.scaling or ScorecardParameters()
 
     # -- scikit-learn API ---------------------------------------------------------------------
 
@@ -77,9 +78,9 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
             estimator=LogisticRegression(C=self.C, max_iter=1000),
             scaling_method="pdo_odds",
             scaling_method_params={
-                "pdo": self.points_to_double_odds,
-                "odds": self.base_odds,
-                "scorecard_points": self.base_points,
+                "pdo": self._scaling.pdo,
+                "odds": self._scaling.base_odds,
+                "scorecard_points": self._scaling.base_points,
             },
         )
         self.scorecard_.fit(frame, np.asarray(y).astype(int))
@@ -121,8 +122,11 @@ class CreditScorecard(ClassifierMixin, BaseEstimator):
 
     def probability_from_points(self, points) -> np.ndarray:
         """The NPL probability that a total of ``points`` stands for: the scaling read backwards."""
-        factor = self.points_to_double_odds / math.log(2)
-        log_good_bad_odds = math.log(self.base_odds) + (np.asarray(points, dtype=float) - self.base_points) / factor
+        scaling = self._scaling
+        factor = scaling.pdo / math.log(2)
+        log_good_bad_odds = (
+            math.log(scaling.base_odds) + (np.asarray(points, dtype=float) - scaling.base_points) / factor
+        )
         return 1.0 / (1.0 + np.exp(log_good_bad_odds))
 
     def points_table(self) -> list[dict]:

@@ -90,6 +90,7 @@ from credit import steps
 from credit.credit_scorecard import CreditScorecard
 from credit.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 from credit.intervals import bootstrap_intervals
+from credit.scorecard import ScorecardParameters
 from credit.trained_model import ScoreCalibrator, TrainedNplModel, calibration_scores
 
 # In order of simplicity (the one-standard-error rule prefers the earlier), by how much each fits to
@@ -391,8 +392,18 @@ def make_sampler(balancing: str, seed: int):
     raise ValueError(f"Unknown balancing {balancing!r}: choose one of {', '.join(BALANCING_LABELS)}")
 
 
-def make_classifier(algorithm: str, balancing: str, profile: SearchProfile, seed: int, y_train: pd.Series):
+def make_classifier(
+    algorithm: str,
+    balancing: str,
+    profile: SearchProfile,
+    seed: int,
+    y_train: pd.Series,
+    score_scaling: ScorecardParameters | None = None,
+):
     """The untuned classifier of a candidate; class weights only for the ``class_weight`` balancing.
+
+    ``score_scaling``: the points scaling of the scorecard candidate (the product's credit score
+    scaling, so its points table adds up to the score analysts see; the defaults when ``None``).
 
     KNeighborsClassifier cannot weight classes, so its ``class_weight`` candidate is the plain
     classifier: its threshold is what adapts it to the rare NPL class.
@@ -400,7 +411,7 @@ def make_classifier(algorithm: str, balancing: str, profile: SearchProfile, seed
     weighted = balancing == "class_weight"  # "none" and the resamplings: no weights
     class_weight = "balanced" if weighted else None
     if algorithm == "CreditScorecard":
-        return CreditScorecard()
+        return CreditScorecard(scaling=score_scaling)
     if algorithm == "LogisticRegression":
         return LogisticRegression(max_iter=2000, class_weight=class_weight, random_state=seed)
     if algorithm == "DecisionTreeClassifier":
@@ -747,10 +758,11 @@ def _search_candidate(
     folds: Folds,
     sampler_factory: SamplerFactory,
     recall_target: float,
+    score_scaling: ScorecardParameters | None = None,
 ) -> None:
     """Tune one candidate on the shared folds and record its per-fold scores at its best setting."""
     algorithm, balancing = candidate.algorithm, candidate.balancing
-    classifier = make_classifier(algorithm, balancing, profile, seed, y)
+    classifier = make_classifier(algorithm, balancing, profile, seed, y, score_scaling)
     pipeline = build_candidate_pipeline(algorithm, balancing, classifier, sampler_factory(balancing, seed))
     scoring = {
         "roc_auc": "roc_auc",
@@ -808,9 +820,12 @@ def search_best_model(
     progress: ProgressCallback | None = None,
     sampler_factory: SamplerFactory = make_sampler,
     progress_range: tuple[int, int] = (0, 100),
+    score_scaling: ScorecardParameters | None = None,
 ) -> SearchResult:
     """Search, choose, calibrate, refit and test a model on labelled applicants; see the module docstring.
 
+    ``score_scaling``: the credit score's scaling, for the scorecard candidate's points (the
+    active decision policy's, from whoever starts training; the defaults when ``None``).
     ``progress(percent, step)`` is called as the search goes, with percents within ``progress_range``.
     ``sampler_factory(balancing, seed)`` builds each candidate's sampler (``None``: no resampling).
     Raises :class:`TrainingDataError` when the data cannot train a model.
@@ -852,7 +867,9 @@ def search_best_model(
         candidate = CandidateResult(algorithm=algorithm, balancing=balancing)
         fit_started = time.perf_counter()
         try:
-            _search_candidate(candidate, profile, seed, X_dev, y_dev, folds, sampler_factory, recall_target)
+            _search_candidate(
+                candidate, profile, seed, X_dev, y_dev, folds, sampler_factory, recall_target, score_scaling
+            )
         except Exception as exc:  # one failing candidate (e.g. SMOTE on a tiny fold) must not end the search
             candidate.error = f"{type(exc).__name__}: {exc}"[:500]
             candidate.fold_scores = candidate.pipeline = None

@@ -43,6 +43,7 @@ from credit.model_search import (
     get_profile,
     search_best_model,
 )
+from credit.scorecard import ScorecardParameters
 from jobs.lifecycle import (
     Heartbeat,
     claim,
@@ -144,12 +145,14 @@ def train_model_version(
     out_of_time: bool = False,
     progress: Callable[[int, str], None] | None = None,
     recall_target: float | None = None,
+    score_scaling: ScorecardParameters | None = None,
 ) -> ModelVersion:
     """Train on the applicants labelled as of ``as_of``, register the winner, promote it if better.
 
     ``recall_target``: the NPL recall the new model's flag threshold must reach, given by whoever
     starts the run (the active decision policy's, read by the web layer when a run is requested);
-    ``None``: ``settings.TRAINING_RECALL_TARGET``.
+    ``None``: ``settings.TRAINING_RECALL_TARGET``. ``score_scaling``: the active policy's credit-score
+    scaling, so the scorecard candidate's points add up to the score analysts see (``None``: defaults).
 
     Updates ``run`` throughout (status running → succeeded/failed, progress, step, heartbeat, log,
     leaderboard). Returns the new ``ModelVersion``; raises :class:`TrainingFailed` (after marking
@@ -188,6 +191,7 @@ def train_model_version(
             seed=seed,
             recall_target=target,
             recall_margin_se=recall_margin_se(),
+            score_scaling=score_scaling,
             calibration_method=settings.TRAINING_CALIBRATION_METHOD,
             out_of_time=out_of_time,
             progress=report,
@@ -484,12 +488,14 @@ def request_retraining(
     seed: int = 7,
     *,
     recall_target: float,
+    score_scaling: ScorecardParameters | None = None,
     retry_of: TrainingRun | None = None,
 ) -> TrainingRun:
     """Create a queued ``TrainingRun`` and enqueue ``retrain_model`` for it; returns at once.
 
-    ``recall_target`` (the active decision policy's, from the caller) is stored with the run's
-    parameters, so the worker trains for the target that was in force when the run was requested.
+    ``recall_target`` and ``score_scaling`` (the active decision policy's, from the caller) are
+    stored with the run's parameters, so the worker trains for the policy in force when the run was
+    requested.
 
     If the broker cannot take the task, the run is marked failed with a message saying so
     (nothing is raised): the caller shows the run either way.
@@ -504,6 +510,7 @@ def request_retraining(
             "as_of": as_of.isoformat() if as_of else None,
             "seed": int(seed),
             "recall_target": float(recall_target),
+            "score_scaling": _scaling_parameters(score_scaling),
         },
         status=TrainingRun.Status.QUEUED,
         current_step=steps.WAITING.text(),
@@ -515,6 +522,17 @@ def request_retraining(
         enqueue(run, RETRAIN_TASK, then="retrain again")
     run.refresh_from_db()
     return run
+
+
+def _scaling_parameters(scaling: ScorecardParameters | None) -> dict | None:
+    """The points scaling as a run stores it (JSON)."""
+    if scaling is None:
+        return None
+    return {"base_points": scaling.base_points, "base_odds": scaling.base_odds, "pdo": scaling.pdo}
+
+
+def _scaling_from(stored: dict | None) -> ScorecardParameters | None:
+    return ScorecardParameters(**stored) if stored else None
 
 
 def retry_training_run(run: TrainingRun, user) -> TrainingRun:
@@ -530,6 +548,7 @@ def retry_training_run(run: TrainingRun, user) -> TrainingRun:
         as_of,
         int(parameters.get("seed", 7)),
         recall_target=float(parameters.get("recall_target", settings.TRAINING_RECALL_TARGET)),
+        score_scaling=_scaling_from(parameters.get("score_scaling")),
         retry_of=run,
     )
 
@@ -561,6 +580,7 @@ def run_queued_training(run_id: int) -> dict:
             as_of=as_of,
             seed=int(parameters.get("seed", 7)),
             recall_target=parameters.get("recall_target"),
+            score_scaling=_scaling_from(parameters.get("score_scaling")),
         )
     except TrainingFailed as exc:
         return {"run_id": run_id, "status": "failed", "error": str(exc)}

@@ -57,3 +57,21 @@ def test_an_unseen_category_still_scores(fitted):
     odd["pekerjaan"] = "Astronaut"
     probability = pipeline.predict_proba(odd)[:, 1]
     assert np.all((probability > 0) & (probability < 1))
+
+
+def test_the_points_follow_the_policy_s_score_scaling(small_frame):
+    """One ScorecardParameters scales the product's score and the scorecard's points: under a policy
+    with other base points, odds and PDO, an applicant's points are the product's credit score of the
+    scorecard's own probability (before the 300–850 clip and rounding)."""
+    from credit.scorecard import ScorecardParameters, npl_probability_at_score
+
+    scaling = ScorecardParameters(base_points=700.0, base_odds=20.0, pdo=25.0)
+    X, y = features_and_labels(small_frame)
+    pipeline = build_candidate_pipeline("CreditScorecard", "none", CreditScorecard(scaling=scaling), None).fit(X, y)
+    scorecard = pipeline.named_steps["classifier"]
+    assert scorecard.probability_from_points(700) == pytest.approx(1 / 21)
+    assert scorecard.probability_from_points(725) == pytest.approx(1 / 41)
+    points = scorecard.points(pipeline.named_steps["encoder"].transform(X))
+    np.testing.assert_allclose(
+        npl_probability_at_score(points, scaling), pipeline.predict_proba(X)[:, 1], rtol=0, atol=1e-9
+    )

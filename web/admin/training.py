@@ -50,8 +50,14 @@ def _run_link(run):
 
 
 def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
+    policy = current_policy()
     run = request_retraining(
-        request.user, profile=profile, as_of=as_of, seed=seed, recall_target=current_policy().recall_target
+        request.user,
+        profile=profile,
+        as_of=as_of,
+        seed=seed,
+        recall_target=policy.recall_target,
+        score_scaling=policy.parameters,
     )
     if run.status == TrainingRun.Status.FAILED:
         modeladmin.message_user(request, format_html("{}: {}", _run_link(run), run.error), messages.ERROR)

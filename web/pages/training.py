@@ -112,6 +112,7 @@ def retrain(request):
             as_of=form.cleaned_data["as_of"],
             seed=form.cleaned_data["seed"],
             recall_target=current_policy().recall_target,
+            score_scaling=current_policy().parameters,
         )
         return redirect("training:run", pk=run.pk)
     return render(request, "training/retrain.html", {"form": form}, status=400 if form.is_bound else 200)

@@ -55,6 +55,7 @@ class Command(BaseCommand):
                     out_of_time=out_of_time,
                     progress=show,
                     recall_target=current_policy().recall_target,
+                    score_scaling=current_policy().parameters,
                 )
             except TrainingFailed as exc:
                 raise CommandError(f"Training run #{run.pk} failed: {exc}") from exc
