@@ -22,4 +22,4 @@ class NplSiteConfig(AppConfig):
 
 
 class NplAdminConfig(AdminConfig):
-    default_site = "web.admin.site.NplAdminSite"
+    default_site = "web.admin_site.NplAdminSite"

@@ -76,3 +76,13 @@ def test_a_server_error_under_the_api_is_json_and_a_page_error_is_html(api):
     assert "error is logged" in response.json()["detail"]
     page = api.get("/failing-page/")
     assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/score", "/api/v1/applicants", "/predict/"])
+@pytest.mark.parametrize("body", ['{"otr": "\\ud800"}', '{"\\ud800": 1}', '[{"pekerjaan": ["\\udfff"]}]'])
+def test_a_lone_surrogate_in_the_body_is_a_400_in_words(api, path, body):
+    """JSON may spell a lone surrogate, which no answer can encode: refused before anything echoes it."""
+    response = api.post(path, body, content_type="application/json")
+    assert response.status_code == 400
+    text = response.content.decode("utf-8")
+    assert "not valid Unicode" in text and "\\ud800" in text

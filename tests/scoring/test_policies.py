@@ -22,7 +22,7 @@ from scoring import strategy
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, current_policy, policy_parameters
 from scoring.policy_services import activate_policy, create_policy, ensure_active_policy, rescore_prediction
-from scoring.services import score_applicants, score_requests
+from scoring.services import score_applicants, score_requests, score_valid_applicants
 from tests.scoring.conftest import BOOK_APPLICANTS, BOOK_AS_OF, RISKY_APPLICANT
 from tests.support import VALID_APPLICANT
 from training.artifacts import load_artifact
@@ -328,8 +328,9 @@ def test_a_point_of_the_curve_equals_scoring_the_test_applicants_under_that_cut_
 
     create_policy(model_admin, reason="Cut-off 560", activate=True, **figures_of(first, approve_min_score=cutoff))
     frame = labelled_applicants_frame(as_of=BOOK_AS_OF).set_index("app_id").loc[applicants.app_ids]
-    results = score_applicants(
-        frame.reset_index()[list(APPLICANT_ATTRIBUTES)].to_dict("records"), channel="batch", lenient=True
+    records = frame.reset_index()[list(APPLICANT_ATTRIBUTES)].to_dict("records")
+    results = score_valid_applicants(
+        [attributes for attributes, _ in cleaned_requests(records, allow_app_id=False, lenient=True)], channel="batch"
     )
     approved = np.array([result.prediction.recommendation == "approve" for result in results])
     outcome = frame["is_npl"].to_numpy(bool)

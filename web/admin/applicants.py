@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Applicant, Installment
-from web.admin.site import ReadOnlyForModelAdmins
+from web.admin_site import ReadOnlyForModelAdmins
 from web.templatetags.npl_format import rupiah
 
 INLINE_INSTALLMENTS = 120  # the longest tenor: every installment of a normal application fits

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from monitoring.models import MonitoringReport, ReferenceDistribution
-from web.admin.site import ReadOnlyForModelAdmins
+from web.admin_site import ReadOnlyForModelAdmins
 
 
 @admin.register(MonitoringReport)

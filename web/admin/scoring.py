@@ -9,7 +9,7 @@ from nplsite.roles import is_model_admin
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS
 from scoring.policy_services import activate_policy, create_policy
-from web.admin.site import ReadOnlyForModelAdmins
+from web.admin_site import ReadOnlyForModelAdmins
 from web.forms.policies import PolicyForm
 
 

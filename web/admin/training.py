@@ -1,6 +1,6 @@
 """Admin pages for model versions and training runs, with the Model admin's actions.
 
-The admin site admits Model admins only (``web.admin.site``); every action also checks
+The admin site admits Model admins only (``web.admin_site``); every action also checks
 ``is_model_admin`` (Django's ``permissions=["model_admin"]``) and calls one service.
 Everything is read-only: versions and runs are records of what happened.
 """
@@ -22,7 +22,7 @@ from nplsite.roles import is_model_admin
 from scoring.policies import current_policy
 from training.models import ModelVersion, TrainingRun
 from training.services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
-from web.admin.site import ReadOnlyForModelAdmins
+from web.admin_site import ReadOnlyForModelAdmins
 from web.forms.training import RetrainForm
 from web.page_selectors.training import champion_comparison_summary
 

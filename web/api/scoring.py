@@ -108,13 +108,41 @@ UNAVAILABLE_RESPONSE = {
 
 
 class SafeJsonParser(JSONParser):
-    """DRF's JSON parser, also turning a body nested too deeply for the decoder into a 400, not a 500."""
+    """DRF's JSON parser, also answering 400 in words (not 500) for a body nested too deeply for the
+    decoder, and for text that is not valid Unicode: JSON may spell a lone surrogate (``"\\ud800"``),
+    which no answer can encode, so the body is refused before anything quotes it."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(gettext("JSON parse error - the body is nested too deeply.")) from None
+        if not _valid_unicode(data):
+            raise ParseError(
+                gettext(
+                    "JSON parse error - the body holds text that is not valid Unicode (a lone surrogate such as "
+                    "\\ud800, as a value or a key); send UTF-8 text."
+                )
+            )
+        return data
+
+
+def _valid_unicode(data) -> bool:
+    """Whether every string in a parsed JSON body (values and keys) can be encoded as UTF-8."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 class ScoringApiView(APIView):
