@@ -92,25 +92,84 @@ class ScorecardParameters:
         check_parameters(self)
 
 
-def check_parameters(parameters: ScorecardParameters) -> None:
-    """Raise :class:`ScorecardConfigurationError` naming the setting that is out of range."""
+def _(text: str) -> str:
+    """Marks ``text`` for translation (``makemessages`` collects it); the apps translate it when shown."""
+    return text
+
+
+# The sensible range of each policy figure (inclusive). A policy outside them is refused: under
+# base points of 1e20 or odds of 1e300 every applicant scores 850, grade A, whatever their PD.
+BASE_POINTS_RANGE = (float(MIN_SCORE), float(MAX_SCORE))  # the score's own scale
+BASE_ODDS_RANGE = (1.0, 1000.0)  # good:bad odds at the base points, 1:1 to 1000:1
+PDO_RANGE = (5.0, 200.0)  # points to double the odds
+LGD_RANGE = (0.01, 1.0)  # loss given default, a share of the amount financed
+DECLINE_MIN_PD_RANGE = (0.01, 1.0)  # the PD from which an applicant is declined
+APPROVE_MIN_SCORE_RANGE = (float(MIN_SCORE), float(MAX_SCORE))
+GRADE_BAND_RANGE = (float(MIN_SCORE), float(MAX_SCORE))  # each band's minimum score
+# The environment variable that gives each figure's first default.
+SETTING_NAMES = {
+    "base_points": "SCORE_BASE_POINTS",
+    "base_odds": "SCORE_BASE_ODDS",
+    "pdo": "SCORE_PDO",
+    "lgd": "LGD",
+    "decline_min_pd": "DECLINE_MIN_PD",
+    "approve_min_score": "APPROVE_MIN_SCORE",
+    "grade_bands": "RISK_GRADE_BANDS",
+}
+_RANGES = {
+    "base_points": BASE_POINTS_RANGE,
+    "base_odds": BASE_ODDS_RANGE,
+    "pdo": PDO_RANGE,
+    "lgd": LGD_RANGE,
+    "decline_min_pd": DECLINE_MIN_PD_RANGE,
+    "approve_min_score": APPROVE_MIN_SCORE_RANGE,
+}
+OUT_OF_RANGE = _("must be between %(low)s and %(high)s, got %(value)s")
+BAND_OUT_OF_RANGE = _("every band's minimum score must be between %(low)s and %(high)s, got %(value)s")
+
+
+@dataclass(frozen=True)
+class ParameterProblem:
+    """One figure out of its range: the field, an English message template (marked for translation)
+    and its values."""
+
+    field: str
+    template: str
+    values: dict
+
+    def text(self, translate=lambda template: template) -> str:
+        return translate(self.template) % self.values
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def parameter_problems(figures: dict, band_minimums=()) -> list[ParameterProblem]:
+    """Every figure outside its documented range (``[]``: all usable): ``figures`` maps the names of
+    :data:`SETTING_NAMES` (but ``grade_bands``) to numbers; ``band_minimums``: the grade bands' scores."""
     problems = []
-    if not (math.isfinite(parameters.pdo) and parameters.pdo > 0):
-        problems.append(f"SCORE_PDO must be a positive number of points, got {parameters.pdo}")
-    if not (math.isfinite(parameters.base_odds) and parameters.base_odds > 0):
-        problems.append(
-            f"SCORE_BASE_ODDS must be positive good:bad odds (e.g. 50 for 50:1), got {parameters.base_odds}"
-        )
-    if not math.isfinite(parameters.base_points):
-        problems.append(f"SCORE_BASE_POINTS must be a number, got {parameters.base_points}")
-    if not (0 < parameters.lgd <= 1):
-        problems.append(f"LGD must be a fraction in (0, 1], got {parameters.lgd}")
-    if not (0 < parameters.decline_min_pd <= 1):
-        problems.append(f"DECLINE_MIN_PD must be a probability in (0, 1], got {parameters.decline_min_pd}")
-    if not math.isfinite(parameters.approve_min_score):
-        problems.append(f"APPROVE_MIN_SCORE must be a number, got {parameters.approve_min_score}")
+    for name, (low, high) in _RANGES.items():
+        value = float(figures[name])
+        if not (math.isfinite(value) and low <= value <= high):
+            values = {"low": _number(low), "high": _number(high), "value": _number(value)}
+            problems.append(ParameterProblem(name, OUT_OF_RANGE, values))
+    low, high = GRADE_BAND_RANGE
+    outside = [score for score in band_minimums if not low <= score <= high]
+    if outside:
+        values = {"low": _number(low), "high": _number(high), "value": _number(outside[0])}
+        problems.append(ParameterProblem("grade_bands", BAND_OUT_OF_RANGE, values))
+    return problems
+
+
+def check_parameters(parameters: ScorecardParameters) -> None:
+    """Raise :class:`ScorecardConfigurationError` naming each setting that is out of range."""
+    figures = {name: getattr(parameters, name) for name in _RANGES}
+    problems = parameter_problems(figures, parameters.grade_bands.minimum_scores)
     if problems:
-        raise ScorecardConfigurationError("; ".join(problems))
+        raise ScorecardConfigurationError(
+            "; ".join(f"{SETTING_NAMES[problem.field]} {problem.text()}" for problem in problems)
+        )
 
 
 @lru_cache(maxsize=16)

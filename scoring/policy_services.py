@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from credit import scorecard
-from credit.scorecard import ScorecardConfigurationError, parse_grade_bands
+from credit.scorecard import SETTING_NAMES, ScorecardConfigurationError, parameter_problems, parse_grade_bands
 from nplsite.roles import is_model_admin
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import (
@@ -45,6 +45,10 @@ FIRST_POLICY_REASON = gettext_noop("First policy: the defaults from the environm
 def _check_model_admin(user, action: str) -> None:
     if user is None or not is_model_admin(user):
         raise PermissionDenied(f"Only model admins can {action}.")
+
+
+# A policy's reason is read in lists and the audit trail: a paragraph, not a file.
+REASON_MAX_CHARS = 2000
 
 
 def grade_bands_problem(text: str) -> str | None:
@@ -68,8 +72,18 @@ def check_policy(policy: DecisionPolicy) -> None:
         errors = exc.message_dict
     if "reason" in errors or not policy.reason.strip():
         errors["reason"] = [gettext("Say why: the reason is kept with the policy.")]
+    elif len(policy.reason) > REASON_MAX_CHARS:
+        errors["reason"] = [
+            gettext("Keep the reason to %(maximum)s characters (it has %(length)s).")
+            % {"maximum": REASON_MAX_CHARS, "length": len(policy.reason)}
+        ]
     if "grade_bands" not in errors and (problem := grade_bands_problem(policy.grade_bands)):
         errors["grade_bands"] = [problem]
+    figures = {name: getattr(policy, name) for name in SETTING_NAMES if name != "grade_bands"}
+    if not any(name in errors for name in figures) and "grade_bands" not in errors:
+        bands = parse_grade_bands(policy.grade_bands).minimum_scores
+        for problem in parameter_problems({k: float(v) for k, v in figures.items()}, bands):
+            errors.setdefault(problem.field, []).append(problem.text(gettext))
     if not errors:
         try:
             policy_parameters(policy)
@@ -98,8 +112,10 @@ def create_policy(user, *, reason: str, activate: bool = False, **figures) -> De
 
 
 def activate_policy(policy: DecisionPolicy, user) -> DecisionPolicy:
-    """Make ``policy`` the one active policy (the current one is deactivated), atomically."""
+    """Make ``policy`` the one active policy (the current one is deactivated), atomically. A policy
+    stored before its figures were bounded is checked again: one out of range is refused."""
     _check_model_admin(user, "activate decision policies")
+    check_policy(policy)
     with transaction.atomic():
         activated = _activate(policy, user)
     logger.info("Decision policy %s activated by %s", activated, user)

@@ -220,6 +220,16 @@ def test_analysts_cannot_create_or_activate_policies(db, analyst):
         ({"pdo": 0}, "pdo"),
         ({"recall_target": 0}, "recall_target"),
         ({"recall_target": 1.1}, "recall_target"),
+        # Absurd figures (issue 22, item 3): each bounded to a documented range (credit/scorecard.py).
+        ({"base_points": 1e20}, "base_points"),
+        ({"base_points": 100}, "base_points"),
+        ({"base_odds": 1e300}, "base_odds"),
+        ({"base_odds": 0.5}, "base_odds"),
+        ({"pdo": 1000}, "pdo"),
+        ({"pdo": 1}, "pdo"),
+        ({"grade_bands": "A:1000,B:545"}, "grade_bands"),
+        ({"grade_bands": "A:600,B:-5"}, "grade_bands"),
+        ({"reason": "x" * 2001}, "reason"),
     ],
 )
 def test_an_unusable_policy_is_refused_naming_the_field_and_nothing_is_stored(db, model_admin, changes, field):
@@ -229,6 +239,15 @@ def test_an_unusable_policy_is_refused_naming_the_field_and_nothing_is_stored(db
         create_policy(model_admin, **arguments)
     assert list(caught.value.message_dict) == [field]
     assert DecisionPolicy.objects.count() == 1
+
+
+def test_a_policy_out_of_range_is_refused_in_words(db, model_admin):
+    first = ensure_active_policy()
+    with pytest.raises(ValidationError) as caught:
+        create_policy(model_admin, reason="Absurd", **figures_of(first, base_points=1e20, base_odds=1e300))
+    errors = caught.value.message_dict
+    assert errors["base_points"] == ["must be between 300 and 850, got 1e+20"]
+    assert errors["base_odds"] == ["must be between 1 and 1000, got 1e+300"]
 
 
 def test_rescoring_keeps_the_old_prediction_and_applies_the_current_policy(active_version, model_admin, analyst):

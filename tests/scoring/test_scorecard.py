@@ -136,6 +136,11 @@ def test_recommendation_rules():
         ({"base_odds": -1}, "SCORE_BASE_ODDS"),
         ({"lgd": 1.5}, "LGD"),
         ({"decline_min_pd": 0}, "DECLINE_MIN_PD"),
+        ({"base_points": 1e20}, "SCORE_BASE_POINTS"),
+        ({"base_odds": 1e300}, "SCORE_BASE_ODDS"),
+        ({"pdo": 1e6}, "SCORE_PDO"),
+        ({"approve_min_score": 900}, "APPROVE_MIN_SCORE"),
+        ({"grade_bands": parse_grade_bands("A:600,B:-5")}, "RISK_GRADE_BANDS"),
     ],
 )
 def test_parameters_out_of_range_are_refused(changes, setting):
