@@ -253,7 +253,7 @@ class _Chunk:
 
 
 def _dp_above_otr(dp: np.ndarray, otr: np.ndarray, checkable: np.ndarray) -> np.ndarray:
-    """The dp ≤ otr rule of :func:`applicants.validation.dp_otr_errors`, per distinct (dp, otr) pair."""
+    """The dp < otr rule of :func:`applicants.validation.dp_otr_errors`, per distinct (dp, otr) pair."""
     errors = np.full(len(dp), None, dtype=object)
     if not checkable.any():
         return errors

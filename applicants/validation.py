@@ -77,6 +77,8 @@ def _whole_number_errors(field: str, value, minimum: int, maximum: int, kind: st
     values = {"label": label(field), "value": amount(value), "minimum": amount(minimum), "maximum": amount(maximum)}
     if value < 0 and minimum >= 0:
         return [gettext("%(label)s must not be negative, got %(value)s") % values]
+    if value < minimum and kind == Kind.RUPIAH:
+        return [gettext("%(label)s must be at least Rp %(minimum)s, got Rp %(value)s: no loan has that price") % values]
     if value < minimum:
         return [gettext("%(label)s must be at least %(minimum)s %(unit)s, got %(value)s") % {**values, "unit": unit}]
     if kind == Kind.RUPIAH:
@@ -87,7 +89,7 @@ def _whole_number_errors(field: str, value, minimum: int, maximum: int, kind: st
 
 
 def attribute_field_errors(field: str, value) -> list[str]:
-    """Errors of one applicant attribute on its own (every rule except the dp ≤ otr cross-check)."""
+    """Errors of one applicant attribute on its own (every rule except the dp < otr cross-check)."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return [required_message(field)]
     attribute = ATTRIBUTE_BY_NAME[field]
@@ -98,12 +100,18 @@ def attribute_field_errors(field: str, value) -> list[str]:
 
 
 def dp_otr_errors(dp: int, otr: int) -> list[str]:
-    """The cross-field rule: the down payment cannot exceed the vehicle price."""
-    if int(dp) > int(otr):
+    """The cross-field rule: the down payment is less than the vehicle price (the rest is the loan)."""
+    values = {"dp_label": label("dp"), "dp": amount(int(dp)), "otr_label": label("otr"), "otr": amount(int(otr))}
+    if int(dp) == int(otr):
         return [
-            gettext("%(dp_label)s of Rp %(dp)s is larger than %(otr_label)s of Rp %(otr)s")
-            % {"dp_label": label("dp"), "dp": amount(int(dp)), "otr_label": label("otr"), "otr": amount(int(otr))}
+            gettext(
+                "%(dp_label)s of Rp %(dp)s pays the whole %(otr_label)s of Rp %(otr)s: nothing is financed, so "
+                "there is no loan to score"
+            )
+            % values
         ]
+    if int(dp) > int(otr):
+        return [gettext("%(dp_label)s of Rp %(dp)s is larger than %(otr_label)s of Rp %(otr)s") % values]
     return []
 
 

@@ -84,6 +84,7 @@ OCCUPATIONS = (
 # Hard limits, and "absurd magnitude" bounds that catch unit mistakes (cents, a typo'd zero).
 MAX_MONTHLY_INCOME = 10_000_000_000  # 10 billion rupiah a month
 MAX_OTR = 100_000_000_000  # 100 billion rupiah for one vehicle
+MIN_OTR = 1  # a vehicle has a price: a zero price is no loan (and the amount financed is otr − dp > 0)
 MAX_INSTALLMENT_AMOUNT = 100_000_000_000
 MIN_TENOR, MAX_TENOR = 1, 120  # months
 MIN_DEPENDANTS, MAX_DEPENDANTS = 0, 20
@@ -105,7 +106,9 @@ ATTRIBUTES = (
     Attribute(
         "lama_bekerja", _("Years in current job"), Kind.COUNT, MIN_LAMA_BEKERJA, MAX_LAMA_BEKERJA, _("years"), example=5
     ),
-    Attribute("otr", _("Vehicle price (OTR)"), Kind.RUPIAH, 0, MAX_OTR, example=150_000_000, short=_("Vehicle price")),
+    Attribute(
+        "otr", _("Vehicle price (OTR)"), Kind.RUPIAH, MIN_OTR, MAX_OTR, example=150_000_000, short=_("Vehicle price")
+    ),
     Attribute("status_pernikahan", _("Marital status"), Kind.CATEGORY, categories=MARITAL_STATUSES, example="Nikah"),
     Attribute("pekerjaan", _("Occupation"), Kind.CATEGORY, categories=OCCUPATIONS, example="Karyawan Swasta"),
     Attribute(

@@ -17,6 +17,10 @@ VERSION_FIELDS = (
     "artifact_size",
 )
 
+# What a training run requested from a page, the admin or a command stores besides its own
+# parameters: the first decision policy's recall target and score scaling (the settings' defaults).
+FIRST_POLICY_TRAINING = {"recall_target": 0.9, "score_scaling": {"base_points": 600.0, "base_odds": 50.0, "pdo": 40.0}}
+
 # A valid, low-risk applicant (the nine attributes as the API takes them).
 VALID_APPLICANT = {
     "monthly_income": 15_000_000,

@@ -456,12 +456,12 @@ def test_malformed_bodies_never_500(analyst_api, active_version, path, raw, cont
 def test_extreme_valid_values_are_scored(analyst_api, active_version):
     from applicants.attributes import MAX_MONTHLY_INCOME, MAX_OTR
 
-    smallest = {**VALID_APPLICANT, "monthly_income": 0, "otr": 0, "dp": 0, "num_of_dependent": 0, "lama_bekerja": 0}
+    smallest = {**VALID_APPLICANT, "monthly_income": 0, "otr": 1, "dp": 0, "num_of_dependent": 0, "lama_bekerja": 0}
     largest = {
         **VALID_APPLICANT,
         "monthly_income": MAX_MONTHLY_INCOME,
         "otr": MAX_OTR,
-        "dp": MAX_OTR,
+        "dp": MAX_OTR - 1,
         "num_of_dependent": 20,
         "lama_bekerja": 60,
         "tenor": 120,
@@ -469,7 +469,22 @@ def test_extreme_valid_values_are_scored(analyst_api, active_version):
     for body in ({**smallest, "tenor": 1}, largest):
         response = analyst_api.post(SCORE, body)
         assert response.status_code == 200, response.content
-        assert response.json()["expected_loss"] == 0  # nothing financed
+        assert response.json()["expected_loss"] <= 1  # Rp 1 financed at most
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"otr": 0, "dp": 0}, "otr", "must be at least Rp 1, got Rp 0: no loan has that price"),
+        ({"otr": 150_000_000, "dp": 150_000_000}, "dp", "nothing is financed, so there is no loan to score"),
+    ],
+)
+def test_what_no_loan_can_be_is_refused_and_not_stored(analyst_api, active_version, changes, field, words):
+    """A zero vehicle price, or a down payment of the whole price, finances nothing (issue 22, item 6)."""
+    response = analyst_api.post(SCORE, {**VALID_APPLICANT, **changes})
+    assert response.status_code == 400
+    assert words in response.json()["errors"][field][0]
+    assert not Prediction.objects.exists()
 
 
 @pytest.mark.parametrize("app_id", [0, -3, "12", 1.5, 2**70, True])

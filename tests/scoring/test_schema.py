@@ -119,3 +119,16 @@ def test_list_examples_show_one_page_without_made_up_links(analyst_client):
             page = example["value"]
             assert page["count"] == len(page["results"]) == 1
             assert page["next"] is None and page["previous"] is None
+
+
+def test_the_schema_s_errors_are_json_like_every_error_under_the_api(client, db):
+    """Issue 22, item 5: the schema answers YAML, its 401 and 403 answer JSON."""
+    from tests.conftest import make_user
+
+    anonymous = client.get("/api/v1/schema/")
+    assert anonymous.status_code == 401 and anonymous["Content-Type"] == "application/json"
+    assert "credentials" in anonymous.json()["detail"]
+    client.force_login(make_user("tamu", None))
+    no_role = client.get("/api/v1/schema/")
+    assert no_role.status_code == 403 and no_role["Content-Type"] == "application/json"
+    assert "Analyst role" in no_role.json()["detail"]

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from nplsite.celery import app as celery_app
+from tests.support import FIRST_POLICY_TRAINING
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version
 from training.services import activate_model_version, request_retraining
@@ -90,7 +91,12 @@ def test_retrain_now_queues_a_run_and_returns_at_once(model_admin_client, model_
 
     run = TrainingRun.objects.get()
     assert run.status == TrainingRun.Status.QUEUED and run.started_by == model_admin
-    assert run.parameters == {"profile": "quick", "as_of": "2024-06-30", "seed": 3}  # the date is day first
+    assert run.parameters == {
+        "profile": "quick",
+        "as_of": "2024-06-30",
+        "seed": 3,
+        **FIRST_POLICY_TRAINING,
+    }  # the date is day first
     assert run.celery_task_id
     assert response.redirect_chain[-1][0] == RUNS_URL
     link = reverse("admin:training_trainingrun_change", args=[run.pk])
@@ -106,12 +112,12 @@ def test_retrain_action_reuses_the_selected_runs_parameters(model_admin_client, 
 
     queued = TrainingRun.objects.exclude(pk=earlier.pk).get()
     assert queued.status == TrainingRun.Status.QUEUED
-    assert queued.parameters == {"profile": "full", "as_of": "2024-01-31", "seed": 9}
+    assert queued.parameters == {"profile": "full", "as_of": "2024-01-31", "seed": 9, **FIRST_POLICY_TRAINING}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_unreachable_broker_fails_the_run_with_a_message_instead_of_an_error(model_admin, unreachable_broker):
-    run = request_retraining(model_admin, profile="smoke")
+    run = request_retraining(model_admin, profile="smoke", recall_target=0.9)
 
     assert run.status == TrainingRun.Status.FAILED
     assert "Not started: the task broker could not be reached" in run.error

@@ -238,7 +238,7 @@ class TestActivation:
         with pytest.raises(PermissionDenied):
             roll_back_model_version(analyst)
         with pytest.raises(PermissionDenied):
-            request_retraining(analyst, profile="smoke")
+            request_retraining(analyst, profile="smoke", recall_target=0.9)
         assert not TrainingRun.objects.exists()
         assert get_active_model_version() is None
 

@@ -17,7 +17,7 @@ from training.services import request_retraining
 def test_a_real_worker_retrains_and_registers_a_verified_version(celery_worker_process, model_admin, loan_book_file):
     import_loan_file(loan_book_file, as_of=AS_OF)
 
-    run = request_retraining(model_admin, profile="smoke", as_of=AS_OF, seed=2)
+    run = request_retraining(model_admin, profile="smoke", as_of=AS_OF, seed=2, recall_target=0.9)
 
     assert run.status == TrainingRun.Status.QUEUED and run.celery_task_id
     statuses = [run.status]

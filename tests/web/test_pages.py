@@ -7,6 +7,7 @@ from django.test import Client
 from applicants.models import Applicant
 from scoring.models import Prediction
 from tests.conftest import make_user
+from tests.support import FIRST_POLICY_TRAINING
 from tests.web.pagecheck import checked_page, text_of
 from training.models import ModelVersion, TrainingRun
 
@@ -155,7 +156,12 @@ def test_model_admin_retrains_and_follows_the_run(model_admin_client, model_admi
 
     run = TrainingRun.objects.order_by("-pk").first()
     assert response.status_code == 302 and response["Location"] == f"/models/runs/{run.pk}/"
-    assert run.started_by == model_admin and run.parameters == {"profile": "quick", "as_of": "2024-06-30", "seed": 3}
+    assert run.started_by == model_admin and run.parameters == {
+        "profile": "quick",
+        "as_of": "2024-06-30",
+        "seed": 3,
+        **FIRST_POLICY_TRAINING,
+    }
     page = checked_page(model_admin_client.get(response["Location"]))
     assert [
         attrs for attrs in page.all("section") if attrs.get("data-poll-url") == f"/models/runs/{run.pk}/status.json"

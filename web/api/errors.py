@@ -7,7 +7,8 @@
 - invalid query parameters or body shape (DRF's ``ValidationError``) → 400
   ``{"detail": "Invalid request.", "errors": {...}}``;
 - no usable model (:class:`scoring.engine.ScoringUnavailableError`) → 503 ``{"detail": ...}``;
-- everything else as DRF answers it (401, 403, 404, 405, 429, …: ``{"detail": ...}``).
+- everything else as DRF answers it (401, 403, 404, 405, 429, …: ``{"detail": ...}``);
+- always as JSON, also from a view whose answer is another format (the OpenAPI schema's YAML).
 
 A view with ``original_error_format = True`` (the deprecated ``/predict/``) gets the original
 service's body instead, ``{"res": [], "error_msg": "..."}``, and 400 for a body it cannot read.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -27,6 +29,10 @@ from scoring.services import ApplicantDataError
 
 def api_exception_handler(exc, context):
     view = context.get("view")
+    request = context.get("request")
+    if request is not None and not isinstance(getattr(request, "accepted_renderer", None), JSONRenderer):
+        # An error is JSON even where the answer would not be (the OpenAPI schema's default is YAML).
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     if getattr(view, "original_error_format", False):
         return _original_format(exc, context)
     if isinstance(exc, ApplicantDataError):

@@ -2,7 +2,7 @@
 
 The request serializers validate: each of the nine attributes is a field built from
 :mod:`applicants.attributes` whose check is :func:`applicants.validation.attribute_field_errors`,
-and ``dp`` ≤ ``otr`` is :func:`applicants.validation.dp_otr_errors` — the rules and the wording the
+and ``dp`` < ``otr`` is :func:`applicants.validation.dp_otr_errors` — the rules and the wording the
 file reader and the score form use (messages name the field by its label; the JSON keys stay the
 field keys). :func:`clean_applicant_input` is how the services read one request item.
 
