@@ -232,14 +232,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 # The queue tasks go to when nothing else is said (and a worker without -Q consumes).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery").strip() or "celery"
-# Celery beat (``celery -A nplsite beat``): the periodic monitoring reports (monitoring/tasks.py).
-CELERY_BEAT_SCHEDULE = {
-    "write-monitoring-reports": {
-        "task": "monitoring.write_monitoring_reports",
-        "schedule": float(env_int("MONITORING_SCHEDULE_SECONDS", 24 * 3600)),
-    }
-}
-
 # Background jobs (jobs/lifecycle.py): a running training run or batch-scoring job whose worker has
 # written no heartbeat for JOB_STALE_HEARTBEAT_SECONDS lost its worker and is marked failed (a live
 # job beats every fifth of that, at most every 30 s). Every task is stopped after the soft time limit
@@ -247,8 +239,11 @@ CELERY_BEAT_SCHEDULE = {
 JOB_STALE_HEARTBEAT_SECONDS = env_int("JOB_STALE_HEARTBEAT_SECONDS", 180)
 if JOB_STALE_HEARTBEAT_SECONDS < 1:
     raise ImproperlyConfigured(f"JOB_STALE_HEARTBEAT_SECONDS must be at least 1, got {JOB_STALE_HEARTBEAT_SECONDS}")
+# How often Celery beat sweeps for jobs whose worker died (jobs/tasks.py): a third of the limit.
+JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", max(1, JOB_STALE_HEARTBEAT_SECONDS // 3))
 JOB_SOFT_TIME_LIMIT_SECONDS = env_int("JOB_SOFT_TIME_LIMIT_SECONDS", 3 * 3600)
 JOB_HARD_TIME_LIMIT_SECONDS = env_int("JOB_HARD_TIME_LIMIT_SECONDS", JOB_SOFT_TIME_LIMIT_SECONDS + 300)
+
 if not 0 < JOB_SOFT_TIME_LIMIT_SECONDS < JOB_HARD_TIME_LIMIT_SECONDS:
     raise ImproperlyConfigured(
         "JOB_SOFT_TIME_LIMIT_SECONDS must be positive and below JOB_HARD_TIME_LIMIT_SECONDS, got "
@@ -256,6 +251,15 @@ if not 0 < JOB_SOFT_TIME_LIMIT_SECONDS < JOB_HARD_TIME_LIMIT_SECONDS:
     )
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_SECONDS
 CELERY_TASK_TIME_LIMIT = JOB_HARD_TIME_LIMIT_SECONDS
+# Celery beat (``celery -A nplsite beat``): the periodic monitoring reports (monitoring/tasks.py) and
+# the sweep for jobs whose worker died (jobs/tasks.py).
+CELERY_BEAT_SCHEDULE = {
+    "write-monitoring-reports": {
+        "task": "monitoring.write_monitoring_reports",
+        "schedule": float(env_int("MONITORING_SCHEDULE_SECONDS", 24 * 3600)),
+    },
+    "sweep-stale-jobs": {"task": "jobs.sweep_stale_jobs", "schedule": float(JOB_SWEEP_SECONDS)},
+}
 
 # The cache, shared by every process: Redis when configured, otherwise files in the data folder.
 # The API rate limit (nplsite/throttling.py) keeps its request times here; login lockouts

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings the product up on this machine with the embedded defaults (SQLite file, filesystem broker),
 # or with DATABASE_URL / REDIS_URL when they are set: migrate, demo users, demo data and a trained
-# model, then the Celery worker and Celery beat (the periodic monitoring reports) in the background
+# model, then the Celery worker and Celery beat (the periodic monitoring reports and stale-job sweep) in the background
 # and the web server in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
