@@ -184,6 +184,19 @@ def _scan_file(path: Path, name: str) -> int:
     return lines + (1 if last_byte not in (b"\n", b"\r") else 0)
 
 
+def line_of_unclosed_quote(path) -> int | None:
+    """The line on which a quoted value opens that no quote closes before the end of the file
+    (``None``: every quote is closed). Lines are counted as everywhere in this module (LF, CRLF or
+    CR alone); a doubled quote inside a quoted value (``""``) leaves the count's parity alone."""
+    inside, opened = False, None
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.count('"') % 2:
+                opened = number if not inside else opened
+                inside = not inside
+    return opened if inside else None
+
+
 def count_rows(path) -> int | None:
     """Data rows of a CSV file as the CSV reader sees them (any line ending — LF, CRLF or CR alone —,
     quoted line breaks, blank lines left out); ``None`` when the CSV reader cannot read it."""
@@ -332,23 +345,23 @@ class LoanFile:
         columns are picked by position. Blank lines are skipped but keep their line numbers."""
         positions = {name: self.header.index(name) for name in self.columns}
         width = len(self.header)
-        reader = pd.read_csv(
-            self.path,
-            sep=self.delimiter,
-            header=None,
-            skiprows=1,
-            names=list(range(width + MAX_EXTRA_FIELDS)),
-            index_col=False,
-            dtype=object,
-            na_filter=False,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            chunksize=chunk_rows,
-            encoding="utf-8-sig",
-            engine="c",
-        )
         next_line = 2
         try:
+            reader = pd.read_csv(
+                self.path,
+                sep=self.delimiter,
+                header=None,
+                skiprows=1,
+                names=list(range(width + MAX_EXTRA_FIELDS)),
+                index_col=False,
+                dtype=object,
+                na_filter=False,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                chunksize=chunk_rows,
+                encoding="utf-8-sig",
+                engine="c",
+            )
             with reader:
                 for frame in reader:
                     cells = frame.fillna("").to_numpy(dtype=object)
@@ -365,6 +378,15 @@ class LoanFile:
                     self._stage_chunk(_Chunk(lines=lines[kept], columns=columns, extra=extra))
                     progress.update(len(cells))
         except pd.errors.ParserError as exc:
+            opened = line_of_unclosed_quote(self.path) if "EOF inside string" in str(exc) else None
+            if opened is not None:
+                raise LoanFileError(
+                    gettext(
+                        "%(file)s: the quoted value that opens on line %(line)s is never closed, so every line after "
+                        'it would be read as part of that value. Close its quote (") on line %(line)s, or remove it.'
+                    )
+                    % {"file": self.name, "line": opened}
+                ) from None
             found = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", str(exc))
             raise LoanFileError(
                 gettext(

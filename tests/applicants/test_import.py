@@ -312,6 +312,7 @@ class TestRejections:
         assert report.read_text().strip() == "line,app_id,column,value,reason"
 
 
+OPENED_QUOTE_ROW = row(2).replace(",Rp", ',"Rp', 1)
 UNREADABLE = {
     "tabs": (HEADER.replace(",", "\t") + "\n", "separated by tabs"),
     "missing column": (HEADER.replace(",tenor", "") + "\n", "missing column(s) tenor"),
@@ -322,6 +323,11 @@ UNREADABLE = {
     "header of 140,000 characters": (HEADER + "," + "x" * 140_000 + "\n" + row(1) + "\n", "header (line 1) is longer"),
     "twenty extra values": (f"{HEADER}\n{row(1)}\n{row(2)}{',x' * 20}\n", "line 3 has 34 values but the header has 14"),
     "no header": (f"{row(1)}\n{row(2)}\n", "missing column(s) app_id"),
+    # Issue 22, item 4: one message in words naming the line where the quote opened.
+    "a quote left open to the end": (
+        f"{HEADER}\n{row(1)}\n{OPENED_QUOTE_ROW}\n{row(3)}\n{row(4)}\n",
+        "the quoted value that opens on line 3 is never closed",
+    ),
 }
 UNREADABLE_BYTES = {
     "binary junk": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary file"),

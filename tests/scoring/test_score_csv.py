@@ -135,6 +135,7 @@ def test_no_active_model_stores_and_writes_nothing(db, loan_file, tmp_path):
         ("app_id,monthly_income\n1,Rp1\n", r"missing column\(s\) housing_type"),
         ("", "empty"),
         (HEADER + "\n", "no loan rows"),
+        (HEADER + '\n1,"Rp1,kos\n2,Rp1,kos\n', "the quoted value that opens on line 2 is never closed"),
     ],
 )
 def test_unusable_files_are_refused_with_a_reason(active_version, tmp_path, content, message):
