@@ -46,6 +46,7 @@ from applicants.loan_file import LoanFileError, read_loan_file
 from applicants.models import Applicant, Installment
 from applicants.selectors import dates_as_text, queryset_frame, to_datetime_column
 from credit.labelling import label_installments
+from nplsite.database import refresh_planner_statistics
 
 APP_IDS_PER_QUERY = 5_000
 INSTALLMENT_VALUE_FIELDS = ["paid_date", "due_amount", "paid_amount"]
@@ -334,17 +335,6 @@ def _import_partition(accepted: pd.DataFrame, source: str, as_of: date, summary:
             summary.labelling.merge(label_applications(as_of, app_ids=relabel))
 
 
-def _refresh_planner_statistics() -> None:
-    """ANALYZE the two tables on PostgreSQL after an import: after a bulk load its planner would otherwise
-    guess that every "installments of these applicants" query (labelling, training) reads the whole
-    table, and scan all of it. (Serves the import's throughput target: ANALYZE has no ORM form.)"""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        tables = [connection.ops.quote_name(model._meta.db_table) for model in (Applicant, Installment)]
-        cursor.execute(f"ANALYZE {', '.join(tables)}")
-
-
 def import_loan_file(
     path,
     *,
@@ -389,7 +379,7 @@ def import_loan_file(
             _import_partition(accepted, summary.source, as_of, summary)
         summary.rejected_rows = loan_file.rejected_rows
         summary.rejected_applications = loan_file.rejected_applications
-        _refresh_planner_statistics()
+        refresh_planner_statistics(Applicant, Installment)
         loan_file.write_report(Path(report_path) if report_path is not None else None)
         summary.report_path = str(report_path) if report_path is not None else None
         summary.rejections_preview = loan_file.report_preview

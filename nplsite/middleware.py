@@ -1,7 +1,9 @@
 """A database outage answers 503 Service Unavailable with a short message, never a traceback or a 500.
 
 A database that is only locked (SQLite's busy timeout ran out while another process wrote) answers
-503 too, but says the service is busy, with a shorter ``Retry-After``: it is not down.
+503 too, but says the service is busy, with a shorter ``Retry-After``: it is not down. A page whose
+query PostgreSQL cancelled after ``PAGE_STATEMENT_TIMEOUT_SECONDS`` (``nplsite/database.py``; the
+middleware sets the timeout around every page request) answers 503 saying the page was too slow.
 
 :class:`DatabaseUnavailableMiddleware` turns ``django.db.OperationalError`` and ``InterfaceError``
 (connection refused, server gone, the SQLite file unreadable) into 503 with ``Retry-After``:
@@ -23,11 +25,14 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext
+
+from nplsite.database import is_statement_timeout, page_statement_timeout
 
 logger = logging.getLogger("nplsite.database")
 
@@ -53,8 +58,19 @@ def database_is_busy(exc: Exception) -> bool:
 
 
 def database_unavailable_response(request, exc: Exception) -> HttpResponse:
-    """The 503 answer for ``request`` when the database failed with ``exc`` (locked, or unreachable)."""
-    if database_is_busy(exc):
+    """The 503 answer for ``request`` when the database failed with ``exc`` (locked, too slow for a
+    page, or unreachable)."""
+    if is_statement_timeout(exc):
+        logger.warning(
+            "Page query cancelled after its statement timeout for %s %s: %s", request.method, request.path, exc
+        )
+        message = gettext(
+            "This page took longer than %(seconds)s seconds to read from the database, so it was stopped to keep "
+            "the service responsive. Narrow the filters or sort by another column and try again; if it keeps "
+            "happening, tell the administrator."
+        ) % {"seconds": f"{settings.PAGE_STATEMENT_TIMEOUT_SECONDS:g}"}
+        retry_after = RETRY_AFTER_SECONDS
+    elif database_is_busy(exc):
         logger.warning("Database busy for %s %s: %s", request.method, request.path, exc)
         message = gettext(
             "The service is busy: its database is locked by other work (such as a large batch). "
@@ -89,7 +105,10 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        if _is_api(request):
+            return self.get_response(request)
+        with page_statement_timeout():  # PostgreSQL: a slow page query is cancelled, then answered below
+            return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)

@@ -149,6 +149,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+# PostgreSQL cancels a page's statement after this many seconds and the page says so in words
+# (nplsite/database.py), below the web server's 30 s worker timeout; 0 turns it off. Not the API's.
+PAGE_STATEMENT_TIMEOUT_SECONDS = env_float("PAGE_STATEMENT_TIMEOUT_SECONDS", 20.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

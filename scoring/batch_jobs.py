@@ -27,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from applicants.loan_file import LoanFileError, count_rows
+from applicants.models import Applicant
 from jobs.lifecycle import (
     Heartbeat,
     claim,
@@ -37,6 +38,7 @@ from jobs.lifecycle import (
     mark_failed,
     worker_lost_message,
 )
+from nplsite.database import refresh_planner_statistics
 from nplsite.roles import is_model_admin
 from scoring.batch import score_loan_file
 from scoring.engine import ScoringUnavailableError
@@ -164,6 +166,7 @@ def run_batch_job(job_id: str) -> dict:
     else:
         if summary.report_path and Path(summary.report_path) != job.report_path:
             os.replace(summary.report_path, job.report_path)
+        refresh_planner_statistics(Prediction, Applicant)  # the pages read the new predictions next
         job.status, job.progress, job.finished_at = JobStatus.SUCCEEDED, 100, timezone.now()
         job.rows = summary.rows_read
         job.summary = {

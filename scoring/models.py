@@ -163,7 +163,9 @@ class Prediction(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="prediction_created_idx"),
-            models.Index(fields=["applicant", "-created_at"], name="prediction_applicant_idx"),
+            # The latest prediction of each applicant (the applicants page's score, grade and sort):
+            # ordered by -created_at, -id within the applicant, as the page's subquery reads it.
+            models.Index(fields=["applicant", "-created_at", "-id"], name="prediction_latest_idx"),
             models.Index(fields=["model_version", "-created_at"], name="prediction_version_idx"),
             models.Index(fields=["is_npl", "-created_at"], name="prediction_label_idx"),
             models.Index(fields=["channel", "-created_at"], name="prediction_channel_idx"),
