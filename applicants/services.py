@@ -314,12 +314,28 @@ def _write_installments(accepted: pd.DataFrame, pk_by_app: pd.Series, stored_app
     return touched
 
 
+# PostgreSQL advisory lock key of the import's partition transactions (any constant no other code uses).
+IMPORT_LOCK_KEY = 0x4E504C_494D50  # "NPL" "IMP"
+
+
+def _one_import_writes_at_a_time() -> None:
+    """Two imports of overlapping files each read what is stored, then write: without a lock both
+    would read "not stored yet" and report the same applications as created. PostgreSQL: a
+    transaction-scoped advisory lock serialises the partitions of simultaneous imports (they still
+    interleave, one partition at a time), so each import's counts are what it actually wrote.
+    SQLite's write transactions (``transaction_mode IMMEDIATE``) are serialised already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
 def _import_partition(accepted: pd.DataFrame, source: str, as_of: date, summary: ImportSummary) -> None:
     """Write one partition's accepted rows and their labels, in one transaction."""
     history = accepted[["app_id", "due_date", "paid_date", "due_amount"]]
     labels = label_installments(history, as_of)  # from the file's rows: final for new applicants
     applications = accepted.drop_duplicates("app_id")[["app_id", *ATTRIBUTE_FIELDS]]
     with transaction.atomic():
+        _one_import_writes_at_a_time()
         pk_by_app, stored_apps = _write_applicants(applications, labels, source, as_of, summary)
         touched = _write_installments(accepted, pk_by_app, stored_apps, summary)
         summary.labelling.add(labels[~labels["app_id"].isin(stored_apps)])

@@ -1,7 +1,9 @@
 """Fault: the same loan file imported twice at the same time (two threads, two connections).
 
 Both imports finish without error and the database holds each application and installment once,
-labelled, exactly as one import leaves it: a third, sequential import finds nothing to change.
+labelled, exactly as one import leaves it: a third, sequential import finds nothing to change. The
+two reports add up to what was stored: an application one import created, the other found stored
+(issue 22, item 7).
 """
 
 import threading
@@ -43,6 +45,11 @@ def test_two_simultaneous_imports_of_one_file_store_it_once(loan_book):
     assert Applicant.objects.count() == rows["app_id"].nunique()
     assert Installment.objects.count() == len(rows)
     assert not Applicant.objects.filter(labelled_as_of__isnull=True).exists()
+    assert sum(s.applications_created for s in summaries) == rows["app_id"].nunique()
+    assert sum(s.installments_created for s in summaries) == len(rows)
+    assert sum(s.applications_created + s.applications_updated + s.applications_unchanged for s in summaries) == 2 * (
+        rows["app_id"].nunique()
+    )
 
     again = import_loan_file(loan_book, as_of=AS_OF)
     assert (again.applications_created, again.applications_updated) == (0, 0)
