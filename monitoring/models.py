@@ -46,6 +46,7 @@ class MonitoringReport(models.Model):
     """
 
     class Status(models.TextChoices):
+        NOT_JUDGED = "not_judged", _("Not judged")  # too few predictions (or no reference) to tell
         OK = "ok", _("OK")
         WATCH = "watch", _("Watch")
         ALERT = "alert", _("Alert")

@@ -39,7 +39,12 @@ from training.models import ModelVersion
 logger = logging.getLogger(__name__)
 
 APPLICANTS_PER_READ = 20_000
-STATUS_ORDER = {MonitoringReport.Status.OK: 0, MonitoringReport.Status.WATCH: 1, MonitoringReport.Status.ALERT: 2}
+STATUS_ORDER = {
+    MonitoringReport.Status.NOT_JUDGED: 0,
+    MonitoringReport.Status.OK: 0,
+    MonitoringReport.Status.WATCH: 1,
+    MonitoringReport.Status.ALERT: 2,
+}
 
 
 class NoReferenceDistribution(Exception):
@@ -179,7 +184,11 @@ def compute_monitoring_figures(
         ),
     }
     alerts = stability_alerts(figures["stability"]) + backtest_alerts(figures["backtest"])
-    status = MonitoringReport.Status.OK
+    # "OK" only about a period that could be judged: enough predictions against a reference. Otherwise,
+    # without an alert (a back-test's can still come), the period is "not judged" — never "OK" about nothing.
+    judged = stability_judged(figures["stability"])
+    figures["judged"] = judged
+    status = MonitoringReport.Status.OK if judged else MonitoringReport.Status.NOT_JUDGED
     for alert in alerts:
         if STATUS_ORDER[alert["level"]] > STATUS_ORDER[status]:
             status = MonitoringReport.Status(alert["level"])
@@ -189,6 +198,12 @@ def compute_monitoring_figures(
 def _level_of_psi(psi: float) -> str | None:
     reading = stability.psi_level(psi)
     return {"shifted": MonitoringReport.Status.ALERT, "watch": MonitoringReport.Status.WATCH}.get(reading)
+
+
+def stability_judged(figures: dict) -> bool:
+    """Whether a period's stability can be judged: a reference distribution and at least
+    ``MONITORING_MIN_PREDICTIONS`` predictions (fewer: a shift cannot be told from noise)."""
+    return figures["reference"] is not None and figures["predictions"] >= settings.MONITORING_MIN_PREDICTIONS
 
 
 def stability_alerts(figures: dict) -> list[dict]:

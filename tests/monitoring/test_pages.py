@@ -84,7 +84,7 @@ def test_the_page_before_any_report_and_a_chosen_report(analyst_client, monitore
     chosen = analyst_client.get(f"/monitoring/{monitored_version.pk}/?report={report.pk}")
     text = text_of(checked_page(chosen) and chosen)
     # No prediction in the period: no alert, and the page says why rather than "stable".
-    assert "No alert: with 0 predictions in the period, fewer than 100, stability is not judged." in text
+    assert "No alert: with 0 predictions in the period, fewer than 300, stability is not judged." in text
     assert "Nothing moved" not in text
 
 
@@ -168,3 +168,26 @@ def test_api_without_an_active_version(client, analyst, make_monitored_version):
     response = api_get(client, analyst)
     assert response.status_code == 404
     assert response.json()["detail"].startswith("No model version is active")
+
+
+@pytest.mark.parametrize("predictions", [0, 3])
+def test_a_period_too_small_to_judge_says_not_judged_everywhere(
+    client, analyst, analyst_client, monitored_version, predictions
+):
+    """Issue 22, item 12: with no predictions, or fewer than the minimum, the stored status, the
+    page, the dashboard and the API say "not judged", never "OK" about nothing."""
+    from scoring.models import Prediction
+    from scoring.services import score_applicants
+    from tests.support import VALID_APPLICANT
+
+    if predictions:
+        score_applicants([VALID_APPLICANT] * predictions, channel=Prediction.Channel.API)
+    today = timezone.localdate()
+    report = write_monitoring_report(monitored_version, today - timezone.timedelta(days=29), today)
+
+    assert report.status == "not_judged" and report.alerts == [] and report.figures["judged"] is False
+    assert api_get(client, analyst).json()["report"]["status"] == "not_judged"
+    for path in (f"/monitoring/{monitored_version.pk}/", "/"):
+        response = analyst_client.get(path)
+        text = text_of(checked_page(response) and response)
+        assert "Not judged" in text and " OK " not in f" {text} "
