@@ -382,6 +382,7 @@ def test_concurrent_activations_leave_exactly_one_active_version(register_versio
 
 @pytest.mark.django_db
 class TestQueuedRuns:
+    @pytest.mark.trains
     def test_a_queued_run_is_claimed_once(self, imported_book):
         run = TrainingRun.objects.create(parameters={"profile": "smoke", "as_of": AS_OF.isoformat(), "seed": 1})
 

@@ -13,7 +13,7 @@ from training.services import request_retraining
 from .conftest import AS_OF
 
 
-@pytest.mark.slow
+@pytest.mark.trains
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_retrains_and_registers_a_verified_version(celery_worker_process, model_admin, loan_book_file):
     import_loan_file(loan_book_file, as_of=AS_OF)

@@ -160,7 +160,6 @@ def test_the_admin_adds_a_policy_with_a_reason_and_activates_one(model_admin_cli
     assert DecisionPolicy.objects.get(is_active=True) == added
 
 
-@pytest.mark.slow
 def test_a_running_worker_follows_an_activation(
     client, analyst, model_admin, make_version, settings, celery_worker_process
 ):
