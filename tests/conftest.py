@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 
 from nplsite.celery import app as celery_app
 from nplsite.roles import ANALYST, MODEL_ADMIN
@@ -48,6 +49,28 @@ def _engine_reads_the_active_version_afresh():
 
     engine.forget_active_version()
     reading.forget()
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    """A page request activates its language in the thread and leaves it active: an earlier test that
+    asked for Indonesian must not turn a later one (in this process, in whatever order) Indonesian."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _role_groups_exist(request):
+    """The role groups the first migration creates exist in every test that uses the database, as on
+    a migrated database: a transactional test (run before this one in this process, in whatever order
+    pytest-xdist hands out the files) flushes every table, the migration's rows too."""
+    if "django_db_setup" not in request.fixturenames and request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("django_db_setup")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        for name in (ANALYST, MODEL_ADMIN):
+            Group.objects.get_or_create(name=name)
 
 
 @pytest.fixture(autouse=True)
@@ -121,9 +144,10 @@ def start_celery_process(arguments: list[str], name: str, **extra_env) -> subpro
     return process
 
 
-def start_celery_worker(**extra_env) -> subprocess.Popen:
-    """A real `celery worker` process consuming this session's test queue (see :func:`start_celery_process`)."""
-    arguments = ["worker", "--pool=solo", "--concurrency=1", "-Q", TEST_QUEUE]
+def start_celery_worker(queue: str | None = None, **extra_env) -> subprocess.Popen:
+    """A real `celery worker` process consuming ``queue`` (default: this session's test queue, where the
+    tests send their tasks) (see :func:`start_celery_process`)."""
+    arguments = ["worker", "--pool=solo", "--concurrency=1", "-Q", queue or TEST_QUEUE]
     arguments += ["-n", f"{TEST_QUEUE}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "-l", "info"]
     return start_celery_process(arguments, "worker", **extra_env)
 
@@ -154,13 +178,70 @@ def stop_celery_worker(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    """A real worker process (:func:`start_celery_worker`) for the test. Yields the Popen object."""
+def own_celery_worker(transactional_db):
+    """A real worker process of the test's own (:func:`start_celery_worker`, on this session's test
+    queue), for the tests that kill or restart it. Yields the Popen object."""
     process = start_celery_worker()
     try:
         yield process
     finally:
         stop_celery_worker(process)
+
+
+# The session's worker consumes a queue of its own: tasks the other tests queue with no worker running
+# (and expect to stay queued) go to TEST_QUEUE, which no session worker takes.
+SESSION_WORKER_QUEUE = f"{TEST_QUEUE}-worker"
+
+
+@pytest.fixture(scope="session")
+def session_upload_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("session-uploads")
+
+
+@pytest.fixture(scope="session")
+def session_celery_worker(django_db_setup, session_artifact_dir, session_upload_dir):
+    """One real worker process for the session (each xdist worker has its own, and its own database):
+    on the test database, with the session's MODEL_ARTIFACT_DIR and BATCH_UPLOAD_DIR. Stopped before
+    the test database is dropped."""
+    process = start_celery_worker(
+        SESSION_WORKER_QUEUE, MODEL_ARTIFACT_DIR=str(session_artifact_dir), BATCH_UPLOAD_DIR=str(session_upload_dir)
+    )
+    yield process
+    stop_celery_worker(process)
+
+
+def _worker_answers(queue: str, timeout: float = 120) -> int:
+    """Send a health ping through ``queue`` and wait for the answer: the tasks queued before it are
+    done by then (one solo worker takes them in order). Returns the worker's pid."""
+    from nplsite.tasks import health_ping
+
+    token = uuid.uuid4().hex
+    answer = health_ping.apply_async((token,), queue=queue).get(timeout=timeout)
+    assert answer["token"] == token
+    return answer["worker_pid"]
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, session_celery_worker, settings, session_artifact_dir, session_upload_dir):
+    """The session's real worker process (:func:`session_celery_worker`), for this test: the tasks the
+    test (or its live server) queues go to the worker's queue, the test's settings agree with the
+    worker's folders, and readings of an earlier test's active version or policy have expired in the
+    worker. Afterwards the test's tasks left in the queue are dropped and the one running finishes
+    before the database is flushed. Yields the Popen object."""
+    assert session_celery_worker.poll() is None, session_celery_worker.log_path.read_text(errors="replace")[-4000:]
+    settings.MODEL_ARTIFACT_DIR = session_artifact_dir
+    settings.BATCH_UPLOAD_DIR = session_upload_dir
+    time.sleep(settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS + 0.2)
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = SESSION_WORKER_QUEUE
+    try:
+        yield session_celery_worker
+    finally:
+        celery_app.conf.task_default_queue = previous
+        if session_celery_worker.poll() is None:
+            with celery_app.connection_for_write() as connection:
+                connection.default_channel.queue_purge(SESSION_WORKER_QUEUE)
+            _worker_answers(SESSION_WORKER_QUEUE)
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):
@@ -181,3 +262,30 @@ def pytest_sessionstart(session):
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine or not settings.REDIS_URL.startswith("redis://"):
         pytest.exit(f"CI must test on PostgreSQL and Redis, got {engine} and broker {settings.CELERY_BROKER_URL!r}", 2)
+
+
+# Fixtures that run a real process: a test using one is marked `process` (`-m "not process"` leaves them out).
+PROCESS_FIXTURES = {"celery_worker_process", "own_celery_worker", "session_celery_worker"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.process)
+
+
+_SESSION_STARTED = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The run's own duration, just above pytest's closing line: from NPL_TEST_STARTED (seconds since
+    the epoch, set by scripts/test.sh before its lint step) when given, else from this session's start."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller reports
+        return
+    started = os.environ.get("NPL_TEST_STARTED")
+    try:
+        seconds = time.time() - float(started) if started else time.monotonic() - _SESSION_STARTED
+    except ValueError:
+        seconds = time.monotonic() - _SESSION_STARTED
+    what = "make test (lint and pytest)" if started else "pytest"
+    terminalreporter.write_line(f"{what} took {int(seconds // 60)} min {seconds % 60:04.1f} s")

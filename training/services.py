@@ -363,7 +363,7 @@ def compare_with_active_version(result: SearchResult, target: float, rule: str) 
         old_threshold=champion.threshold,
         seed=int(result.model.metadata.get("seed", 0)),
     )
-    promote, why = _challenger_wins(challenger_metrics, champion_metrics, difference, target, rule)
+    promote, why = challenger_wins(challenger_metrics, champion_metrics, difference, target, rule)
     return {
         "rule": rule,
         "promote": promote,
@@ -382,7 +382,7 @@ def _headline(metrics: dict) -> dict:
     return {key: metrics[key] for key in ("precision", "recall", "f1", "roc_auc", "pr_auc", "threshold", "npl")}
 
 
-def _challenger_wins(new: dict, old: dict, difference: dict, target: float, rule: str) -> tuple[bool, str]:
+def challenger_wins(new: dict, old: dict, difference: dict, target: float, rule: str) -> tuple[bool, str]:
     if rule == "always":
         return True, "the promotion rule activates every new version"
     if rule == "manual":

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
+from tests.model_cache import cached_loan_book
 from tests.web.conftest import make_version, trained_model  # noqa: F401 (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -126,9 +126,8 @@ def browsing(browser, live_server):
 
 
 def import_generated_book(folder: Path, applicants: int, seed: int):
-    book = folder / f"book-{applicants}-{seed}.csv"
-    if not book.exists():
-        write_loan_book(book, folder / f"truth-{applicants}-{seed}.csv", applicants, seed=seed, as_of=BOOK_AS_OF)
+    """A generated book (from the session-wide cache of generated books; ``folder`` is unused) imported."""
+    book, _ = cached_loan_book(applicants, seed=seed, as_of=BOOK_AS_OF)
     return import_loan_file(book, as_of=BOOK_AS_OF)
 
 

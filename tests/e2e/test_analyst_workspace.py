@@ -131,6 +131,7 @@ def test_analyst_switches_to_indonesian(browsing, analyst_user, make_version, pa
     assert_stayed_on_the_live_server(browsing)
 
 
+@pytest.mark.trains
 def test_model_admin_retrains_and_watches_the_progress_bar_reach_done(
     browsing, model_admin_user, retrain_book, celery_worker_process
 ):

@@ -34,6 +34,7 @@ def collected_static(tmp_path_factory) -> str:
     return str(folder)
 
 
+@pytest.mark.process
 def test_check_deploy_is_clean_in_production_settings(collected_static):
     result = _manage(
         "check",
@@ -49,6 +50,7 @@ def test_check_deploy_is_clean_in_production_settings(collected_static):
     assert "WARNING" not in result.stderr
 
 
+@pytest.mark.process
 def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="0", ALLOWED_HOSTS="npl.example.co.id")
     assert result.returncode != 0
@@ -56,18 +58,21 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DEBUG=1 .venv/bin/python manage.py" in result.stderr  # how to reach the development setup
 
 
+@pytest.mark.process
 def test_a_malformed_boolean_is_an_error_not_a_guess():
     result = _manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be a boolean" in result.stderr
 
 
+@pytest.mark.process
 def test_an_active_version_recheck_outside_seconds_is_refused():
     result = _manage("check", DEBUG="1", SCORING_ACTIVE_VERSION_RECHECK_SECONDS="3600")
     assert result.returncode != 0
     assert "SCORING_ACTIVE_VERSION_RECHECK_SECONDS must be between 0 and 60 seconds, got 3600.0" in result.stderr
 
 
+@pytest.mark.process
 def test_debug_is_off_unless_asked_for(collected_static, tmp_path):
     show = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
     unset = _manage("shell", "-c", show, SECRET_KEY=secrets.token_urlsafe(64), STATIC_ROOT=collected_static)
@@ -91,6 +96,7 @@ def _start_wsgi(**env):
     )
 
 
+@pytest.mark.process
 def test_without_collected_static_files_the_web_server_refuses_to_start_and_says_why(collected_static, tmp_path):
     key = secrets.token_urlsafe(64)
     missing = _start_wsgi(SECRET_KEY=key, STATIC_ROOT=str(tmp_path / "empty"), **PRODUCTION)
@@ -104,6 +110,7 @@ def test_without_collected_static_files_the_web_server_refuses_to_start_and_says
     assert collected.returncode == 0, collected.stderr
 
 
+@pytest.mark.process
 def test_healthz_over_plain_http_is_not_redirected_while_pages_are(collected_static, tmp_path):
     probe = (
         "from django.test import Client; c = Client(); "

@@ -1,9 +1,10 @@
 """Fixtures for the monitoring tests: a version trained on a generated book, later books scored by it.
 
 :func:`monitored_model` imports a generated book and trains one small model through the public
-training service inside a transaction that is rolled back (as ``tests/web/conftest.py`` does): the
-artifact stays in the session's folder, and the version's fields and the reference distribution the
-training stored are kept, so each test re-creates the version row with :func:`monitored_version`.
+training service inside a transaction that is rolled back, through the session-wide model cache
+(tests/model_cache.py, as ``tests/web/conftest.py`` does): the artifact is copied into the session's
+folder, and the version's fields and the reference distribution the training stored are kept, so
+each test re-creates the version row with :func:`monitored_version`.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS
-from applicants.generator import parse_shift, write_loan_book
 from applicants.models import Applicant, Installment
-from applicants.services import import_loan_file
-from credit.model_search import narrowed_profile
 from monitoring.models import ReferenceDistribution
 from scoring.models import Prediction
 from scoring.services import score_applicants
-from tests.support import VERSION_FIELDS
-from training.models import ModelVersion, TrainingRun
-from training.services import activate_model_version, train_model_version
+from tests.model_cache import cached_loan_book, copy_artifacts, trained_models, training_spec
+from training.models import ModelVersion
+from training.services import activate_model_version
 
 TRAINING_AS_OF = date(2024, 6, 30)
 LATER_AS_OF = date(2025, 6, 30)
@@ -47,28 +44,15 @@ class MonitoredModel:
 
 
 @pytest.fixture(scope="session")
-def monitored_model(django_db_setup, django_db_blocker, session_artifact_dir, tmp_path_factory) -> MonitoredModel:
-    folder = tmp_path_factory.mktemp("monitoring-training-book")
-    book = folder / "book.csv"
-    write_loan_book(book, folder / "truth.csv", TRAINING_APPLICANTS, seed=11, as_of=TRAINING_AS_OF)
-    with django_db_blocker.unblock(), transaction.atomic():
-        assert "test" in str(connection.settings_dict["NAME"]), connection.settings_dict["NAME"]
-        import_loan_file(book, as_of=TRAINING_AS_OF)
-        run = TrainingRun.objects.create(parameters={"profile": "quick", "source": "monitoring tests"})
-        profile = narrowed_profile("quick", algorithms=("LogisticRegression",), balancings=("class_weight",))
-        version = train_model_version(run, profile=profile, as_of=TRAINING_AS_OF, seed=7)
-        stored = ReferenceDistribution.objects.get(model_version=version)  # written by the training service
-        model = MonitoredModel(
-            fields={field: getattr(version, field) for field in VERSION_FIELDS},
-            reference={
-                "applicants": stored.applicants,
-                "attributes": stored.attributes,
-                "score": stored.score,
-                "source": stored.source,
-            },
-        )
-        transaction.set_rollback(True)
-    return model
+def monitored_model(django_db_setup, django_db_blocker, session_artifact_dir) -> MonitoredModel:
+    book = {"applicants": TRAINING_APPLICANTS, "seed": 11, "as_of": TRAINING_AS_OF}
+    spec = training_spec(
+        "monitoring", book=book, profile="quick", algorithms=("LogisticRegression",), source="monitoring tests"
+    )
+    [entry] = trained_models(django_db_blocker, [spec], book)
+    copy_artifacts(entry, session_artifact_dir)
+    # The reference distribution is written by the training service.
+    return MonitoredModel(fields=entry.data["fields"], reference=entry.data["reference"])
 
 
 @pytest.fixture
@@ -90,9 +74,10 @@ def monitored_version(make_monitored_version):
 
 
 def write_book(folder: Path, name: str, **arguments) -> tuple[Path, pd.DataFrame]:
-    book, truth = folder / f"{name}.csv", folder / f"{name}_truth.csv"
-    shift = arguments.pop("shift", None)
-    write_loan_book(book, truth, shift=parse_shift(shift) if shift else None, **arguments)
+    """A generated book (``write_loan_book``'s arguments), from the session-wide cache of generated books
+    (``folder`` and ``name`` are kept for the callers; the file is the cached one, read-only)."""
+    applicants, seed, as_of = arguments.pop("n_applicants"), arguments.pop("seed"), arguments.pop("as_of")
+    book, truth = cached_loan_book(applicants, seed, as_of, **arguments)
     return book, pd.read_csv(truth)
 
 

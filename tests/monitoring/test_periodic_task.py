@@ -6,18 +6,18 @@ from monitoring.models import MonitoringReport
 from monitoring.services import scheduled_period
 from scoring.models import Prediction
 from scoring.services import score_applicants
-from tests.conftest import TEST_QUEUE, celery_process, wait_until
+from tests.conftest import SESSION_WORKER_QUEUE, celery_process, wait_until
 from tests.support import VALID_APPLICANT
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 
 @pytest.fixture
-def beat_process(transactional_db, tmp_path):
-    """``celery beat`` sending the monitoring task every 2 seconds to this session's test queue."""
+def beat_process(transactional_db, celery_worker_process, tmp_path):
+    """``celery beat`` sending the monitoring task every 2 seconds to the queue of the session's worker."""
     arguments = ["beat", "-s", str(tmp_path / "schedule"), "-l", "info"]
     with celery_process(
-        arguments, "beat", MONITORING_SCHEDULE_SECONDS="2", CELERY_TASK_DEFAULT_QUEUE=TEST_QUEUE
+        arguments, "beat", MONITORING_SCHEDULE_SECONDS="2", CELERY_TASK_DEFAULT_QUEUE=SESSION_WORKER_QUEUE
     ) as process:
         yield process
 

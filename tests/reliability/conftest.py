@@ -7,18 +7,13 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
-from django.test import override_settings
 from rest_framework.test import APIClient
 
-from applicants.generator import write_loan_book
-from applicants.services import import_loan_file
-from credit.model_search import narrowed_profile
 from nplsite.roles import ROLES
 from nplsite.tokens import issue_api_token
-from tests.support import VERSION_FIELDS
-from training.models import ModelVersion, TrainingRun
-from training.services import activate_model_version, train_model_version
+from tests.model_cache import cached_loan_book, copy_artifacts, trained_models, training_spec
+from training.models import ModelVersion
+from training.services import activate_model_version
 
 AS_OF = date(2024, 6, 30)
 BOOK_APPLICANTS = 600
@@ -32,27 +27,23 @@ def closed_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def loan_book(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reliability-book")
-    book = folder / "loans.csv"
-    write_loan_book(book, folder / "truth.csv", BOOK_APPLICANTS, seed=5, as_of=AS_OF)
-    return book
+def loan_book():
+    return cached_loan_book(BOOK_APPLICANTS, seed=5, as_of=AS_OF)[0]
 
 
 @pytest.fixture(scope="session")
-def trained_model(django_db_setup, django_db_blocker, tmp_path_factory, loan_book) -> dict:
+def trained_model(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
     """A LogisticRegression trained through ``train_model_version`` (smoke search) on the generated book,
-    in a transaction then rolled back: ``{"folder": artifact folder, "fields": ModelVersion fields}``."""
+    in a transaction then rolled back (through the session-wide model cache, tests/model_cache.py):
+    ``{"folder": artifact folder, "fields": ModelVersion fields}``."""
     folder = tmp_path_factory.mktemp("reliability-artifacts")
-    with django_db_blocker.unblock(), override_settings(MODEL_ARTIFACT_DIR=folder), transaction.atomic():
-        assert "test" in str(connection.settings_dict["NAME"]), connection.settings_dict["NAME"]
-        import_loan_file(loan_book, as_of=AS_OF)
-        run = TrainingRun.objects.create(parameters={"profile": "smoke", "source": "reliability tests"})
-        profile = narrowed_profile("smoke", algorithms=("LogisticRegression",), balancings=("class_weight",))
-        version = train_model_version(run, profile=profile, as_of=AS_OF, seed=7)
-        fields = {name: getattr(version, name) for name in VERSION_FIELDS}
-        transaction.set_rollback(True)
-    return {"folder": folder, "fields": fields}
+    book = {"applicants": BOOK_APPLICANTS, "seed": 5, "as_of": AS_OF}
+    spec = training_spec(
+        "reliability", book=book, profile="smoke", algorithms=("LogisticRegression",), source="reliability tests"
+    )
+    [entry] = trained_models(django_db_blocker, [spec], book)
+    copy_artifacts(entry, folder)
+    return {"folder": folder, "fields": dict(entry.data["fields"])}
 
 
 @pytest.fixture

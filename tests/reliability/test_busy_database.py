@@ -32,7 +32,7 @@ def large_loan_file() -> SimpleUploadedFile:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_scoring_and_logging_in_keep_answering_while_a_large_batch_runs(
-    settings, analyst, analyst_api, make_version, celery_worker_process
+    settings, analyst, analyst_api, make_version, own_celery_worker
 ):
     make_version("reliability-busy.joblib")
     settings.BATCH_INLINE_MAX_ROWS = 10

@@ -50,7 +50,7 @@ def _large_loan_file() -> SimpleUploadedFile:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_again(
-    settings, tmp_path, analyst, role_groups, make_version, celery_worker_process
+    settings, tmp_path, analyst, role_groups, make_version, own_celery_worker
 ):
     make_version("reliability-batch-killed.joblib")
     settings.BATCH_INLINE_MAX_ROWS = 10
@@ -65,7 +65,7 @@ def test_a_batch_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_ag
 
     assert wait_until(lambda: job().progress > 10 or job().finished, 180), "the worker never took the job"
     assert job().status == "running", job().error
-    _kill(celery_worker_process)
+    _kill(own_celery_worker)
     assert job().status == "running"  # nothing noticed yet: the broker cannot tell
     committed = Prediction.objects.filter(batch_job_id=job_id).count()
     assert 0 < committed < LARGE_BATCH_ROWS  # the chunks stored before the kill
@@ -105,7 +105,7 @@ def test_a_batch_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_ag
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_training_run_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_again(
-    settings, model_admin, role_groups, make_version, loan_book, celery_worker_process
+    settings, model_admin, role_groups, make_version, loan_book, own_celery_worker
 ):
     active = make_version("reliability-worker-killed.joblib")
     import_loan_file(loan_book, as_of=AS_OF)
@@ -120,7 +120,7 @@ def test_a_training_run_whose_worker_is_killed_reads_as_failed_once_stale_and_st
 
     assert wait_until(lambda: current().progress >= 5 or current().finished, 180)
     assert current().status == TrainingRun.Status.RUNNING, current().log or current().error
-    _kill(celery_worker_process)
+    _kill(own_celery_worker)
     assert current().status == TrainingRun.Status.RUNNING
 
     settings.JOB_STALE_HEARTBEAT_SECONDS = STALE_SECONDS

@@ -2,23 +2,20 @@
 
 :func:`trained_versions` imports a small generated loan book and trains one model version per
 algorithm (``train_model_version`` on a narrowed quick profile) inside a transaction that is then
-rolled back: the artifact files stay (in a session-private artifact folder), the database is left
-empty for every other test. Tests get a real ``ModelVersion`` row for one of those artifacts from
-:func:`make_version` and activate it through ``training.services.activate_model_version``.
+rolled back, through the session-wide model cache (tests/model_cache.py): the artifact files are
+copied into the session's artifact folder, the database is left empty for every other test. Tests
+get a real ``ModelVersion`` row for one of those artifacts from :func:`make_version` and activate it
+through ``training.services.activate_model_version``.
 """
 
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
 
-from applicants.generator import write_loan_book
-from applicants.services import import_loan_file
-from credit.model_search import narrowed_profile
-from tests.support import VERSION_FIELDS
-from training.models import ModelVersion, TrainingRun
-from training.services import activate_model_version, train_model_version
+from tests.model_cache import copy_artifacts, trained_models, training_spec
+from training.models import ModelVersion
+from training.services import activate_model_version
 
 BOOK_APPLICANTS = 1500
 BOOK_AS_OF = date(2024, 6, 30)
@@ -56,22 +53,22 @@ def artifact_folder(session_artifact_dir):
 
 
 @pytest.fixture(scope="session")
-def trained_versions(django_db_setup, django_db_blocker, artifact_folder, tmp_path_factory) -> dict[str, dict]:
-    """algorithm → the fields of a ModelVersion trained with it (its artifact is in ``artifact_folder``)."""
-    folder = tmp_path_factory.mktemp("scoring-book")
-    book = folder / "book.csv"
-    write_loan_book(book, folder / "truth.csv", BOOK_APPLICANTS, seed=5, as_of=BOOK_AS_OF)
+def trained_versions(django_db_setup, django_db_blocker, artifact_folder) -> dict[str, dict]:
+    """algorithm → the fields of a ModelVersion trained with it (its artifact is in ``artifact_folder``).
+
+    From the session-wide model cache (tests/model_cache.py): trained once per code change, each
+    algorithm as the only version on the book, by whichever xdist worker gets to it first."""
+    book = {"applicants": BOOK_APPLICANTS, "seed": 5, "as_of": BOOK_AS_OF}
+    specs = [
+        training_spec(
+            f"scoring-{algorithm}", book=book, profile="quick", algorithms=(algorithm,), source="scoring tests"
+        )
+        for algorithm in TRAINED_ALGORITHMS
+    ]
     trained = {}
-    with django_db_blocker.unblock(), transaction.atomic():
-        # Only ever on the test database (a test session sets it up only for tests that use `db`).
-        assert "test" in str(connection.settings_dict["NAME"]), connection.settings_dict["NAME"]
-        import_loan_file(book, as_of=BOOK_AS_OF)
-        for algorithm in TRAINED_ALGORITHMS:
-            run = TrainingRun.objects.create(parameters={"profile": "quick", "source": "scoring tests"})
-            profile = narrowed_profile("quick", algorithms=(algorithm,), balancings=("class_weight",))
-            version = train_model_version(run, profile=profile, as_of=BOOK_AS_OF, seed=7)
-            trained[algorithm] = {field: getattr(version, field) for field in VERSION_FIELDS}
-        transaction.set_rollback(True)
+    for algorithm, entry in zip(TRAINED_ALGORITHMS, trained_models(django_db_blocker, specs, book), strict=True):
+        copy_artifacts(entry, artifact_folder)
+        trained[algorithm] = entry.data["fields"]
     return trained
 
 

@@ -172,6 +172,7 @@ def _settings_in_a_new_process(**env):
     )
 
 
+@pytest.mark.process
 def test_limit_and_cool_off_come_from_the_environment():
     result = _settings_in_a_new_process(AXES_FAILURE_LIMIT="3", AXES_COOLOFF_MINUTES="60")
     assert result.returncode == 0, result.stderr

@@ -6,12 +6,13 @@ import pandas as pd
 import pytest
 from django.contrib.auth.models import Group
 
-from applicants.generator import simulate_loan_book, write_loan_book
+from applicants.generator import simulate_loan_book
 from applicants.services import import_loan_file
 from credit.encoder import APPLICANT_ATTRIBUTES
 from credit.labelling import label_installments
 from credit.model_search import search_best_model
 from nplsite.roles import ROLES
+from tests.model_cache import cached_loan_book
 from training.models import ModelVersion
 
 AS_OF = date(2024, 6, 30)
@@ -53,12 +54,10 @@ def artifact_dir(settings, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def loan_book_file(tmp_path_factory):
-    """A generated loan file (raw export format) of BOOK_APPLICANTS applicants, as of AS_OF."""
-    folder = tmp_path_factory.mktemp("book")
-    loans, truth = folder / "loans.csv", folder / "truth.csv"
-    write_loan_book(loans, truth, BOOK_APPLICANTS, seed=5, as_of=AS_OF)
-    return loans
+def loan_book_file():
+    """A generated loan file (raw export format) of BOOK_APPLICANTS applicants, as of AS_OF (from the
+    session-wide cache of generated books: read-only)."""
+    return cached_loan_book(BOOK_APPLICANTS, seed=5, as_of=AS_OF)[0]
 
 
 @pytest.fixture

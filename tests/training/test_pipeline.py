@@ -85,6 +85,7 @@ class TestSplit:
         assert split.development["disbursement_date"].max() <= split.test["disbursement_date"].min()
         assert len(ids(split.development) | ids(split.test)) == len(small_frame)
 
+    @pytest.mark.trains
     def test_duplicate_applicants_are_refused(self, small_frame):
         doubled = pd.concat([small_frame, small_frame.iloc[:1]])
         with pytest.raises(TrainingDataError, match="more than once|unique"):
@@ -229,6 +230,7 @@ def test_the_threshold_reaches_the_recall_target_plus_margin_on_pooled_out_of_fo
     assert metrics["threshold"] == pytest.approx(smoke_search.model.threshold, abs=1e-6)
 
 
+@pytest.mark.trains
 def test_the_final_model_is_refitted_on_every_development_applicant(small_frame):
     profile = narrowed_profile("smoke", algorithms=("LogisticRegression",), balancings=("class_weight",))
     result = search_best_model(small_frame, profile=profile, seed=3)
@@ -241,6 +243,7 @@ def test_the_final_model_is_refitted_on_every_development_applicant(small_frame)
     )
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
 def test_the_model_s_probability_is_its_calibrator_on_the_out_of_fold_scores(small_frame, method):
     """The model owns its calibrator, fitted with public estimators on the out-of-fold scores of the
@@ -285,6 +288,7 @@ def test_an_unknown_calibration_method_is_refused_in_words():
         ScoreCalibrator("temperature")
 
 
+@pytest.mark.trains
 def test_the_test_applicants_influence_nothing_before_the_final_evaluation(small_frame, smoke_search):
     test_ids = ids(smoke_search.split.test)
     # The same applicants (same labels, so the same split), but the test applicants' attributes garbled.
@@ -321,6 +325,7 @@ def test_choose_threshold_takes_the_best_precision_with_enough_recall():
     assert choose_threshold(y, p, recall_target=1.0).threshold == 0.2
 
 
+@pytest.mark.trains
 def test_calibration_brings_resampled_probabilities_back_to_the_real_npl_rate(small_frame):
     profile = narrowed_profile("smoke", algorithms=("LogisticRegression",), balancings=("oversampling",))
     result = search_best_model(small_frame, profile=profile, seed=3)
@@ -357,6 +362,7 @@ def test_a_small_book_is_marked_uncertain(smoke_search):
     assert smoke_search.training_data["uncertain"] is True
 
 
+@pytest.mark.trains
 def test_the_same_seed_gives_the_same_model(small_frame, smoke_search):
     again = search_best_model(small_frame, profile="smoke", seed=1)
 
@@ -376,6 +382,7 @@ def test_every_profile_offered_for_real_training_covers_every_algorithm_and_bala
     assert make_sampler("class_weight", 0) is None
 
 
+@pytest.mark.trains
 def test_a_candidate_that_cannot_train_is_reported_and_the_search_goes_on(small_frame):
     profile = narrowed_profile("smoke", algorithms=("LogisticRegression",), balancings=("smote", "class_weight"))
 
@@ -391,15 +398,18 @@ def test_a_candidate_that_cannot_train_is_reported_and_the_search_goes_on(small_
 
 
 class TestDataThatCannotTrain:
+    @pytest.mark.trains
     def test_no_applicants(self, small_frame):
         with pytest.raises(TrainingDataError, match="No labelled applicants"):
             search_best_model(small_frame.iloc[0:0], profile="smoke")
 
+    @pytest.mark.trains
     def test_one_class_only(self, small_frame):
         performing = small_frame[~small_frame["is_npl"]]
         with pytest.raises(TrainingDataError, match="are non-NPL"):
             search_best_model(performing, profile="smoke")
 
+    @pytest.mark.trains
     def test_too_few_npl(self, small_frame):
         npl = small_frame[small_frame["is_npl"]].iloc[: MIN_APPLICANTS_PER_CLASS - 1]
         few = pd.concat([small_frame[~small_frame["is_npl"]], npl])
@@ -407,6 +417,7 @@ class TestDataThatCannotTrain:
             search_best_model(few, profile="smoke")
 
 
+@pytest.mark.trains
 @pytest.mark.slow
 def test_quick_profile_trains_every_algorithm_with_every_balancing_and_the_scorecard(small_frame):
     result = search_best_model(small_frame, profile="quick", seed=5)

@@ -1,5 +1,6 @@
 """Training runs, model versions, champion/challenger, activation and roll-back."""
 
+import copy
 import threading
 from datetime import date, timedelta
 
@@ -15,9 +16,14 @@ from training.artifacts import load_artifact, save_artifact
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version
 from training.services import (
+    MIN_UNSEEN_NPL_FOR_COMPARISON,
     ModelActivationError,
     TrainingFailed,
+    challenger_wins,
+    _register_version,
     activate_model_version,
+    compare_with_active_version,
+    promotion_rule,
     request_retraining,
     roll_back_model_version,
     run_queued_training,
@@ -55,6 +61,10 @@ def new_run(**parameters) -> TrainingRun:
 
 @pytest.mark.django_db
 class TestTraining:
+    """The one end-to-end training run here: a generated book imported, trained, registered, activated.
+    The promotion rules it applies are tested below as functions, without training."""
+
+    @pytest.mark.trains
     def test_a_run_registers_and_activates_the_first_version(self, imported_book):
         steps = []
         run = new_run(profile="smoke")
@@ -84,71 +94,168 @@ class TestTraining:
         assert model.threshold == version.threshold
         # Scoring's reasons compare with a typical training applicant, stored with the model.
         assert model.metadata["reference_values"]["pekerjaan"]
+        # What the run compared, its reason, is in its log; the artifact records the applicants it saw.
+        assert version.metrics["champion_comparison"]["reason"] in run.log
+        assert len(model.metadata["seen_app_ids"]) == data["development"]["applicants"]
 
-    def test_a_challenger_that_is_not_better_is_registered_inactive(self, imported_book, settings):
-        first = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
-        # The same data and seed give the same model: not *better*, so it stays a candidate.
-        second = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
 
-        comparison = second.metrics["champion_comparison"]
+def _difference(low: float, high: float, metric: str = "roc_auc") -> dict:
+    return {"metric": metric, "new": 0.80, "old": 0.78, "difference": (low + high) / 2, "interval": [low, high]}
+
+
+def _headline_figures(recall: float) -> dict:
+    return {"precision": 0.3, "recall": recall, "f1": 0.4, "roc_auc": 0.8, "pr_auc": 0.4, "threshold": 0.2, "npl": 50}
+
+
+# (rule, new recall, old recall, interval of new − old, promoted?, words of the reason)
+PROMOTION_CASES = [
+    ("always", 0.5, 0.95, (-0.2, -0.1), True, "activates every new version"),
+    ("manual", 0.95, 0.5, (0.1, 0.2), False, "leaves activation to a model admin"),
+    ("roc_auc", 0.9, 0.9, (0.0, 0.0), False, "within the noise"),
+    ("roc_auc", 0.9, 0.9, (-0.01, 0.02), False, "within the noise (the interval includes zero) — ROC AUC new"),
+    ("roc_auc", 0.9, 0.9, (0.01, 0.05), True, "better by more than the noise — ROC AUC new 0.8000 vs active 0.7800"),
+    ("roc_auc", 0.9, 0.9, (-0.05, -0.01), False, "the new version is worse — ROC AUC"),
+    ("pr_auc", 0.9, 0.9, (0.01, 0.05), True, "better by more than the noise — PR AUC"),
+    ("pr_auc", 0.9, 0.9, (-0.01, 0.05), False, "within the noise"),
+    # precision_at_recall: never promoted when the new version misses the recall target the old one reaches…
+    ("precision_at_recall", 0.85, 0.92, (0.01, 0.05), False, "recall 0.850 misses the target 0.90"),
+    # …but judged on precision when both miss it, or the new one reaches it.
+    ("precision_at_recall", 0.85, 0.88, (0.01, 0.05), True, "better by more than the noise — precision at the"),
+    ("precision_at_recall", 0.91, 0.92, (0.01, 0.05), True, "better by more than the noise"),
+    ("precision_at_recall", 0.91, 0.92, (-0.05, 0.01), False, "within the noise"),
+]
+
+
+@pytest.mark.parametrize(("rule", "new_recall", "old_recall", "interval", "promoted", "reason"), PROMOTION_CASES)
+def test_the_promotion_rule(rule, new_recall, old_recall, interval, promoted, reason):
+    metric = {"roc_auc": "roc_auc", "pr_auc": "pr_auc", "precision_at_recall": "precision"}.get(rule, "roc_auc")
+    promote, why = challenger_wins(
+        _headline_figures(new_recall), _headline_figures(old_recall), _difference(*interval, metric), 0.90, rule
+    )
+    assert promote is promoted
+    assert reason in why
+    if rule not in ("always", "manual"):
+        assert "paired bootstrap 95 % interval" in why and f"{interval[0]:+.4f} to {interval[1]:+.4f}" in why
+
+
+def test_no_interval_counts_as_no_difference():
+    difference = {**_difference(0, 0), "interval": None}
+    assert challenger_wins(_headline_figures(0.9), _headline_figures(0.9), difference, 0.9, "roc_auc") == (
+        False,
+        "the difference is within the noise (the interval includes zero) — ROC AUC new 0.8000 vs active 0.7800, "
+        "difference +0.0000 with a paired bootstrap 95 % interval of +0.0000 to +0.0000",
+    )
+
+
+def _store_as_active(model, name: str, seen_app_ids) -> ModelVersion:
+    """``model`` (a copy: the session's search result stays as it is) stored as the active version, having
+    seen ``seen_app_ids`` in its development, as train_model_version records."""
+    model = copy.deepcopy(model)
+    model.metadata["seen_app_ids"] = sorted(int(app_id) for app_id in seen_app_ids)
+    stored = save_artifact(model, name)
+    version = ModelVersion.objects.create(
+        name=name,
+        algorithm=model.algorithm,
+        balancing=model.balancing,
+        threshold=model.threshold,
+        metrics={},
+        training_data={},
+        artifact_path=stored.path,
+        artifact_sha256=stored.sha256,
+        artifact_size=stored.size,
+    )
+    return activate_model_version(version)
+
+
+@pytest.mark.django_db
+class TestChampionChallenger:
+    """``compare_with_active_version`` on a real search result and a real active version (no training)."""
+
+    def test_without_an_active_version_the_new_one_is_activated(self, smoke_search):
+        comparison = compare_with_active_version(smoke_search, 0.9, "roc_auc")
+        assert comparison["promote"] is True and comparison["active_version"] is None
+
+    def test_a_challenger_that_is_not_better_is_not_promoted(self, smoke_search):
+        # The same model as the active one: not *better*.
+        first = _store_as_active(smoke_search.model, "first", smoke_search.split.development["app_id"])
+
+        comparison = compare_with_active_version(smoke_search, 0.9, "roc_auc")
+
         assert comparison["promote"] is False and comparison["active_version"] == first.pk
         assert comparison["challenger"]["precision"] == comparison["champion"]["precision"]
         assert comparison["difference"]["interval"] == [0.0, 0.0]
         assert "within the noise" in comparison["reason"]
-        assert "none of which the active version saw" in comparison["basis"]
-        assert not second.is_active and second.status == ModelVersion.Status.CANDIDATE
-        assert get_active_model_version() == first
-
-    def test_a_challenger_better_by_less_than_the_noise_is_not_promoted(self, imported_book):
-        first = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
-        # Another seed: other test applicants and another fit, a little better or worse by chance.
-        other = narrowed_profile(TINY, algorithms=("DecisionTreeClassifier",))
-        second = train_model_version(new_run(), profile=other, as_of=AS_OF, seed=2)
-
-        comparison = second.metrics["champion_comparison"]
-        low, high = comparison["difference"]["interval"]
-        assert low <= 0 and not second.is_active and get_active_model_version() == first
         assert "ROC AUC" in comparison["reason"] and "paired bootstrap" in comparison["reason"]
+        assert "none of which the active version saw" in comparison["basis"]
+        assert comparison["applicants"] == len(smoke_search.split.test)
 
-    def test_a_clearly_better_challenger_is_promoted(self, imported_book, small_frame, settings):
+    @pytest.mark.parametrize(
+        ("seen", "basis"),
+        [
+            ("half the repaid", "of the 160 test applicants, those the active version never saw"),
+            ("all", "all 160 test applicants (160 of them seen by the active version in its training)"),
+        ],
+    )
+    def test_the_champion_is_judged_on_test_applicants_it_did_not_see(self, smoke_search, seen, basis):
+        test = smoke_search.split.test.sort_values("app_id")
+        assert len(test) == 160 and int(test["is_npl"].sum()) >= MIN_UNSEEN_NPL_FOR_COMPARISON
+        repaid = test[~test["is_npl"].astype(bool)]["app_id"]
+        seen_ids = repaid.iloc[: len(repaid) // 2] if seen == "half the repaid" else test["app_id"]
+        _store_as_active(smoke_search.model, "first", [*smoke_search.split.development["app_id"], *seen_ids])
+
+        comparison = compare_with_active_version(smoke_search, 0.9, "roc_auc")
+
+        assert basis in comparison["basis"]
+        assert comparison["applicants"] == (len(test) - len(seen_ids) if seen == "half the repaid" else len(test))
+
+    @pytest.mark.trains
+    def test_a_clearly_better_challenger_is_promoted(self, smoke_search, small_frame):
         # An active version that learnt the opposite: trained with NPL and performing swapped.
         swapped = small_frame.copy()
         swapped["is_npl"] = ~swapped["is_npl"].astype(bool)
         useless = search_best_model(swapped, profile=TINY, seed=1)
-        stored = save_artifact(useless.model, "useless")
-        champion = ModelVersion.objects.create(
-            name="useless",
-            algorithm=useless.model.algorithm,
-            balancing=useless.model.balancing,
-            threshold=useless.model.threshold,
-            metrics=useless.test_metrics,
-            training_data=useless.training_data,
-            artifact_path=stored.path,
-            artifact_sha256=stored.sha256,
-            artifact_size=stored.size,
-        )
-        activate_model_version(champion)
+        _store_as_active(useless.model, "useless", [])
 
-        challenger = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
+        comparison = compare_with_active_version(smoke_search, 0.9, "roc_auc")
 
-        comparison = challenger.metrics["champion_comparison"]
         assert comparison["difference"]["interval"][0] > 0
-        assert comparison["promote"] is True and challenger.is_active
+        assert comparison["promote"] is True
         assert "better by more than the noise" in comparison["reason"]
 
-    def test_promotion_rule_always_activates_the_new_version(self, imported_book, settings):
-        settings.MODEL_PROMOTION_RULE = "always"
-        first = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
-        second = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=2)
+    @pytest.mark.parametrize(("rule", "promoted"), [("always", True), ("manual", False)])
+    def test_the_always_and_manual_rules_over_an_active_version(self, smoke_search, settings, rule, promoted):
+        settings.MODEL_PROMOTION_RULE = rule
+        _store_as_active(smoke_search.model, "first", smoke_search.split.development["app_id"])
+        comparison = compare_with_active_version(smoke_search, 0.9, promotion_rule())
+        assert comparison["promote"] is promoted and comparison["rule"] == rule
 
-        first.refresh_from_db()
-        assert second.is_active and not first.is_active and first.status == ModelVersion.Status.RETIRED
+    def test_an_unknown_rule_is_refused(self, settings):
+        settings.MODEL_PROMOTION_RULE = "coin_flip"
+        with pytest.raises(ValueError, match="MODEL_PROMOTION_RULE must be one of"):
+            promotion_rule()
 
-    def test_promotion_rule_manual_never_activates_over_an_active_version(self, imported_book, settings):
-        settings.MODEL_PROMOTION_RULE = "manual"
-        first = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=1)
-        second = train_model_version(new_run(), profile=TINY, as_of=AS_OF, seed=2)
-        assert first.is_active and not second.is_active
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("promote", [True, False])
+def test_a_new_version_is_activated_or_kept_a_candidate_as_the_comparison_says(smoke_search, promote):
+    """What train_model_version does with the comparison's verdict: activate the new version (the active
+    one retired) or register it as a candidate beside the active one."""
+    first = _store_as_active(smoke_search.model, "first", smoke_search.split.development["app_id"])
+    run = new_run()
+    stored = save_artifact(smoke_search.model, "second")
+    comparison = {"promote": promote, "reason": "as the test says"}
+
+    second = _register_version(run, smoke_search, stored, comparison, AS_OF, 1, TINY)
+
+    first.refresh_from_db()
+    assert second.metrics["champion_comparison"] == comparison
+    if promote:
+        assert second.is_active and second.status == ModelVersion.Status.ACTIVE
+        assert not first.is_active and first.status == ModelVersion.Status.RETIRED
+        assert get_active_model_version() == second
+    else:
+        assert not second.is_active and second.status == ModelVersion.Status.CANDIDATE
+        assert first.is_active and get_active_model_version() == first
 
 
 @pytest.mark.django_db
@@ -274,6 +381,7 @@ def test_concurrent_activations_leave_exactly_one_active_version(register_versio
 
 @pytest.mark.django_db
 class TestQueuedRuns:
+    @pytest.mark.trains
     def test_a_queued_run_is_claimed_once(self, imported_book):
         run = TrainingRun.objects.create(parameters={"profile": "smoke", "as_of": AS_OF.isoformat(), "seed": 1})
 

@@ -12,6 +12,7 @@ from training.models import ModelVersion, TrainingRun
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.trains
 def test_train_command_registers_and_activates_a_verified_version(imported_book):
     out, err = StringIO(), StringIO()
 
@@ -42,6 +43,7 @@ def test_train_command_registers_and_activates_a_verified_version(imported_book)
     assert load_artifact(version).threshold == version.threshold
 
 
+@pytest.mark.trains
 def test_train_command_reports_a_failed_run(db):
     with pytest.raises(CommandError, match=r"Training run #\d+ failed: No labelled applicants"):
         call_command("train", "--profile", "smoke", stdout=StringIO(), stderr=StringIO())
@@ -49,11 +51,13 @@ def test_train_command_reports_a_failed_run(db):
     assert not ModelVersion.objects.exists()
 
 
+@pytest.mark.trains
 def test_train_command_rejects_a_bad_date(db):
     with pytest.raises(CommandError, match="--as-of must be a date"):
         call_command("train", "--as-of", "30/06/2024", stdout=StringIO(), stderr=StringIO())
 
 
+@pytest.mark.trains
 def test_without_as_of_the_latest_date_in_the_data_is_used_and_recorded(imported_book):
     call_command("train", "--profile", "smoke", "--seed", "1", stdout=StringIO(), stderr=StringIO())
     version = ModelVersion.objects.get()

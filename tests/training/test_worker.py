@@ -12,7 +12,7 @@ from training.selectors import get_active_model_version
 from training.services import request_retraining
 
 
-@pytest.mark.slow
+@pytest.mark.trains
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_retrains_and_registers_a_verified_version(celery_worker_process, model_admin, loan_book_file):
     import_loan_file(loan_book_file, as_of=AS_OF)

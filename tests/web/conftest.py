@@ -1,23 +1,21 @@
 """Fixtures for the page tests: a trained model version, a small imported loan book, a sample file.
 
 :func:`trained_model` imports a generated loan book and trains one small model through the public
-training service inside a transaction that is rolled back: the artifact file stays (in a
-session-private folder) and the database is left empty for the tests, which each re-create the
-version row they need with :func:`active_version`.
+training service inside a transaction that is rolled back, through the session-wide model cache
+(tests/model_cache.py): the artifact file is copied into the session's artifact folder and the
+database is left empty for the tests, which each re-create the version row they need with
+:func:`active_version`.
 """
 
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
 
-from applicants.generator import write_loan_book
 from applicants.services import import_loan_file
-from credit.model_search import narrowed_profile
-from tests.support import VERSION_FIELDS
+from tests.model_cache import cached_loan_book, copy_artifacts, trained_models, training_spec
 from training.models import ModelVersion, TrainingRun
-from training.services import activate_model_version, train_model_version
+from training.services import activate_model_version
 
 AS_OF = date(2024, 6, 30)
 TRAINING_APPLICANTS = 800
@@ -43,24 +41,18 @@ class TrainedModel:
 
 
 @pytest.fixture(scope="session")
-def trained_model(django_db_setup, django_db_blocker, session_artifact_dir, tmp_path_factory) -> TrainedModel:
-    folder = tmp_path_factory.mktemp("web-book")
-    book = folder / "book.csv"
-    write_loan_book(book, folder / "truth.csv", TRAINING_APPLICANTS, seed=5, as_of=AS_OF)
-    with django_db_blocker.unblock(), transaction.atomic():
-        assert "test" in str(connection.settings_dict["NAME"]), connection.settings_dict["NAME"]
-        import_loan_file(book, as_of=AS_OF)
-        run = TrainingRun.objects.create(parameters={"profile": "quick", "source": "web tests"})
-        profile = narrowed_profile(
-            "quick", algorithms=("LogisticRegression", "DecisionTreeClassifier"), balancings=("class_weight",)
-        )
-        version = train_model_version(run, profile=profile, as_of=AS_OF, seed=7)
-        run.refresh_from_db()
-        trained = TrainedModel(
-            fields={field: getattr(version, field) for field in VERSION_FIELDS}, leaderboard=run.leaderboard
-        )
-        transaction.set_rollback(True)
-    return trained
+def trained_model(django_db_setup, django_db_blocker, session_artifact_dir) -> TrainedModel:
+    book = {"applicants": TRAINING_APPLICANTS, "seed": 5, "as_of": AS_OF}
+    spec = training_spec(
+        "web",
+        book=book,
+        profile="quick",
+        algorithms=("LogisticRegression", "DecisionTreeClassifier"),
+        source="web tests",
+    )
+    [entry] = trained_models(django_db_blocker, [spec], book)
+    copy_artifacts(entry, session_artifact_dir)
+    return TrainedModel(fields=entry.data["fields"], leaderboard=entry.data["leaderboard"])
 
 
 @pytest.fixture
@@ -90,11 +82,8 @@ def active_version(make_version):
 
 
 @pytest.fixture(scope="session")
-def page_book_file(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("page-book")
-    book = folder / "book.csv"
-    write_loan_book(book, folder / "truth.csv", PAGE_BOOK_APPLICANTS, seed=21, as_of=AS_OF)
-    return book
+def page_book_file():
+    return cached_loan_book(PAGE_BOOK_APPLICANTS, seed=21, as_of=AS_OF)[0]
 
 
 @pytest.fixture

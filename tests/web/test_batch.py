@@ -147,7 +147,6 @@ def test_a_large_file_waits_for_the_worker_with_a_progress_bar(analyst_client, a
     assert Prediction.objects.count() == 0
 
 
-@pytest.mark.slow
 def test_the_worker_scores_a_large_file(client, analyst, make_version, settings, celery_worker_process):
     make_version()
     settings.BATCH_INLINE_MAX_ROWS = 2

@@ -6,7 +6,6 @@ import time
 import pytest
 from django.conf import settings as django_settings
 
-from applicants.generator import write_loan_book
 from applicants.models import Applicant
 from applicants.selectors import labelled_applicants_frame
 from applicants.services import import_loan_file
@@ -17,6 +16,7 @@ from scoring.policies import POLICY_FIELDS, policy_parameters
 from scoring.policy_services import create_policy, ensure_active_policy
 from scoring.services import score_requests
 from tests.conftest import wait_until
+from tests.model_cache import cached_loan_book
 from tests.web.conftest import AS_OF, TRAINING_APPLICANTS
 from tests.web.pagecheck import checked_page, text_of
 from tests.web.test_batch import loan_file, upload
@@ -28,12 +28,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="session")
-def training_book_file(tmp_path_factory):
+def training_book_file():
     """The loan book of the session's trained model (same generator seed and size)."""
-    folder = tmp_path_factory.mktemp("policy-book")
-    book = folder / "book.csv"
-    write_loan_book(book, folder / "truth.csv", TRAINING_APPLICANTS, seed=5, as_of=AS_OF)
-    return book
+    return cached_loan_book(TRAINING_APPLICANTS, seed=5, as_of=AS_OF)[0]
 
 
 @pytest.fixture
@@ -163,7 +160,6 @@ def test_the_admin_adds_a_policy_with_a_reason_and_activates_one(model_admin_cli
     assert DecisionPolicy.objects.get(is_active=True) == added
 
 
-@pytest.mark.slow
 def test_a_running_worker_follows_an_activation(
     client, analyst, model_admin, make_version, settings, celery_worker_process
 ):
