@@ -211,7 +211,15 @@ class TestValidation:
     def test_dp_above_otr(self):
         errors = validate_applicant_attributes({**VALID_ATTRIBUTES, "otr": 300_000_000, "dp": 400_000_000})
         assert errors == {"dp": ["Down payment of Rp 400,000,000 is larger than Vehicle price (OTR) of Rp 300,000,000"]}
-        assert validate_applicant_attributes({**VALID_ATTRIBUTES, "otr": 300_000_000, "dp": 300_000_000}) == {}
+        # A down payment of the whole price finances nothing: no loan (issue 22, item 6).
+
+    assert validate_applicant_attributes({**VALID_ATTRIBUTES, "otr": 300_000_000, "dp": 300_000_000}) == {
+        "dp": [
+            "Down payment of Rp 300,000,000 pays the whole Vehicle price (OTR) of Rp 300,000,000: nothing is "
+            "financed, so there is no loan to score"
+        ]
+    }
+    assert validate_applicant_attributes({**VALID_ATTRIBUTES, "otr": 300_000_000, "dp": 299_999_999}) == {}
 
     def test_every_broken_rule_is_reported(self):
         errors = validate_applicant_attributes({"monthly_income": -1, "housing_type": "x", "tenor": 0})
