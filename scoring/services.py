@@ -1,10 +1,13 @@
 """Scoring applicants and keeping the audit trail: validate → engine → persist → return.
 
-:func:`score_applicants` is the one way an applicant gets scored: the REST API, the deprecated
-``/predict/``, the web form, batch scoring and ``manage.py score_csv`` all call it (directly or
-through :func:`score_requests`, which adds ``app_id`` handling for the API). Every score it returns
-has been stored as a :class:`~scoring.models.Prediction` first; nothing is stored for a request
-that fails validation or cannot be scored.
+:func:`score_valid_applicants` is the one way an applicant gets scored: the REST API, the
+deprecated ``/predict/``, the web form, batch scoring and ``manage.py score_csv`` all end there.
+Services take validated values: :func:`score_applicants` checks plain dicts with the shared rule
+(:func:`applicants.validation.validate_applicant_attributes`); :func:`score_requests` takes
+``(attributes, app_id)`` pairs the API's serializers have read and adds the ``app_id`` handling;
+the score form's :func:`score_form_applicant` and "score now"'s :func:`score_stored_applicant` are
+at the end. Every score returned has been stored as a :class:`~scoring.models.Prediction` first;
+nothing is stored for a request that fails validation or cannot be scored.
 """
 
 from __future__ import annotations
@@ -214,3 +217,29 @@ def create_applicant(attributes: dict, *, app_id: int, source: str = API_APPLICA
 
 def _exists_message(app_id: int) -> str:
     return gettext("Application %(app_id)s already exists.") % {"app_id": app_id}
+
+
+# The score form and "score now" on a stored applicant (the analyst pages).
+WEB_APPLICANT_SOURCE = "web"
+
+
+def score_form_applicant(attributes: dict, *, user, app_id: int | None = None) -> ScoreResult:
+    """Score the nine attributes from the score form (channel ``web``) and return the stored result.
+
+    With ``app_id`` the applicant is saved too: created (source ``web``, no payment history) when the
+    id is new, or linked when it is stored with the same attributes. Raises
+    :class:`scoring.services.ApplicantDataError` (nothing stored) when the id is stored with other
+    attributes, and :class:`scoring.engine.ScoringUnavailableError` when no model can score.
+    """
+    if app_id is None:
+        return score_applicants([attributes], user=user, channel=Prediction.Channel.WEB)[0]
+    with transaction.atomic():
+        if not Applicant.objects.filter(app_id=app_id).exists():
+            create_applicant(attributes, app_id=app_id, source=WEB_APPLICANT_SOURCE)
+        return score_requests([(attributes, app_id)], user=user, channel=Prediction.Channel.WEB)[0]
+
+
+def score_stored_applicant(applicant: Applicant, *, user) -> ScoreResult:
+    """Score a stored applicant's attributes with the active model, linked to the applicant."""
+    attributes = {name: getattr(applicant, name) for name in ATTRIBUTE_FIELDS}
+    return score_applicants([attributes], user=user, channel=Prediction.Channel.WEB, applicants=[applicant])[0]

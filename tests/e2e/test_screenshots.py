@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
 from monitoring.services import record_reference_distribution, write_monitoring_report
-from scoring.page_services import score_stored_applicant
+from scoring.services import score_stored_applicant
 from tests.conftest import make_user
 from tests.e2e.conftest import PASSWORD, REPO, SAMPLE_FILE, Browsing
 from training.artifacts import load_artifact

@@ -28,7 +28,7 @@ from monitoring.services import record_reference_distribution, write_monitoring_
 from nplsite.roles import ANALYST, MODEL_ADMIN
 from nplsite.tokens import issue_api_token
 from scoring.batch_jobs import submit_batch_file
-from scoring.page_services import score_stored_applicant
+from scoring.services import score_stored_applicant
 from tests.conftest import make_user
 from tests.e2e.conftest import browser, browsing  # noqa: F401 (fixtures of test_csp_in_the_browser)
 from tests.web.conftest import (  # noqa: F401 (fixtures)

@@ -16,9 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from applicants.models import Applicant
 from nplsite.roles import analyst_required
 from scoring.engine import ScoringUnavailableError
-from scoring.page_services import score_form_applicant, score_stored_applicant
 from scoring.policies import current_policy, grade_band_rows
-from scoring.services import ApplicantDataError
+from scoring.services import ApplicantDataError, score_form_applicant, score_stored_applicant
 from training.selectors import get_active_model_version
 from web.charts import gauge
 from web.forms.scoring import ScoreForm
