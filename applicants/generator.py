@@ -4,7 +4,7 @@
 family), gives each a true probability of becoming NPL that is a documented function of its exported
 attributes alone (``true_npl_probability``), draws the outcome from it, and writes a monthly payment
 history that ``credit.labelling.label_installments`` labels exactly as the drawn outcome. The
-histories come out in the raw export format of ``shared/docs/data-format.md`` (mixed rupiah
+histories come out in the raw export format of ``docs/data-format.md`` (mixed rupiah
 spellings, ``3 orang`` or ``3``, shuffled rows), so the same file exercises the import, the
 labelling and the models. ``docs/dataset-generator.md`` explains the model, the distributions and
 the guarantees.

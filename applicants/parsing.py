@@ -1,4 +1,4 @@
-"""Every raw spelling of the loan file (``shared/docs/data-format.md``), parsed in one place.
+"""Every raw spelling of the loan file (``docs/data-format.md``), parsed in one place.
 
 Scalar parsers (``parse_rupiah``, ``parse_count``, ``parse_years``, ``parse_integer``,
 ``parse_date``, ``parse_text``) turn one raw text into a value or raise :class:`ValueError` whose

@@ -360,7 +360,7 @@ def import_loan_file(
     progress: bool | None = None,
     **reading,
 ) -> ImportSummary:
-    """Import a loan file (one row per installment, see ``shared/docs/data-format.md``) and label it.
+    """Import a loan file (one row per installment, see ``docs/data-format.md``) and label it.
 
     - ``as_of``: the date the imported applications are labelled as of; default the latest due or
       paid date among the file's valid rows.

@@ -1,4 +1,4 @@
-"""Days past due, kolektibilitas and NPL, exactly as ``shared/docs/data-format.md`` defines them.
+"""Days past due, kolektibilitas and NPL, exactly as ``docs/data-format.md`` defines them.
 
 One vectorised function computes the labels from a frame of installments; the import, the
 labelling service, the dataset generator's self-check and training all call it, so every part of

@@ -14,7 +14,7 @@ from applicants.services import import_loan_file
 
 pytestmark = pytest.mark.django_db
 
-# A copy of shared/samples/seed_format_sample.csv, the worked example of shared/docs/data-format.md.
+# The worked example of docs/data-format.md (a copy of the customer's sample file).
 SAMPLE_CSV = """\
 app_id,due_date,paid_date,due_amount,paid_amount,monthly_income,housing_type,num_of_dependent,lama_bekerja,otr,status_pernikahan,pekerjaan,tenor,dp
 1001,2018-02-07,2018-02-07,Rp0.0,Rp12200000.0,Rp9295094.0,milik sendiri,3 orang,2 tahun,Rp800000000.0,Belum Nikah,Karyawan Swasta,60,Rp80000000.0

@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
 MISSING_BROWSER = "Chromium not installed: run scripts/install-browser.sh"
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-# A copy of shared/samples/seed_format_sample.csv (the worked example of shared/docs/data-format.md).
+# The worked example of docs/data-format.md (a copy of the customer's sample file).
 SAMPLE_FILE = Path(__file__).resolve().parents[1] / "data" / "seed_format_sample.csv"
 PASSWORD = "Correct-Horse-42"
 BOOK_AS_OF = date(2024, 6, 30)

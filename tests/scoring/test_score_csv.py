@@ -17,7 +17,7 @@ HEADER = (
     "app_id,due_date,paid_date,due_amount,paid_amount,monthly_income,housing_type,num_of_dependent,lama_bekerja,"
     "otr,status_pernikahan,pekerjaan,tenor,dp"
 )
-# The format sample of shared/docs/data-format.md (1007 and 1008 are bad), plus two more bad cases.
+# The format sample of docs/data-format.md (1007 and 1008 are bad), plus two more bad cases.
 LOAN_FILE = f"""{HEADER}
 1001,2018-02-07,2018-02-07,Rp0.0,Rp12200000.0,Rp9295094.0,milik sendiri,3 orang,2 tahun,Rp800000000.0,Belum Nikah,Karyawan Swasta,60,Rp80000000.0
 1001,2018-03-07,2018-03-06,Rp0.0,Rp12000000.0,Rp9295094.0,milik sendiri,3 orang,2 tahun,Rp800000000.0,Belum Nikah,Karyawan Swasta,60,Rp80000000.0

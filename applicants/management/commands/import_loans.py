@@ -15,7 +15,7 @@ def _as_of(text: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Import a loan file (CSV, one row per installment; see shared/docs/data-format.md), then label "
+        "Import a loan file (CSV, one row per installment; see docs/data-format.md), then label "
         "the imported applications (max DPD, kolektibilitas, NPL). Re-importing the same file changes "
         "nothing; changed rows are updated. Rows with errors are rejected with their whole application "
         "and reported, one line per bad cell: the summary lists the first rejections, --report PATH writes all of "
