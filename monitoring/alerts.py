@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applicants.attributes import ATTRIBUTE_FIELDS, RUPIAH_ATTRIBUTE_FIELDS
 from applicants.models import Applicant
-from credit.stability import SCORE, UNSEEN
+from credit.stability import PSI_SHIFTED, PSI_WATCH, SCORE, UNSEEN, psi_level
 
 RATIO_LABELS = {
     "dp_ratio": _("Down-payment ratio (DP / OTR)"),
@@ -45,11 +45,14 @@ def figure(name: str, value: float | None) -> str:
 
 
 def psi_reading(psi: float) -> str:
-    if psi > 0.25:
-        return gettext("shifted, above 0.25")
-    if psi >= 0.10:
-        return gettext("watch, 0.10–0.25")
-    return gettext("stable, below 0.10")
+    """The reading of an index in words, with the lines of :mod:`credit.stability` (one home for them)."""
+    lines = {"watch": number_format(PSI_WATCH, 2), "shifted": number_format(PSI_SHIFTED, 2)}
+    level = psi_level(psi)
+    if level == "shifted":
+        return gettext("shifted, above %(shifted)s") % lines
+    if level == "watch":
+        return gettext("watch, %(watch)s–%(shifted)s") % lines
+    return gettext("stable, below %(watch)s") % lines
 
 
 def category_label(category: str) -> str:
