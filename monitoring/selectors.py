@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -27,14 +27,26 @@ def period_predictions(version: ModelVersion, start: date, end: date, channel: s
     return predictions(model_version_id=version.pk, created_from=start, created_to=end, channel=channel or None)
 
 
+def period_applications(version: ModelVersion, start: date, end: date, channel: str | None = None):
+    """:func:`period_predictions` counting each application once, when it was first scored by the
+    version: a later prediction of a stored applicant (a re-score after a policy change, "score now"
+    again) is not a new applicant entering the period, so it is left out, as the back-test does.
+    Predictions of applications not stored (no ``applicant``) each count."""
+    earlier = Prediction.objects.filter(model_version_id=version.pk, applicant_id=OuterRef("applicant_id")).filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
+    )
+    return period_predictions(version, start, end, channel).exclude(Q(applicant__isnull=False) & Exists(earlier))
+
+
 def period_chunks(
     version: ModelVersion, start: date, end: date, channel: str | None = None, chunk_size: int = CHUNK_PREDICTIONS
 ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """The period's predictions, at most ``chunk_size`` at a time: (the nine attributes as scored, the NPL
-    probabilities). Chunks are ranges of ids (a primary-key range scan each, whatever the period's size),
-    and the database extracts the attributes from the stored JSON."""
+    """The period's applications (:func:`period_applications`), at most ``chunk_size`` at a time: (the
+    nine attributes as scored, the NPL probabilities). Chunks are ranges of ids (a primary-key range
+    scan each, whatever the period's size), and the database extracts the attributes from the stored
+    JSON."""
     extract = {f"attribute_{name}": KT(f"input_attributes__{name}") for name in ATTRIBUTE_FIELDS}
-    base = period_predictions(version, start, end, channel).order_by()
+    base = period_applications(version, start, end, channel).order_by()
     bounds = base.aggregate(first=Min("id"), last=Max("id"))
     if bounds["first"] is None:
         return

@@ -29,7 +29,7 @@ from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from applicants.models import Applicant
 from credit import backtest, stability
 from monitoring.models import MonitoringReport, ReferenceDistribution
-from monitoring.selectors import backtest_groups, period_chunks, period_predictions
+from monitoring.selectors import backtest_groups, period_applications, period_chunks
 from scoring.models import Prediction
 from scoring.policies import current_policy
 from scoring.selectors import predictions
@@ -133,7 +133,7 @@ def stability_figures(version: ModelVersion, start: date, end: date, channel: st
     try:
         reference = reference_distribution(version)
     except NoReferenceDistribution as exc:
-        count = period_predictions(version, start, end, channel).count()
+        count = period_applications(version, start, end, channel).count()
         return {"reference": None, "no_reference_reason": str(exc), "predictions": count}
     # A feature the reference has but the product no longer computes (or the reverse) is left out.
     counters = {

@@ -201,3 +201,22 @@ def test_the_scheduled_reports_cover_the_active_version_and_every_version_that_s
     assert by_version[later.pk].figures["stability"]["predictions"] == 0
     assert not MonitoringReport.objects.filter(model_version=idle).exists()
     assert len(write_scheduled_reports()) == 2 and MonitoringReport.objects.count() == 2
+
+
+def test_a_re_score_does_not_enter_an_application_into_the_period_again(monitored_version, tmp_path):
+    """Issue 22, item 13: a mass re-score (after a policy change) counts each application once in a
+    period's stability, as the back-test does; ad hoc predictions (no stored applicant) each count."""
+    scored_later_book(tmp_path, seed=13)
+    today = timezone.localdate()
+    before = write_monitoring_report(monitored_version, today, today).figures["stability"]
+    assert before["predictions"] == PERIOD_APPLICANTS
+
+    score_stored_applicants(range(FIRST_LATER_APP_ID, FIRST_LATER_APP_ID + PERIOD_APPLICANTS))  # the re-score
+    score_applicants([VALID_APPLICANT] * 2, channel=Prediction.Channel.API)
+    after = write_monitoring_report(monitored_version, today, today).figures["stability"]
+
+    assert Prediction.objects.count() == 2 * PERIOD_APPLICANTS + 2
+    assert after["predictions"] == PERIOD_APPLICANTS + 2
+    assert after["features"]["monthly_income"]["psi"] == pytest.approx(
+        before["features"]["monthly_income"]["psi"], abs=1e-3
+    )
