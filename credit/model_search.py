@@ -703,6 +703,10 @@ class SearchResult:
     test_metrics: dict
     training_data: dict
     seconds: float
+    # The calibrated out-of-fold NPL probability of every development applicant (the first repeat's
+    # folds, in fold order): what the model says of applicants it has not seen, the honest reference
+    # of the score's distribution (the refitted model's own, in-sample, would flatter a forest).
+    development_scores: np.ndarray | None = None
 
     def leaderboard(self) -> list[dict]:
         """Every candidate, best cross-validated mean first, the chosen and the best-mean marked."""
@@ -962,6 +966,7 @@ def search_best_model(
         test_metrics=test_metrics,
         training_data=training_data,
         seconds=time.perf_counter() - started,
+        development_scores=oof_probability[:once],
     )
 
 

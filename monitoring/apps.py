@@ -12,8 +12,8 @@ class MonitoringConfig(AppConfig):
 
         # A newly trained version's monitoring reference: its development applicants, binned once.
         model_version_registered.connect(
-            lambda sender, version, model, development, **kwargs: record_reference_distribution(
-                version, model, development
+            lambda sender, version, model, development, development_scores=None, **kwargs: (
+                record_reference_distribution(version, model, development, scores=development_scores)
             ),
             sender=ModelVersion,
             weak=False,

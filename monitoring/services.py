@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -56,23 +57,31 @@ class NoReferenceDistribution(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def reference_figures(model, applicants: pd.DataFrame) -> dict:
-    """The binned distribution of every monitored feature and of the model's NPL probability."""
+def reference_figures(model, applicants: pd.DataFrame, scores=None) -> dict:
+    """The binned distribution of every monitored feature and of the model's NPL probability:
+    ``scores`` (the applicants' out-of-fold probabilities, as training gives them) or else the
+    model's own probability of them."""
     columns = stability.feature_columns(applicants)
+    if scores is None:
+        scores = model.predict_npl_probability(applicants[list(ATTRIBUTE_FIELDS)])
     return {
         "applicants": len(applicants),
         "attributes": {
             name: stability.reference_of(values, name in CATEGORY_FIELDS) for name, values in columns.items()
         },
-        "score": stability.number_reference(model.predict_npl_probability(applicants[list(ATTRIBUTE_FIELDS)])),
+        "score": stability.number_reference(np.asarray(scores, dtype=np.float64)),
     }
 
 
-def record_reference_distribution(version: ModelVersion, model, development: list[pd.DataFrame]) -> None:
+def record_reference_distribution(version: ModelVersion, model, development: list[pd.DataFrame], scores=None) -> None:
     """Store the distribution of ``version``'s development applicants (frames with the nine attributes,
-    the development split: everything but the held-out test applicants) as its monitoring reference."""
+    the development split: everything but the held-out test applicants) as its monitoring reference;
+    the score's from ``scores``, their out-of-fold probabilities, when training gives them: the
+    refitted model's own probabilities of the applicants it was fitted on are in-sample, and a forest
+    or boosted winner would show drift on a stable population against them."""
     applicants = pd.concat([frame[list(ATTRIBUTE_FIELDS)] for frame in development], ignore_index=True)
-    store_reference_distribution(version, reference_figures(model, applicants), ReferenceDistribution.Source.TRAINING)
+    figures = reference_figures(model, applicants, scores)
+    store_reference_distribution(version, figures, ReferenceDistribution.Source.TRAINING)
 
 
 def store_reference_distribution(version: ModelVersion, figures: dict, source: str) -> ReferenceDistribution:

@@ -283,7 +283,11 @@ def _register_version(run, result: SearchResult, stored, comparison, as_of, seed
         )
         # Monitoring records its yardstick, the development applicants' distribution (training.signals).
         model_version_registered.send(
-            sender=ModelVersion, version=version, model=result.model, development=[result.split.development]
+            sender=ModelVersion,
+            version=version,
+            model=result.model,
+            development=[result.split.development],
+            development_scores=result.development_scores,
         )
         if comparison["promote"]:
             _activate_locked(version)

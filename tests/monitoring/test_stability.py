@@ -138,7 +138,10 @@ def test_a_version_trained_before_monitoring_gets_its_reference_from_its_recorde
     assert stored.source == ReferenceDistribution.Source.RECORDED_APPLICANTS
     assert stored.applicants == monitored_model.reference["applicants"]
     assert stored.attributes == monitored_model.reference["attributes"]
-    assert stored.score["edges"] == pytest.approx(monitored_model.reference["score"]["edges"])
+    # The score's reference: training stores the out-of-fold probabilities; rebuilt later, only the
+    # model's own probabilities of its applicants can be had (without training again): close, not equal.
+    assert len(stored.score["edges"]) == len(monitored_model.reference["score"]["edges"]) == 9
+    assert stored.score["edges"] == pytest.approx(monitored_model.reference["score"]["edges"], abs=0.05)
     assert report.figures["stability"]["reference"]["source"] == "recorded"
 
 

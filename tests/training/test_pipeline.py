@@ -437,3 +437,17 @@ def test_the_system_check_refuses_an_unknown_calibration_method(settings):
     assert errors and "'temperature'" in errors[0].msg and "sigmoid, isotonic" in errors[0].hint
     settings.TRAINING_CALIBRATION_METHOD = "isotonic"
     assert not [error for error in run_checks() if error.id == "training.E001"]
+
+
+def test_the_development_scores_are_out_of_fold(smoke_search):
+    """Issue 22, item 14: monitoring's score reference is what the model says of applicants it did not
+    see — one calibrated out-of-fold probability per development applicant, not the refitted model's
+    own (in-sample) probabilities of the applicants it was fitted on."""
+    scores = smoke_search.development_scores
+    X_dev, y_dev = features_and_labels(smoke_search.split.development)
+    first = Folds(splits=tuple(smoke_search.folds.first_repeat()), per_repeat=smoke_search.folds.per_repeat, repeats=1)
+    _, oof = out_of_fold_scores(smoke_search.winner.pipeline, X_dev, y_dev, first)
+    assert len(scores) == len(X_dev)
+    np.testing.assert_allclose(scores, smoke_search.model.calibrator.predict(oof), rtol=0, atol=1e-12)
+    in_sample = smoke_search.model.predict_npl_probability(X_dev)
+    assert not np.allclose(np.sort(scores), np.sort(in_sample))
