@@ -13,6 +13,7 @@ PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --n
 .PHONY: run test lint browser install install-dev lock clean
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "This project needs Python 3.11, but $(PYTHON) is %d.%d: install 3.11, or run make PYTHON=python3.11 ..." % sys.version_info[:2])'
 	$(PYTHON) -m venv $(VENV)
 
 $(RUNTIME): requirements.txt | $(BIN)/python
