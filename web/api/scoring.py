@@ -146,7 +146,7 @@ def _valid_unicode(data) -> bool:
 
 
 class ScoringApiView(APIView):
-    """Authenticated Analysts (errors: :mod:`web.api.errors`)."""
+    """Authenticated Analysts; invalid data → 400 with per-field errors; no usable model → 503."""
 
     permission_classes = [IsAuthenticated, IsAnalyst]
     parser_classes = [SafeJsonParser]
