@@ -22,10 +22,10 @@ re-implemented internals):
   (b) alike.
 - (c) **the engine alone** on one applicant: ``engine.score(...).row(0)`` (active-version lookup,
   probability, scorecard, the occlusion reasons chosen and worded), not stored. Target ≤ 1.5 ms.
-  Shown beside it: the same without reasons; ``calibrated.predict_proba`` on one row and on the
-  ten rows of one applicant's occlusion; and the call the engine makes instead on those ten rows,
-  ``predict_npl_probability`` (the fitted calibrator on the pipeline's score: the same
-  probabilities without the calibration wrapper's per-call checks).
+  Shown beside it: the same without reasons; and the model call the engine makes,
+  ``predict_npl_probability`` (the model's own calibrator, a fitted ``LogisticRegression`` or
+  ``IsotonicRegression``, on the pipeline's score), on one row and on the ten rows of one
+  applicant's occlusion.
 - (d) **throughput on ``--bulk`` applicants** (drawn as the loan books draw them, fixed seed): ``engine.score``
   on all at once (target ≥ 30,000 applicants/s with reasons; with and without reasons: every probability,
   label, score, grade, expected loss, recommendation, and which reasons with their effects), then

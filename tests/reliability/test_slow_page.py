@@ -41,3 +41,27 @@ def test_the_applicants_page_s_latest_prediction_has_its_index():
     """The page reads each applicant's latest prediction ordered by -created_at, -id: one index serves it."""
     indexes = {index.name: index.fields for index in Prediction._meta.indexes}
     assert indexes["prediction_latest_idx"] == ["applicant", "-created_at", "-id"]
+
+
+def test_the_answer_to_a_cancelled_page_query_is_in_words(rf, settings):
+    """What the middleware answers when PostgreSQL cancelled a page's statement (query_canceled,
+    57014), checked on any database: the driver's error as Django wraps it."""
+    from django.db import OperationalError
+
+    from nplsite.database import is_statement_timeout
+    from nplsite.middleware import database_unavailable_response
+
+    class QueryCanceled(Exception):
+        pgcode = "57014"
+
+    settings.PAGE_STATEMENT_TIMEOUT_SECONDS = 20
+    error = OperationalError("canceling statement due to statement timeout")
+    error.__cause__ = QueryCanceled()
+    assert is_statement_timeout(error) and not is_statement_timeout(OperationalError("connection refused"))
+
+    response = database_unavailable_response(rf.get("/applicants/"), error)
+
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    text = response.content.decode()
+    assert "This page took longer than 20 seconds to read from the database" in text
+    assert "cannot be reached" not in text
