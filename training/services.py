@@ -318,7 +318,10 @@ def compare_with_active_version(result: SearchResult, target: float, rule: str) 
 
     The active version is scored on this run's test applicants it did not see in its own
     development (its artifact records them), so neither model is judged on applicants it learned
-    from; if too few of those are NPL, on the whole test split (noted in ``basis``).
+    from. If fewer than ``MIN_UNSEEN_NPL_FOR_COMPARISON`` of those are NPL (a retrain with another
+    seed, whose test applicants the active version mostly trained on), there is **no verdict**
+    (``judged`` False): nothing is compared on applicants the active version learned from, and the new
+    version is registered without being activated (unless the rule is ``always``).
 
     Rules (``settings.MODEL_PROMOTION_RULE``): ``roc_auc`` (default), ``pr_auc`` or
     ``precision_at_recall`` — the new version replaces the active one only when it is better on that
@@ -343,16 +346,15 @@ def compare_with_active_version(result: SearchResult, target: float, rule: str) 
     test = result.split.test
     seen = set(champion.metadata.get("seen_app_ids") or [])
     unseen = test[~test["app_id"].isin(seen)]
+    unseen_npl = int(unseen["is_npl"].sum())
     if len(unseen) == len(test):
         basis = f"the {len(test)} test applicants of this run, none of which the active version saw in training"
-        compared = test
-    elif int(unseen["is_npl"].sum()) >= MIN_UNSEEN_NPL_FOR_COMPARISON and (~unseen["is_npl"]).sum() > 0:
+    elif unseen_npl >= MIN_UNSEEN_NPL_FOR_COMPARISON and (~unseen["is_npl"]).sum() > 0:
         basis = f"{len(unseen)} of the {len(test)} test applicants, those the active version never saw in training"
-        compared = unseen
     else:
-        overlap = len(test) - len(unseen)
-        basis = f"all {len(test)} test applicants ({overlap} of them seen by the active version in its training)"
-        compared = test
+        # Judging on applicants the active version learned from would flatter it: no verdict.
+        return _no_verdict(rule, active, test, unseen, unseen_npl)
+    compared = unseen
     X, y = features_and_labels(compared)
     new_probability = result.model.predict_npl_probability(X)
     old_probability = champion.predict_npl_probability(X)
@@ -373,12 +375,37 @@ def compare_with_active_version(result: SearchResult, target: float, rule: str) 
         "promote": promote,
         "active_version": active.pk,
         "active_version_name": active.name,
+        "judged": True,
         "basis": basis,
         "applicants": len(compared),
         "challenger": challenger_metrics,
         "champion": champion_metrics,
         "difference": difference,
         "reason": f"{'Activating' if promote else 'Keeping the active version'}: {why} (on {basis}).",
+    }
+
+
+def _no_verdict(rule: str, active: ModelVersion, test, unseen, unseen_npl: int) -> dict:
+    """Too few of this run's test applicants are unseen by the active version to judge both models on
+    applicants neither has seen: the figures are not compared and the new version is not activated
+    automatically (``judged`` False; the rule ``always`` still activates it)."""
+    counts = {"unseen": len(unseen), "test": len(test), "unseen_npl": unseen_npl}
+    promote = rule == "always"
+    return {
+        "rule": rule,
+        "promote": promote,
+        "judged": False,
+        "active_version": active.pk,
+        "active_version_name": active.name,
+        "minimum_unseen_npl": MIN_UNSEEN_NPL_FOR_COMPARISON,
+        **counts,
+        "basis": f"{len(unseen)} of the {len(test)} test applicants unseen by the active version",
+        "reason": (
+            f"{'Activating (the promotion rule activates every new version)' if promote else 'Not activating'}: "
+            f"no verdict — only {len(unseen)} of the {len(test)} test applicants were not seen by the active "
+            f"version in its training ({unseen_npl} NPL, fewer than {MIN_UNSEEN_NPL_FOR_COMPARISON}), too few "
+            "to judge both models on applicants neither has seen; a model admin compares and decides."
+        ),
     }
 
 

@@ -189,24 +189,50 @@ class TestChampionChallenger:
         assert "none of which the active version saw" in comparison["basis"]
         assert comparison["applicants"] == len(smoke_search.split.test)
 
-    @pytest.mark.parametrize(
-        ("seen", "basis"),
-        [
-            ("half the repaid", "of the 160 test applicants, those the active version never saw"),
-            ("all", "all 160 test applicants (160 of them seen by the active version in its training)"),
-        ],
-    )
-    def test_the_champion_is_judged_on_test_applicants_it_did_not_see(self, smoke_search, seen, basis):
+    def test_the_champion_is_judged_on_test_applicants_it_did_not_see(self, smoke_search):
         test = smoke_search.split.test.sort_values("app_id")
         assert len(test) == 160 and int(test["is_npl"].sum()) >= MIN_UNSEEN_NPL_FOR_COMPARISON
         repaid = test[~test["is_npl"].astype(bool)]["app_id"]
-        seen_ids = repaid.iloc[: len(repaid) // 2] if seen == "half the repaid" else test["app_id"]
+        seen_ids = repaid.iloc[: len(repaid) // 2]
         _store_as_active(smoke_search.model, "first", [*smoke_search.split.development["app_id"], *seen_ids])
 
         comparison = compare_with_active_version(smoke_search, 0.9, "roc_auc")
 
-        assert basis in comparison["basis"]
-        assert comparison["applicants"] == (len(test) - len(seen_ids) if seen == "half the repaid" else len(test))
+        assert comparison["judged"] is True
+        assert "of the 160 test applicants, those the active version never saw" in comparison["basis"]
+        assert comparison["applicants"] == len(test) - len(seen_ids)
+
+    @pytest.mark.parametrize(("rule", "promoted"), [("roc_auc", False), ("always", True), ("manual", False)])
+    def test_too_few_unseen_applicants_give_no_verdict(self, smoke_search, rule, promoted):
+        """Issue 22, item 10: the active version trained on most of this run's test applicants (a
+        retrain with another seed): nothing is compared on applicants it learned from, no verdict is
+        claimed, and the new version is not activated automatically."""
+        test = smoke_search.split.test
+        npl = test[test["is_npl"].astype(bool)]["app_id"]
+        seen_ids = [*test[~test["is_npl"].astype(bool)]["app_id"], *npl.iloc[: len(npl) - 5]]  # 5 NPL unseen
+        _store_as_active(smoke_search.model, "first", [*smoke_search.split.development["app_id"], *seen_ids])
+
+        comparison = compare_with_active_version(smoke_search, 0.9, rule)
+
+        assert comparison["judged"] is False and comparison["promote"] is promoted
+        assert "challenger" not in comparison and "difference" not in comparison
+        assert (comparison["unseen"], comparison["test"], comparison["unseen_npl"]) == (5, len(test), 5)
+        assert "no verdict" in comparison["reason"]
+
+        from django.utils import translation
+
+        from web.page_selectors.training import champion_comparison_summary
+
+        summary = champion_comparison_summary(comparison)
+        if promoted:
+            assert summary.startswith("Activated by the promotion rule, without a verdict: only 5 of the 160")
+        else:
+            assert summary.startswith("No verdict: only 5 of the 160 test applicants were not seen by first")
+            assert "worse" not in summary and "better" not in summary
+        with translation.override("id"):
+            assert champion_comparison_summary(comparison).startswith(
+                "Diaktifkan oleh aturan promosi, tanpa putusan" if promoted else "Tidak ada putusan"
+            )
 
     @pytest.mark.trains
     def test_a_clearly_better_challenger_is_promoted(self, smoke_search, small_frame):

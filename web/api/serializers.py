@@ -46,7 +46,7 @@ from scoring.policies import grade_band_rows, policy_parameters
 from scoring.services import ApplicantDataError
 from training.models import ModelVersion
 from web.api import examples as api_examples
-from web.page_selectors.training import scorecard_points
+from web.page_selectors.training import champion_comparison_summary, scorecard_points
 
 APP_ID_FIELD = "app_id"
 MAX_APP_ID = 2**63 - 1
@@ -538,6 +538,13 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
         help_text="For a scorecard version: every attribute's bins with their points; empty otherwise."
     )
     artifact_file = serializers.SerializerMethodField(help_text="The artifact's file name (never a server path).")
+    champion_comparison_summary = serializers.SerializerMethodField(
+        help_text=(
+            "What the champion/challenger comparison at training decided, in the reader's language (empty when "
+            "there was none). metrics.champion_comparison.judged is false when too few test applicants were "
+            "unseen by the active version to judge both: then there is no verdict."
+        )
+    )
 
     class Meta:
         model = ModelVersion
@@ -559,6 +566,7 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
             "artifact_size",
             "leaderboard",
             "points_table",
+            "champion_comparison_summary",
         ]
 
     def get_leaderboard(self, version) -> list:
@@ -569,6 +577,9 @@ class ModelVersionDetailSerializer(serializers.ModelSerializer):
 
     def get_artifact_file(self, version) -> str:
         return PurePath(version.artifact_path).name
+
+    def get_champion_comparison_summary(self, version) -> str:
+        return champion_comparison_summary((version.metrics or {}).get("champion_comparison") or {})
 
 
 class GradeBandSerializer(serializers.Serializer):

@@ -228,6 +228,10 @@ def _iso_date(value) -> date | None:
         return None
 
 
+def grouped_number(value: int) -> str:
+    return number_format(value, force_grouping=True)
+
+
 def champion_comparison_summary(comparison: dict) -> str:
     """What the champion/challenger comparison at training decided, in the reader's language.
 
@@ -239,6 +243,27 @@ def champion_comparison_summary(comparison: dict) -> str:
     if comparison.get("active_version") is None:
         return gettext("No version was active when this one was trained, so it was activated.")
     version = comparison.get("active_version_name") or f"#{comparison['active_version']}"
+    if comparison.get("judged") is False:
+        values = {
+            "version": version,
+            "unseen": grouped_number(comparison["unseen"]),
+            "test": grouped_number(comparison["test"]),
+            "npl": grouped_number(comparison["unseen_npl"]),
+            "minimum": comparison["minimum_unseen_npl"],
+        }
+        if comparison.get("promote"):
+            text = gettext(
+                "Activated by the promotion rule, without a verdict: only %(unseen)s of the %(test)s test "
+                "applicants were not seen by %(version)s in its training (%(npl)s NPL, fewer than %(minimum)s), too "
+                "few to judge both on applicants neither has seen."
+            )
+        else:
+            text = gettext(
+                "No verdict: only %(unseen)s of the %(test)s test applicants were not seen by %(version)s in its "
+                "training (%(npl)s NPL, fewer than %(minimum)s), too few to judge both on applicants neither has "
+                "seen. This version was registered without being activated; a model admin compares and decides."
+            )
+        return text % values
     difference = comparison.get("difference") or {}
     if not comparison.get("challenger") or not comparison.get("champion"):
         return gettext("The active version could not be loaded, so this one was activated.")
