@@ -92,6 +92,7 @@ from credit.encoder import APPLICANT_ATTRIBUTES, ApplicantFeatureEncoder
 from credit.intervals import bootstrap_intervals
 from credit.scorecard import ScorecardParameters
 from credit.trained_model import ScoreCalibrator, TrainedNplModel, calibration_scores
+from credit.training_range import training_ranges
 
 # In order of simplicity (the one-standard-error rule prefers the earlier), by how much each fits to
 # the book: a logistic regression one weight per feature; the scorecard also places every bin edge
@@ -952,6 +953,7 @@ def search_best_model(
             "selection_recall": round(selection_recall, 6),
             "split_method": split.method,
             "reference_values": reference_values(split.development),
+            "training_ranges": training_ranges(split.development),
         },
     )
     report(1.0, steps.CHOSE.text(name=winner.name))

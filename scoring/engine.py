@@ -64,6 +64,7 @@ from credit.reasons import (
     columns_of,
     occlusion_probabilities,
 )
+from credit.training_range import outside_training
 from scoring.policies import ActivePolicy, current_policy
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class EngineScores:
     expected_loss: np.ndarray
     recommendation: np.ndarray
     reasons: Sequence[list[dict]]  # Reasons (worded when read), or empty lists without reasons
+    outside_training: list[list[str]]  # each applicant's attributes outside what the model saw
 
     def __len__(self) -> int:
         return len(self.npl_probability)
@@ -122,6 +124,7 @@ class EngineScores:
             "expected_loss": int(self.expected_loss[i]),
             "recommendation": str(self.recommendation[i]),
             "reasons": self.reasons[i],
+            "outside_training": self.outside_training[i],
             "policy_id": self.policy.id,
         }
 
@@ -235,6 +238,7 @@ class ScoringEngine:
             expected_loss=decisions.expected_loss,
             recommendation=decisions.recommendation,
             reasons=reasons,
+            outside_training=outside_training(columns, model.metadata.get("training_ranges")),
         )
 
 

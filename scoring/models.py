@@ -146,6 +146,12 @@ class Prediction(models.Model):
     expected_loss = models.BigIntegerField(_("expected loss (Rp)"))
     recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices)
     reasons = models.JSONField(_("reasons"), default=list)
+    outside_training = models.JSONField(
+        _("outside the training range"),
+        default=list,
+        blank=True,
+        help_text=_("the attributes whose value is outside what the model saw in training (an extrapolation)"),
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

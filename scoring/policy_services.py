@@ -207,6 +207,7 @@ def rescore_prediction(prediction: Prediction, *, user) -> Prediction:
         expected_loss=int(decisions.expected_loss[0]),
         recommendation=str(decisions.recommendation[0]),
         reasons=prediction.reasons,
+        outside_training=prediction.outside_training,
         user=user if user is not None and user.is_authenticated else None,
         channel=Prediction.Channel.WEB,
     )

@@ -24,7 +24,7 @@ def test_analyst_sees_each_reason_beside_its_typical_value(browsing, analyst_use
     for text, reason in zip(shown, prediction.reasons, strict=True):
         assert reason["direction"] == "raises"  # a declined applicant is shown what raises the risk
         assert f"{reason['label']}: {reason['value_text']}; typical {reason['typical_text']}" in text
-    assert result.get_by_test_id("npl-flag").inner_text() == "Flagged for review"
+    assert result.get_by_test_id("npl-flag").inner_text() == "Flagged NPL by the model"
     assert "Customer quality" not in result.inner_text()
     browsing.screenshot("score-reasons-typical")
     assert_stayed_on_the_live_server(browsing)

@@ -49,10 +49,9 @@ def test_valid_form_shows_probability_score_grade_loss_recommendation_and_reason
     assert prediction.get_recommendation_display() in text
     for reason in prediction.reasons:
         assert reason["text"] in text and "; typical " in reason["text"]
-    flag = "Flagged for review" if prediction.is_npl else "Not flagged"
-    assert (
-        f'badge-recommendation-{prediction.recommendation}" data-testid="npl-flag">{flag}<' in response.content.decode()
-    )
+    # The model's NPL flag, in its own words and colour: not the policy's recommendation (issue 22, item 11).
+    flag, colour = ("Flagged NPL by the model", "danger") if prediction.is_npl else ("Not flagged NPL", "neutral")
+    assert f'badge-{colour}" data-testid="npl-flag">{flag}<' in response.content.decode()
     assert "Customer quality" not in text and "Predicted NPL" not in text
     gauge = [attrs for attrs in page.all("svg") if "gauge" in (attrs.get("class") or "")]
     assert gauge and gauge[0]["role"] == "img"
@@ -167,7 +166,7 @@ def test_the_reasons_and_the_flag_are_worded_in_indonesian(analyst_client, activ
     response = analyst_client.post("/score/", risky, HTTP_ACCEPT_LANGUAGE="id")
     prediction = Prediction.objects.get()
     text = text_of(response)
-    assert prediction.is_npl and "Ditandai untuk ditinjau" in text
+    assert prediction.is_npl and "Ditandai NPL oleh model" in text
     assert prediction.reasons and all("; biasanya " in reason["text"] for reason in prediction.reasons)
     for reason in prediction.reasons:
         assert reason["text"] in text

@@ -411,6 +411,14 @@ class PredictionSerializer(serializers.Serializer):
     # The reasons as stored and the version as {id, name}: nested serializers would copy their
     # fields again for every answer.
     reasons = StoredReasonsField(read_only=True)
+    outside_training = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=(
+            "The attributes whose value is outside what the model saw in training (below the smallest or above "
+            "the largest number, or a category never seen): the probability is an extrapolation; review it."
+        ),
+    )
     model_version = serializers.SerializerMethodField()
     policy = serializers.SerializerMethodField(help_text="The decision policy of score, grade and recommendation.")
     channel = serializers.ChoiceField(choices=Prediction.Channel.choices, read_only=True)

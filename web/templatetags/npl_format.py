@@ -9,6 +9,8 @@ both languages, ``6 Des 2026 06.42`` / ``6 Dec 2026 06:42`` with ``"SHORT_DATETI
 from django import template
 from django.utils.formats import number_format
 
+from applicants.attributes import label
+
 register = template.Library()
 
 EMPTY = "—"
@@ -79,3 +81,9 @@ def described_widget(bound_field):
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def attribute_label(name):
+    """An attribute's (or loan-file column's) label in the reader's language: ``otr`` → ``Vehicle price (OTR)``."""
+    return label(str(name))
