@@ -27,8 +27,8 @@ class ScoreCalibrator:
 
     Fitted on out-of-fold scores of the development applicants, with public scikit-learn estimators:
 
-    - ``sigmoid`` (Platt scaling): an unpenalised ``LogisticRegression`` on the score — strictly
-      monotone, two parameters, safe on small books;
+    - ``sigmoid`` (Platt scaling): an unpenalised ``LogisticRegression`` on the score, with Platt's
+      smoothed targets — strictly monotone, two parameters, safe on small books;
     - ``isotonic``: ``IsotonicRegression(out_of_bounds="clip")`` — monotone, free-form, needs more data.
     """
 
@@ -43,7 +43,18 @@ class ScoreCalibrator:
         scores = np.asarray(scores, dtype=np.float64)
         labels = np.asarray(labels).astype(int)
         if self.method == "sigmoid":
-            self.estimator_ = LogisticRegression(C=np.inf).fit(scores.reshape(-1, 1), labels)
+            # Platt's targets: (N+ + 1)/(N+ + 2) for NPL, 1/(N- + 2) for the others, a prior that keeps a
+            # small book's probabilities off 0 and 1. As sample weights of each score seen once as NPL
+            # and once as not: the same likelihood, so the same fit as Platt's method.
+            positives = int(labels.sum())
+            negatives = len(labels) - positives
+            target = np.where(labels == 1, (positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0))
+            both = np.concatenate([scores, scores]).reshape(-1, 1)
+            classes = np.concatenate([np.ones(len(scores), dtype=int), np.zeros(len(scores), dtype=int)])
+            weights = np.concatenate([target, 1.0 - target])
+            self.estimator_ = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(
+                both, classes, sample_weight=weights
+            )
         else:
             self.estimator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores, labels)
         return self
