@@ -159,3 +159,13 @@ def test_the_worker_scores_a_large_file(client, analyst, make_version, settings,
     assert status["summary"]["applications_scored"] == 2 and status["summary"]["rejected_rows"] == 2
     assert Prediction.objects.filter(channel="batch", user=analyst).count() == 2
     assert "Applications scored 2" in text_of(client.get(job_url))
+
+
+def test_the_job_header_groups_its_row_count_in_either_language(analyst_client, analyst, upload_dir):
+    """Issue 22, item 19: "7.848 baris", not "7848 baris"."""
+    from scoring.models import BatchScoringJob
+
+    job = BatchScoringJob.objects.create(original_name="loans.csv", rows=7848, size=2048, started_by=analyst)
+    assert "7,848 rows" in analyst_client.get(f"/batch/{job.pk}/").content.decode()
+    analyst_client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    assert "7.848 baris" in analyst_client.get(f"/batch/{job.pk}/").content.decode()
