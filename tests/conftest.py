@@ -74,6 +74,18 @@ def _role_groups_exist(request):
 
 
 @pytest.fixture(autouse=True)
+def _a_cache_of_its_own(settings):
+    """Each test reads and writes the cache under a prefix of its own: an earlier test's rate-limit
+    counts for its user (the same user id in every test's database) must not carry over, whatever
+    order pytest-xdist runs the tests in."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**default, "KEY_PREFIX": f"{default.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:8]}"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Tests create many users; the production hasher's deliberate slowness is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,7 +7,15 @@ pytest-django still runs each test with ``settings.DEBUG = False``, as Django's 
 """
 
 import os
+import uuid
 
 os.environ.setdefault("DEBUG", "1")
+# One test session's cache entries (rate-limit counts, above all) apart from another's and, under
+# pytest-xdist, each worker's apart from the other's: their databases give users the same ids. The
+# processes a worker starts (Celery, gunicorn) inherit both variables, so they share its namespace.
+os.environ.setdefault("NPL_TEST_SESSION", uuid.uuid4().hex[:8])
 
 from nplsite.settings import *  # noqa: E402, F403
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ['NPL_TEST_SESSION']}-{WORKER}"  # noqa: F405
