@@ -6,13 +6,13 @@ same report reads in English and in Indonesian.
 
 from __future__ import annotations
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applicants.attributes import ATTRIBUTE_FIELDS, RUPIAH_ATTRIBUTE_FIELDS
 from applicants.models import Applicant
 from credit.stability import PSI_SHIFTED, PSI_WATCH, SCORE, UNSEEN, psi_level
+from nplsite.numbers import decimal_text
 
 RATIO_LABELS = {
     "dp_ratio": _("Down-payment ratio (DP / OTR)"),
@@ -30,7 +30,7 @@ def feature_label(name: str) -> str:
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{number_format(100 * value, digits)} %"
+    return "—" if value is None else f"{decimal_text(100 * value, digits)} %"
 
 
 def figure(name: str, value: float | None) -> str:
@@ -38,15 +38,15 @@ def figure(name: str, value: float | None) -> str:
     if value is None:
         return "—"
     if name in RUPIAH_ATTRIBUTE_FIELDS:
-        return gettext("Rp %(amount)s M") % {"amount": number_format(value / 1e6, 1)}
+        return gettext("Rp %(amount)s M") % {"amount": decimal_text(value / 1e6, 1)}
     if name == SCORE:
         return percent(value)
-    return number_format(value, 2)
+    return decimal_text(value, 2)
 
 
 def psi_reading(psi: float) -> str:
     """The reading of an index in words, with the lines of :mod:`credit.stability` (one home for them)."""
-    lines = {"watch": number_format(PSI_WATCH, 2), "shifted": number_format(PSI_SHIFTED, 2)}
+    lines = {"watch": decimal_text(PSI_WATCH, 2), "shifted": decimal_text(PSI_SHIFTED, 2)}
     level = psi_level(psi)
     if level == "shifted":
         return gettext("shifted, above %(shifted)s") % lines
@@ -65,7 +65,7 @@ def alert_message(alert: dict) -> str:
         name, moved = alert["feature"], alert["moved"]
         head = gettext("%(feature)s moved: population stability index %(psi)s (%(reading)s)") % {
             "feature": feature_label(name),
-            "psi": number_format(alert["psi"], 2),
+            "psi": decimal_text(alert["psi"], 3),
             "reading": psi_reading(alert["psi"]),
         }
         if "category" in moved:
@@ -98,7 +98,7 @@ def alert_message(alert: dict) -> str:
             "expected": percent(alert["expected_rate"]),
             "npl": alert["npl"],
             "n": alert["n"],
-            "p": number_format(alert["p_value"], 4),
+            "p": decimal_text(alert["p_value"], 4),
             "light": light_label(alert["light"]),
         }
     if kind == "recall":

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from django.utils.formats import number_format
 
+from nplsite.numbers import decimal_text
+
 WIDTH = 640
 HEIGHT = 240
 MARGIN_TOP = 14
@@ -41,7 +43,7 @@ def count_tick(value: float) -> str:
 
 def decimal_tick(value: float) -> str:
     """One decimal in the active language's notation: ``0.2`` / ``0,2``."""
-    return number_format(round(value, 1), decimal_pos=1)
+    return decimal_text(value, 1)
 
 
 def percent_tick(value: float) -> str:

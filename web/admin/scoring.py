@@ -1,10 +1,10 @@
 """The prediction audit trail (read-only) and the decision policies in the Django admin, for Model admins."""
 
 from django.contrib import admin, messages
-from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from nplsite.numbers import decimal_text
 from nplsite.roles import is_model_admin
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS
@@ -14,7 +14,7 @@ from web.forms.policies import PolicyForm
 
 
 def _percent(value) -> str:
-    return "—" if value is None else f"{number_format(round(value * 100, 2), decimal_pos=2)} %"
+    return "—" if value is None else f"{decimal_text(value * 100, 2)} %"
 
 
 @admin.register(Prediction)

@@ -12,12 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credit.model_search import PROFILES
+from nplsite.numbers import decimal_text
 from nplsite.roles import is_model_admin
 from scoring.policies import current_policy
 from training.models import ModelVersion, TrainingRun
@@ -40,7 +40,7 @@ def _number(value, digits=3):
     if value is None or value == "":
         return "—"
     if isinstance(value, float):
-        return number_format(round(value, digits), decimal_pos=digits)
+        return decimal_text(value, digits)
     return str(value)
 
 

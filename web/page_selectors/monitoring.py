@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from credit.stability import PSI_SHIFTED, PSI_WATCH, SCORE, UNSEEN
 from monitoring.alerts import alert_message, feature_label, figure, percent
 from monitoring.models import MonitoringReport
 from monitoring.selectors import active_version_monitoring
+from nplsite.numbers import decimal_text
 from training.models import ModelVersion
 from web.charts import Bar, bar_chart, nice_maximum
 
 
 def _two_decimals(value: float) -> str:
-    return number_format(value, 2)
+    return decimal_text(value, 2)
 
 
 def _percent_tick(value: float) -> str:
@@ -64,7 +64,7 @@ def stability_chart(rows: list[dict]) -> dict | None:
         Bar(
             value=row["psi"],
             label=str(index + 1),
-            title=f"{row['label']}: PSI {number_format(row['psi'], 3)}",
+            title=f"{row['label']}: PSI {decimal_text(row['psi'], 3)}",
             css=f"bar-level-{row['level']}",
         )
         for index, row in enumerate(measured)
@@ -77,7 +77,7 @@ def stability_chart(rows: list[dict]) -> dict | None:
         y_max=top,
         y_tick_format=_two_decimals,
         max_x_labels=20,
-        reference_lines=[(PSI_WATCH, number_format(PSI_WATCH, 2)), (PSI_SHIFTED, number_format(PSI_SHIFTED, 2))],
+        reference_lines=[(PSI_WATCH, decimal_text(PSI_WATCH, 2)), (PSI_SHIFTED, decimal_text(PSI_SHIFTED, 2))],
     )
 
 
@@ -142,7 +142,7 @@ def vintage_chart(vintages: list[dict], test_auc: float | None) -> dict | None:
         Bar(
             value=row["roc_auc"],
             label=row["vintage"],
-            title=f"{row['vintage']}: ROC AUC {number_format(row['roc_auc'], 3)}",
+            title=f"{row['vintage']}: ROC AUC {decimal_text(row['roc_auc'], 3)}",
         )
         for row in measured
     ]

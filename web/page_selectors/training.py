@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from credit.encoder import FEATURE_LABELS
 from credit.model_search import BALANCING_LABELS
 from credit.steps import translated_step
+from nplsite.numbers import decimal_text
 from nplsite.roles import is_model_admin
 from training.artifacts import ArtifactIntegrityError, load_artifact
 from training.models import ModelVersion, TrainingRun
@@ -279,10 +280,10 @@ def champion_comparison_summary(comparison: dict) -> str:
     values = {
         "version": version,
         "figure": PROMOTION_RULE_NAMES.get(rule, rule),
-        "new": number_format(difference["new"], 3),
-        "old": number_format(difference["old"], 3),
-        "low": number_format(interval[0], 3),
-        "high": number_format(interval[1], 3),
+        "new": decimal_text(difference["new"], 3),
+        "old": decimal_text(difference["old"], 3),
+        "low": decimal_text(interval[0], 3),
+        "high": decimal_text(interval[1], 3),
     }
     if comparison.get("promote"):
         text = gettext(

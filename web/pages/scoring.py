@@ -9,11 +9,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applicants.models import Applicant
+from nplsite.numbers import decimal_text
 from nplsite.roles import analyst_required
 from scoring.engine import ScoringUnavailableError
 from scoring.policies import current_policy, grade_band_rows
@@ -81,7 +81,7 @@ def score_stored(request, app_id: int):
                 "model": prediction.model_version.name,
                 "grade": prediction.risk_grade,
                 "score": prediction.credit_score,
-                "probability": number_format(round(prediction.npl_probability * 100, 1), decimal_pos=1),
+                "probability": decimal_text(prediction.npl_probability * 100, 1),
             },
         )
     return redirect(reverse("applicants:detail", args=[app_id]) + "#predictions")

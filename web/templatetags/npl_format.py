@@ -10,6 +10,7 @@ from django import template
 from django.utils.formats import number_format
 
 from applicants.attributes import label
+from nplsite.numbers import decimal_text
 
 register = template.Library()
 
@@ -46,8 +47,7 @@ def percent(value, decimals=1):
     """A ratio (0.123) as a percentage in the locale's notation: ``12.3 %`` / ``12,3 %``."""
     if not _is_number(value):
         return EMPTY
-    # number_format cuts surplus decimals off; round first so 90.476 shows as 90.5.
-    return f"{number_format(round(value * 100, int(decimals)), decimal_pos=int(decimals), force_grouping=True)} %"
+    return f"{decimal_text(value * 100, int(decimals), grouping=True)} %"
 
 
 @register.filter
@@ -55,7 +55,7 @@ def decimal(value, decimals=3):
     """A metric such as 0.8123 with a fixed number of decimals, localised: ``0.812`` / ``0,812``."""
     if not _is_number(value):
         return EMPTY
-    return number_format(round(value, int(decimals)), decimal_pos=int(decimals))
+    return decimal_text(value, int(decimals))
 
 
 @register.filter
