@@ -280,10 +280,19 @@ def pytest_sessionstart(session):
 PROCESS_FIXTURES = {"celery_worker_process", "own_celery_worker", "session_celery_worker"}
 
 
+# Started first: the long tests that wait for a state rather than count what happens meanwhile (a
+# killed worker's job going stale). Left where they are: the busy-database test, which counts answers
+# while a batch runs and so wants the machine no busier than usual (not beside a session's training).
+STARTED_FIRST = ("tests/reliability/test_worker_killed.py",)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.process)
+    # pytest-xdist hands tests out in this order: a minute-long test handed out last leaves one worker
+    # alone at the end.
+    items.sort(key=lambda item: not item.nodeid.startswith(STARTED_FIRST))
 
 
 _SESSION_STARTED = time.monotonic()
