@@ -28,6 +28,7 @@ from credit.attributes import (  # noqa: F401 (the schema, re-exported for the a
     MAX_TENOR,
     MIN_DEPENDANTS,
     MIN_LAMA_BEKERJA,
+    MIN_OTR,
     MIN_TENOR,
     NUMERIC_FIELDS,
     OCCUPATIONS,

@@ -20,6 +20,7 @@ from applicants.attributes import (
     MAX_TENOR,
     MIN_DEPENDANTS,
     MIN_LAMA_BEKERJA,
+    MIN_OTR,
     MIN_TENOR,
     HousingType,
     Pekerjaan,
@@ -53,7 +54,7 @@ class Applicant(models.Model):
     lama_bekerja = models.SmallIntegerField(
         _("years in current job"), validators=_between(MIN_LAMA_BEKERJA, MAX_LAMA_BEKERJA)
     )
-    otr = models.BigIntegerField(_("vehicle on-the-road price (Rp)"), validators=_between(0, MAX_OTR))
+    otr = models.BigIntegerField(_("vehicle on-the-road price (Rp)"), validators=_between(MIN_OTR, MAX_OTR))
     status_pernikahan = models.CharField(_("marital status"), max_length=20, choices=StatusPernikahan.choices)
     pekerjaan = models.CharField(_("occupation"), max_length=60, choices=Pekerjaan.choices)
     tenor = models.SmallIntegerField(_("tenor (months)"), validators=_between(MIN_TENOR, MAX_TENOR))

@@ -2,7 +2,7 @@
 
 The layout moved no model (the apps keep their tables); the round added an index on predictions
 (``scoring`` 0004), a prediction column (``scoring`` 0005) and a monitoring status (``monitoring``
-0002). A database at the migrations
+0002), and the vehicle price's lower bound (``applicants`` 0002). A database at the migrations
 before them, with data in it, is migrated forward and keeps every row; no model change is left
 without its migration.
 """
@@ -17,7 +17,11 @@ from monitoring.services import write_monitoring_report
 
 pytestmark = pytest.mark.django_db(transaction=True)  # migrate runs its own transactions
 
-BEFORE_THIS_ROUND = [("scoring", "0003"), ("monitoring", "0001")]  # before this round's migrations
+BEFORE_THIS_ROUND = [
+    ("scoring", "0003"),
+    ("monitoring", "0001"),
+    ("applicants", "0001"),
+]  # before this round's migrations
 TABLES = ("applicants_applicant", "scoring_prediction", "monitoring_monitoringreport", "training_modelversion")
 
 
