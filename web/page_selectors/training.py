@@ -15,7 +15,6 @@ from datetime import date
 
 import numpy as np
 from django.db.models import QuerySet
-from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +27,7 @@ from training.artifacts import ArtifactIntegrityError, load_artifact
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version, get_previous_model_version, list_model_versions
 from web.charts import Series, line_chart, percent_tick
+from web.templatetags.npl_format import grouped
 
 HEADLINE_METRICS = ("precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
 IMPORTANCE_TOP = 15
@@ -229,10 +229,6 @@ def _iso_date(value) -> date | None:
         return None
 
 
-def grouped_number(value: int) -> str:
-    return number_format(value, force_grouping=True)
-
-
 def champion_comparison_summary(comparison: dict) -> str:
     """What the champion/challenger comparison at training decided, in the reader's language.
 
@@ -247,9 +243,9 @@ def champion_comparison_summary(comparison: dict) -> str:
     if comparison.get("judged") is False:
         values = {
             "version": version,
-            "unseen": grouped_number(comparison["unseen"]),
-            "test": grouped_number(comparison["test"]),
-            "npl": grouped_number(comparison["unseen_npl"]),
+            "unseen": grouped(comparison["unseen"]),
+            "test": grouped(comparison["test"]),
+            "npl": grouped(comparison["unseen_npl"]),
             "minimum": comparison["minimum_unseen_npl"],
         }
         if comparison.get("promote"):

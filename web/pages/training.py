@@ -106,13 +106,14 @@ def retrain(request):
     """GET: the retrain form; POST: queue a training run and follow its progress."""
     form = RetrainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        policy = current_policy()
         run = request_retraining(
             request.user,
             profile=form.cleaned_data["profile"],
             as_of=form.cleaned_data["as_of"],
             seed=form.cleaned_data["seed"],
-            recall_target=current_policy().recall_target,
-            score_scaling=current_policy().parameters,
+            recall_target=policy.recall_target,
+            score_scaling=policy.parameters,
         )
         return redirect("training:run", pk=run.pk)
     return render(request, "training/retrain.html", {"form": form}, status=400 if form.is_bound else 200)

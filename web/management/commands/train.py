@@ -46,6 +46,7 @@ class Command(BaseCommand):
                 bar.update(max(0, percent - bar.n))
                 bar.set_description(step[:60])
 
+            policy = current_policy()  # the rules training is for: the active decision policy's
             try:
                 version = train_model_version(
                     run,
@@ -54,8 +55,8 @@ class Command(BaseCommand):
                     seed=seed,
                     out_of_time=out_of_time,
                     progress=show,
-                    recall_target=current_policy().recall_target,
-                    score_scaling=current_policy().parameters,
+                    recall_target=policy.recall_target,
+                    score_scaling=policy.parameters,
                 )
             except TrainingFailed as exc:
                 raise CommandError(f"Training run #{run.pk} failed: {exc}") from exc
