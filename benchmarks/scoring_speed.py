@@ -131,6 +131,7 @@ def main() -> None:
     from nplsite.tokens import issue_api_token
     from scoring.engine import engine
     from scoring.models import Prediction
+    from scoring.reason_wording import worded_reasons
     from training.artifacts import load_artifact
     from training.models import TrainingRun
     from training.services import train_model_version
@@ -229,9 +230,10 @@ def main() -> None:
         )
         if with_reasons:
             started = time.perf_counter()
-            worded = sum(len(reasons) for reasons in scores.reasons)
+            attributes = pd.DataFrame(bulk).to_dict("records")
+            worded = sum(len(worded_reasons(reasons, attributes[i])) for i, reasons in enumerate(scores.reasons))
             seconds = time.perf_counter() - started
-            print(f"    then wording all {worded:,} of their reasons: {seconds:.2f} s")
+            print(f"    then reading and wording all {worded:,} of their reasons: {seconds:.2f} s")
     in_path, out_path = workdir / "bulk.csv", workdir / "bulk-scored.csv"
     frame = pd.DataFrame(bulk)
     frame.insert(0, "app_id", np.arange(1, args.bulk + 1) + 10_000_000)

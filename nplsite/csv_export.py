@@ -10,6 +10,7 @@ expected loss included) are not text and stay numbers.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -51,3 +52,31 @@ def _write(handle, rows, header) -> None:
     if header is not None:
         writer.writerow(header)
     writer.writerows([_cell(value) for value in row] for row in rows)
+
+
+def regional_csv_chunks(path, *, decimal_columns: Sequence[str] = (), rows_per_chunk: int = 2_000):
+    """A CSV file written by :func:`write_csv`, re-written for a spreadsheet whose language writes
+    decimal commas (Indonesian): cells separated by semicolons, ``decimal_columns`` with a decimal
+    comma, and a byte-order mark first so that the spreadsheet reads UTF-8. Yields UTF-8 bytes a few
+    thousand rows at a time (for a streaming response: the file is never held in memory). Cells stay
+    as the file has them otherwise (formula-like text keeps its neutralising apostrophe)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        decimal_at = [i for i, name in enumerate(header) if name in set(decimal_columns)]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        buffer.write("\ufeff")
+        writer.writerow(header)
+        for count, row in enumerate(reader, start=1):
+            for i in decimal_at:
+                if i < len(row):
+                    row[i] = row[i].replace(".", ",")
+            writer.writerow(row)
+            if count % rows_per_chunk == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")

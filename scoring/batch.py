@@ -26,6 +26,7 @@ from applicants.loan_file import read_loan_file
 from applicants.models import Applicant
 from nplsite.csv_export import write_csv
 from scoring.models import Prediction
+from scoring.reason_wording import worded_reasons
 from scoring.services import score_valid_applicants
 
 OUTPUT_COLUMNS = [
@@ -45,6 +46,9 @@ OUTPUT_COLUMNS = [
     "policy_id",
     "prediction_id",
 ]
+# The output columns that hold fractions (written with a decimal point; the download for a
+# spreadsheet set to Indonesian writes them with a decimal comma).
+DECIMAL_COLUMNS = ("npl_probability", "threshold")
 CHUNK_APPLICATIONS = 1_000
 
 
@@ -164,7 +168,8 @@ def _score_chunk(chunk, user, output, summary: BatchScoringSummary) -> list:
     for app_id, result in zip(app_ids, results, strict=True):
         prediction = result.prediction
         summary.statistics.add(prediction)
-        texts = [reason["text"] for reason in prediction.reasons] + ["", "", ""]
+        texts = [reason["text"] for reason in worded_reasons(prediction.reasons, prediction.input_attributes)]
+        texts += ["", "", ""]
         rows.append(
             [
                 app_id,

@@ -12,7 +12,9 @@ Celery task ``scoring.score_batch_file``, so a request never does more than that
 Predictions are committed a chunk at a time (so a large file never holds the database's write
 lock for long), each linked to its job. A failed job can be started again
 (:func:`retry_batch_job`): a new job on a copy of the same file, which first deletes what its
-failed predecessors stored — a retried file is stored once.
+failed predecessors stored — a retried file is stored once. The results file's reasons are worded in
+the language of the person who started the job (``BatchScoringJob.language``); the job page words
+each row's reason again in its reader's language.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from applicants.loan_file import LoanFileError, count_rows
 from applicants.models import Applicant
@@ -74,6 +76,13 @@ def _store_upload(uploaded, target: Path) -> int:
     return size
 
 
+def results_language() -> str:
+    """The language a new job's results file is worded in: the one of the request that starts it."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    supported = {code for code, _ in settings.LANGUAGES}
+    return language if language in supported else settings.LANGUAGE_CODE
+
+
 def submit_batch_file(uploaded, *, user) -> BatchScoringJob:
     """Store an uploaded loan file as a new job and score it: inline when it is small, else in the worker.
 
@@ -83,6 +92,7 @@ def submit_batch_file(uploaded, *, user) -> BatchScoringJob:
     job = BatchScoringJob(
         started_by=user if user is not None and user.is_authenticated else None,
         original_name=os.path.basename(uploaded.name or "upload.csv")[:200],
+        language=results_language(),
     )
     job.directory.mkdir(parents=True, mode=0o700)
     job.size = _store_upload(uploaded, job.input_path)
@@ -95,7 +105,12 @@ def retry_batch_job(job: BatchScoringJob, *, user) -> BatchScoringJob:
     if job.status != JobStatus.FAILED:
         raise ValueError(f"Only a failed batch job can be started again; this one is {job.status}.")
     again = BatchScoringJob(
-        started_by=user, original_name=job.original_name, size=job.size, rows=job.rows, retry_of=job
+        started_by=user,
+        original_name=job.original_name,
+        size=job.size,
+        rows=job.rows,
+        retry_of=job,
+        language=results_language(),
     )
     again.directory.mkdir(parents=True, mode=0o700)
     shutil.copyfile(job.input_path, again.input_path)
@@ -148,7 +163,7 @@ def run_batch_job(job_id: str) -> dict:
         BatchScoringJob.objects.filter(pk=job_id).update(progress=progress, heartbeat_at=timezone.now())
 
     try:
-        with Heartbeat(job):
+        with Heartbeat(job), translation.override(job.language):
             summary = score_loan_file(
                 job.input_path,
                 job.output_path,

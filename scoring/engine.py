@@ -32,10 +32,10 @@ recommended for approval, the (up to :data:`REASON_COUNT`) groups that *lower* t
 one recommended for decline, those that *raise* it most; for one sent to review, the strongest
 either way (largest effect, whichever direction). Groups are ranked by their effect on the
 log-odds of NPL, which stays informative near 0 and 1; effects below 0.01 in log-odds are left
-out as noise. Each reason shows the applicant's value beside the typical value it was compared
-with, worded for an analyst through gettext in the language active when it was scored, e.g.
-"Down payment: 5 % of the vehicle price; typical 20 % of the vehicle price — raises risk"; the
-values are also returned as data (``value``, ``typical_value``).
+out as noise. Each reason is data — the applicant's value beside the typical value it was
+compared with (:class:`Reasons`) — and is worded when shown, in the reader's language
+(:mod:`scoring.reason_wording`), e.g. "Down payment: 5 % of the vehicle price; typical 20 % of the
+vehicle price — raises risk".
 
 """
 
@@ -51,14 +51,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.utils import translation
-from django.utils.formats import get_format, number_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from credit import scorecard
 from credit.reasons import (
     REASON_GROUPS,
-    REASON_LABELS,
     ReferenceValues,
     choose_reasons,
     columns_of,
@@ -246,22 +243,25 @@ engine = ScoringEngine()
 
 
 class Reasons(Sequence):
-    """The reasons of each scored applicant: ``reasons[i]`` is applicant ``i``'s list of reason
-    dicts (see :func:`_reason`).
+    """The reasons of each scored applicant: ``reasons[i]`` is applicant ``i``'s list of reasons, as
+    data (:data:`scoring.reason_wording.STORED_KEYS`): the group, the applicant's value, the typical
+    value it was compared with (for ``dp`` the typical down payment at the applicant's price; for a
+    category group ``None`` when it was compared with the average of every category), the direction
+    and the effect in probability points. They are worded when shown, in the reader's language
+    (:mod:`scoring.reason_wording`).
 
     Which groups they are, in which order, is decided for every applicant at once when scoring
-    (see "Which reasons are shown" in the module docstring); each applicant's reasons are worded
-    when read, in the language that was active when it was scored (not every caller reads every
-    applicant's reasons).
+    (see "Which reasons are shown" in the module docstring); each applicant's list is built when
+    read (not every caller reads every applicant's reasons).
     """
 
     def __init__(
         self, columns, probability: np.ndarray, typical: np.ndarray, recommendation, references: ReferenceValues
     ):
-        self._columns, self._references = columns, references
-        self._wording = _Wording.active()
+        self._columns = columns
         self._values: dict[str, list] | None = None
-        self._typical: dict[str, tuple] = {}
+        self._typical = _typical_values(references)
+        self._dp_ratio = references.dp_ratio
         chosen = choose_reasons(probability, typical, recommendation)
         self._effect, self._log_odds_effect = chosen.effect, chosen.log_odds_effect
         self._chosen, self._count = chosen.chosen, chosen.count
@@ -275,151 +275,28 @@ class Reasons(Sequence):
         i = range(len(self))[i]  # negative indices; IndexError beyond the end
         if self._values is None:  # Python values, read once: indexing numpy arrays costs more per value
             self._values = {name: column.tolist() for name, column in self._columns.items()}
-        values = {name: column[i] for name, column in self._values.items()}
-        return [
-            _reason(
-                REASON_GROUPS[j],
-                float(self._effect[i, j]),
-                float(self._log_odds_effect[i, j]),
-                values,
-                self._references,
-                self._wording,
-                self._typical,
+        reasons = []
+        for j in self._chosen[i, : self._count[i]].tolist():
+            group = REASON_GROUPS[j]
+            typical_value = round(self._dp_ratio * self._values["otr"][i]) if group == "dp" else self._typical[group]
+            reasons.append(
+                {
+                    "attribute": group,
+                    "value": self._values[group][i],
+                    "typical_value": typical_value,
+                    "direction": "raises" if self._log_odds_effect[i, j] > 0 else "lowers",
+                    "effect": round(float(self._effect[i, j]), 4),
+                }
             )
-            for j in self._chosen[i, : self._count[i]].tolist()
-        ]
+        return reasons
 
 
-class _Wording:
-    """One language's translations and number formats for reasons, kept per process.
-
-    Django looks the language up again on every ``gettext`` and ``number_format`` call; for a
-    batch that was about 90 % of the engine's time (seven translated strings a reason, three
-    reasons an applicant), and for one applicant still a third. The compiled catalogues are read
-    once per process anyway, so :meth:`active` keeps one instance per language (a changed catalogue
-    is used after a restart, as Django's own are in production), which translates each
-    string once (in its own language, whatever is active when a reason is worded later) and
-    groups rupiah amounts with the language's thousands separator directly
-    (``number_format(..., force_grouping=True)`` gives the same text; a test holds them equal in
-    both languages). Percentages are one decimal at most, so their cache stays small.
-    """
-
-    _by_language: dict[str | None, _Wording] = {}
-    _MAX_PERCENTAGES = 10_000
-
-    @classmethod
-    def active(cls) -> _Wording:
-        language = get_language()
-        wording = cls._by_language.get(language)
-        if wording is None:
-            wording = cls._by_language[language] = cls(language)
-        return wording
-
-    def __init__(self, language: str | None):
-        self.language = language
-        self.thousands_separator = get_format("THOUSAND_SEPARATOR", language)
-        self._translations: dict[str, str] = {}
-        self._percentages: dict[tuple[float, int], str] = {}
-
-    def gettext(self, text: str) -> str:
-        translated = self._translations.get(text)
-        if translated is None:
-            with translation.override(self.language):
-                translated = self._translations[text] = gettext(text)
-        return translated
-
-    def percent(self, ratio: float) -> str:
-        """``0.2`` → ``"20"``, ``0.125`` → ``"12.5"`` (``"12,5"`` in Indonesian)."""
-        percentage = round(ratio * 100, 1)
-        decimals = 0 if abs(ratio * 100 - round(ratio * 100)) < 0.05 else 1
-        text = self._percentages.get((percentage, decimals))
-        if text is None:
-            with translation.override(self.language):
-                text = number_format(percentage, decimal_pos=decimals)
-            if len(self._percentages) >= self._MAX_PERCENTAGES:
-                self._percentages.clear()
-            self._percentages[percentage, decimals] = text
-        return text
-
-    def integer(self, value: int) -> str:
-        return f"{int(value):,}".replace(",", self.thousands_separator)
-
-    def rupiah(self, value: int) -> str:
-        return "Rp " + self.integer(value)
-
-
-def _reason(
-    group: str,
-    effect: float,
-    log_odds_effect: float,
-    values: dict,
-    ref: ReferenceValues,
-    wording: _Wording,
-    typical_of_group: dict[str, tuple],
-) -> dict:
-    """One reason, structured and worded: the group, the applicant's value and the typical value it
-    was compared with (as data and as text), the effect, its direction and a sentence.
-
-    ``values``: the applicant's nine attributes; ``typical_of_group``: each group's typical value
-    and its text for these references and this wording, filled here (the same for every applicant
-    of a scoring call)."""
-    gettext = wording.gettext
-    raises = log_odds_effect > 0
-    value, otr, dp = values[group], values["otr"], values["dp"]
-    if group not in typical_of_group:
-        typical_of_group[group] = _typical(group, ref, wording)
-    typical_value, typical_text = typical_of_group[group]
-    if group == "dp":
-        value_text = _share_of_price(wording, dp / otr if otr > 0 else 0.0)
-        typical_value = round(ref.dp_ratio * otr)  # the down payment the typical share gives at this price
-    elif group == "otr":
-        value_text = gettext("%(price)s, %(financed)s financed") % {
-            "price": wording.rupiah(otr),
-            "financed": wording.rupiah(max(otr - dp, 0)),
-        }
-    elif group == "monthly_income":
-        value_text = wording.rupiah(value)
-    elif group == "tenor":
-        value_text = _months(wording, value)
-    elif group in ("num_of_dependent", "lama_bekerja"):
-        value_text = wording.integer(value)
-    else:
-        value_text = str(value)
-    label = gettext(REASON_LABELS[group])
-    consequence = gettext("raises risk") if raises else gettext("lowers risk")
-    return {
-        "attribute": group,
-        "label": label,
-        "value": value,
-        "typical_value": typical_value,
-        "value_text": value_text,
-        "typical_text": typical_text,
-        "direction": "raises" if raises else "lowers",
-        "effect": round(effect, 4),
-        "text": gettext("%(label)s: %(value)s; typical %(typical)s — %(consequence)s")
-        % {"label": label, "value": value_text, "typical": typical_text, "consequence": consequence},
+def _typical_values(ref: ReferenceValues) -> dict[str, object]:
+    """Each group's typical value as data (``dp`` depends on the price: computed per applicant); a
+    category group compared with the average of every category has ``None``."""
+    typical = {
+        group: getattr(ref, group) for group in ("monthly_income", "otr", "tenor", "num_of_dependent", "lama_bekerja")
     }
-
-
-def _share_of_price(wording: _Wording, ratio: float) -> str:
-    return wording.gettext("%(percent)s %% of the vehicle price") % {"percent": wording.percent(ratio)}
-
-
-def _months(wording: _Wording, months: int) -> str:
-    return wording.gettext("%(months)s months") % {"months": wording.integer(months)}
-
-
-def _typical(group: str, ref: ReferenceValues, wording: _Wording) -> tuple[object, str]:
-    """The typical value of a group (as data) and its text (``dp``: the share of the price)."""
-    if group == "dp":
-        return None, _share_of_price(wording, ref.dp_ratio)
-    if group in ("otr", "monthly_income"):
-        return getattr(ref, group), wording.rupiah(getattr(ref, group))
-    if group == "tenor":
-        return ref.tenor, _months(wording, ref.tenor)
-    if group in ("num_of_dependent", "lama_bekerja"):
-        return getattr(ref, group), wording.integer(getattr(ref, group))
-    choices = ref.categories[group]
-    if len(choices) == 1:
-        return choices[0][0], choices[0][0]
-    return None, wording.gettext("the average of all categories")
+    for group, choices in ref.categories.items():
+        typical[group] = choices[0][0] if len(choices) == 1 else None
+    return typical

@@ -207,6 +207,8 @@ class BatchScoringJob(BackgroundJob):
     rows = models.PositiveIntegerField(_("rows"), default=0)
     in_worker = models.BooleanField(_("scored by the worker"), default=False)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
+    # The language of whoever started the job: the results file's reasons are worded in it.
+    language = models.CharField(_("language of the results file"), max_length=10, default="en")
 
     class Meta:
         ordering = ["-created_at"]

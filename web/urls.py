@@ -27,6 +27,7 @@ batch_patterns = [
     path("<slug:job_id>/status.json", batch.batch_job_status_json, name="status"),
     path("<slug:job_id>/retry/", batch.batch_job_retry, name="retry"),
     path("<slug:job_id>/scored.csv", batch.batch_job_download, name="download"),
+    path("<slug:job_id>/scored-excel.csv", batch.batch_job_download_excel, name="download-excel"),
     path("<slug:job_id>/errors.csv", batch.batch_job_errors, name="errors"),
 ]
 

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from applicants.models import Applicant
 from scoring.models import Prediction
+from scoring.reason_wording import worded_reasons
 from tests.conftest import make_user
 from tests.e2e.conftest import SAMPLE_FILE, Browsing
 from training.models import ModelVersion, TrainingRun
@@ -62,7 +63,7 @@ def test_analyst_logs_in_and_scores_an_applicant(browsing, analyst_user, make_ve
     assert prediction.input_attributes["monthly_income"] == 4_500_000
     reasons = result.locator(".reason").all_inner_texts()
     assert len(reasons) == len(prediction.reasons) > 0
-    assert prediction.reasons[0]["text"] in reasons[0]
+    assert worded_reasons(prediction.reasons, prediction.input_attributes, "en")[0]["text"] in reasons[0]
     assert f"Rp {prediction.expected_loss:,}" in result.inner_text()
     browsing.screenshot("score-result")
     assert_stayed_on_the_live_server(browsing)

@@ -31,12 +31,12 @@ class Api:
         self.client = client
         self.headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
 
-    def get(self, path, params=None):
-        return self.client.get(path, params or {}, **self.headers)
+    def get(self, path, params=None, **headers):
+        return self.client.get(path, params or {}, **self.headers, **headers)
 
-    def post(self, path, body, content_type="application/json"):
+    def post(self, path, body, content_type="application/json", **headers):
         data = body if isinstance(body, str | bytes) else json.dumps(body)
-        return self.client.post(path, data=data, content_type=content_type, **self.headers)
+        return self.client.post(path, data=data, content_type=content_type, **self.headers, **headers)
 
 
 @pytest.fixture
@@ -201,6 +201,19 @@ def test_score_one_applicant(analyst_api, analyst, active_version):
         } == set(reason)
         assert reason["value"] == VALID_APPLICANT[reason["attribute"]]
         assert f"{reason['value_text']}; typical {reason['typical_text']}" in reason["text"]
+
+
+def test_reasons_are_worded_in_the_language_of_each_request_that_reads_them(analyst_api, active_version):
+    """Scored by the API in English, read in Indonesian (and back): the stored reasons are data."""
+    risky = {**VALID_APPLICANT, "monthly_income": 3_000_000, "dp": 5_000_000, "lama_bekerja": 0, "tenor": 60}
+    english = analyst_api.post(SCORE, risky, HTTP_ACCEPT_LANGUAGE="en").json()["reasons"]
+    assert english and all("; typical " in reason["text"] for reason in english)
+    stored = Prediction.objects.get().reasons
+    assert all("text" not in reason and "label" not in reason for reason in stored)
+    indonesian = analyst_api.get("/api/v1/predictions", HTTP_ACCEPT_LANGUAGE="id").json()["results"][0]["reasons"]
+    assert [r["attribute"] for r in indonesian] == [r["attribute"] for r in english]
+    assert all("; biasanya " in reason["text"] for reason in indonesian), indonesian
+    assert [r["value"] for r in indonesian] == [r["value"] for r in english]
 
 
 def test_integral_floats_are_whole_numbers(analyst_api, active_version):

@@ -15,8 +15,9 @@ from django.utils.formats import number_format
 import scoring.engine
 from applicants.generator import generate_applicants
 from credit.reasons import REASON_GROUPS
-from scoring.engine import ModelArtifactUnavailableError, NoActiveModelError, _Wording, engine
+from scoring.engine import ModelArtifactUnavailableError, NoActiveModelError, engine
 from scoring.models import Prediction
+from scoring.reason_wording import STORED_KEYS, ReasonWording, worded_reasons
 from scoring.services import ApplicantDataError, score_applicants
 from tests.scoring.conftest import RISKY_APPLICANT, TRAINED_ALGORITHMS
 from tests.support import VALID_APPLICANT
@@ -154,7 +155,8 @@ def test_reasons_are_worded_with_the_typical_value_for_every_algorithm(make_vers
     for result, applicant in zip(results, [RISKY_APPLICANT, VALID_APPLICANT], strict=True):
         prediction = result.prediction
         wanted = shown_direction(prediction.recommendation)
-        for reason in prediction.reasons:
+        assert all(tuple(reason) == STORED_KEYS for reason in prediction.reasons), "stored as data, not words"
+        for reason in worded_reasons(prediction.reasons, prediction.input_attributes):
             assert reason["attribute"] in REASON_GROUPS
             assert REASON_TEXT.match(reason["text"]), reason["text"]
             assert f"{reason['label']}: {reason['value_text']}; typical {reason['typical_text']}" in reason["text"]
@@ -189,17 +191,16 @@ def test_down_payment_reason_shows_the_applicant_s_share_beside_the_typical_one(
     make_version("LogisticRegression")
     typical = engine.loaded_model().references.dp_ratio
     low_dp = {**RISKY_APPLICANT, "dp": 20_000_000}  # 5 % of the price
-    reasons = score_applicants([low_dp], channel="api")[0].prediction.reasons
-    dp = next(reason for reason in reasons if reason["attribute"] == "dp")
+    prediction = score_applicants([low_dp], channel="api")[0].prediction
+    dp = next(reason for reason in prediction.reasons if reason["attribute"] == "dp")
+    assert dp["value"] == 20_000_000 and dp["typical_value"] == round(typical * low_dp["otr"])
     typical_percent = number_format(round(typical * 100, 1), decimal_pos=0 if round(typical * 100, 1) % 1 == 0 else 1)
-    assert dp["text"] == (
+    english = worded_reasons([dp], prediction.input_attributes, "en")[0]
+    assert english["text"] == (
         f"Down payment: 5 % of the vehicle price; typical {typical_percent} % of the vehicle price — raises risk"
     )
-    assert dp["value"] == 20_000_000 and dp["typical_value"] == round(typical * low_dp["otr"])
-    with translation.override("id"):
-        worded = score_applicants([low_dp], channel="api")[0].prediction.reasons
-    dp = next(reason for reason in worded if reason["attribute"] == "dp")
-    assert dp["text"].startswith("Uang muka: 5 % dari harga kendaraan; biasanya "), dp["text"]
+    indonesian = worded_reasons([dp], prediction.input_attributes, "id")[0]
+    assert indonesian["text"].startswith("Uang muka: 5 % dari harga kendaraan; biasanya "), indonesian["text"]
 
 
 def test_an_approved_applicant_is_shown_what_lowers_the_risk(make_version):
@@ -273,25 +274,62 @@ def test_large_batches_are_scored_in_chunks_with_the_same_results(make_version, 
     for mine, theirs in zip(chunked.reasons, whole.reasons, strict=True):
         assert [r["attribute"] for r in mine] == [r["attribute"] for r in theirs]
         assert [r["effect"] for r in mine] == pytest.approx([r["effect"] for r in theirs], abs=1e-4)
-        assert [r["text"] for r in mine] == [r["text"] for r in theirs]
+        assert [(r["value"], r["typical_value"], r["direction"]) for r in mine] == [
+            (r["value"], r["typical_value"], r["direction"]) for r in theirs
+        ]
     plain = engine.score(applicants, with_reasons=False)
     assert np.abs(plain.npl_probability - whole.npl_probability).max() <= 1e-12 and plain.reasons == [[]] * 150
 
 
-def test_reasons_are_worded_in_the_language_of_the_scoring_call(make_version):
+def test_reasons_are_stored_as_data_and_worded_in_the_reader_s_language(make_version):
+    """Whoever scored it and whatever language was active then, a prediction's reasons are data; the
+    same stored reasons read in English on an English page and in Indonesian on an Indonesian one."""
     make_version("XGBClassifier")
     with translation.override("id"):
-        scores = engine.score(pd.DataFrame([RISKY_APPLICANT, VALID_APPLICANT]))
-    english = engine.score(pd.DataFrame([RISKY_APPLICANT, VALID_APPLICANT]))
-    assert len(scores.reasons) == 2
-    indonesian = scores.reasons[0]  # read after the Indonesian block ended
-    assert [r["attribute"] for r in indonesian] == [r["attribute"] for r in english.reasons[0]]
-    assert indonesian[0]["text"] != english.reasons[0][0]["text"]
-    assert "; biasanya " in indonesian[0]["text"], indonesian[0]["text"]
+        scored_in_indonesian = score_applicants([RISKY_APPLICANT], channel="api")[0].prediction
+    scored_in_english = score_applicants([RISKY_APPLICANT], channel="api")[0].prediction
+    stored = Prediction.objects.get(pk=scored_in_indonesian.pk).reasons
+    assert stored == Prediction.objects.get(pk=scored_in_english.pk).reasons
+    assert stored and all(set(reason) == set(STORED_KEYS) for reason in stored)
+    with translation.override("en"):
+        english = worded_reasons(stored, RISKY_APPLICANT)
+    with translation.override("id"):
+        indonesian = worded_reasons(stored, RISKY_APPLICANT)
+    assert [r["attribute"] for r in indonesian] == [r["attribute"] for r in english]
+    assert "; typical " in english[0]["text"] and "; biasanya " in indonesian[0]["text"], indonesian[0]["text"]
     assert indonesian[0]["text"].endswith(("menaikkan risiko", "menurunkan risiko")), indonesian[0]["text"]
+
+
+def test_the_engine_s_reasons_are_read_per_applicant(make_version):
+    make_version("XGBClassifier")
+    scores = engine.score(pd.DataFrame([RISKY_APPLICANT, VALID_APPLICANT]))
+    assert len(scores.reasons) == 2
     assert scores.reasons[-1] == scores.reasons[1] and scores.reasons[0:2] == [scores.reasons[0], scores.reasons[1]]
     with pytest.raises(IndexError):
         scores.reasons[2]
+
+
+def test_reasons_stored_with_words_before_are_worded_again_in_the_reader_s_language():
+    """Predictions stored before reasons were data carry English words too: they are ignored."""
+    old = {
+        "attribute": "tenor",
+        "label": "Tenor",
+        "value": 48,
+        "typical_value": 36,
+        "value_text": "48 months",
+        "typical_text": "36 months",
+        "direction": "raises",
+        "effect": 0.0312,
+        "text": "Tenor: 48 months; typical 36 months — raises risk",
+    }
+    category = {"attribute": "pekerjaan", "value": "Wiraswasta", "typical_value": None, "direction": "lowers"}
+    category["effect"] = -0.01
+    with translation.override("id"):
+        tenor, job = worded_reasons([old, category], {"otr": 100_000_000, "dp": 20_000_000})
+        average = translation.gettext("the average of all categories")
+    assert tenor["text"] == "Tenor: 48 bulan; biasanya 36 bulan — menaikkan risiko", tenor["text"]
+    assert job["typical_text"] == average != "the average of all categories"
+    assert set(tenor) == {*STORED_KEYS, "label", "value_text", "typical_text", "text"}
 
 
 def test_engine_caches_the_loaded_artifact(active_version):
@@ -340,7 +378,7 @@ def test_engine_probabilities_are_the_calibrated_classifier_s_for_every_algorith
 @pytest.mark.parametrize("language", ["en", "id"])
 def test_reason_amounts_are_written_as_django_number_format_writes_them(language):
     with translation.override(language):
-        wording = _Wording.active()
+        wording = ReasonWording.of()
         for value in (0, 7, 999, 1_000, 9_295_094, 300_000_000, 12_345_678_901, -1_500_000):
             assert wording.rupiah(value) == "Rp " + number_format(value, decimal_pos=0, force_grouping=True)
         for ratio in [*np.linspace(0, 1, 2001), 0.1249, 0.12551, 1 / 3, 0.19951, 0.2004]:
@@ -348,15 +386,15 @@ def test_reason_amounts_are_written_as_django_number_format_writes_them(language
             decimals = 0 if abs(ratio * 100 - round(ratio * 100)) < 0.05 else 1
             assert wording.percent(ratio) == number_format(percent, decimal_pos=decimals)
     with translation.override("en"):
-        assert _Wording.active().gettext("raises risk") == "raises risk"
+        assert ReasonWording.of().gettext("raises risk") == "raises risk"
     with translation.override("id"):
-        assert _Wording.active().gettext("raises risk") == translation.gettext("raises risk") != "raises risk"
+        assert ReasonWording.of().gettext("raises risk") == translation.gettext("raises risk") != "raises risk"
 
 
 def test_a_language_s_wording_stays_in_that_language_whatever_is_active_later():
-    indonesian = _Wording("id")
-    assert indonesian.gettext("raises risk") == _Wording("id").gettext("raises risk")
+    indonesian = ReasonWording("id")
+    assert indonesian.gettext("raises risk") == ReasonWording("id").gettext("raises risk")
     with translation.override("en"):
         assert indonesian.gettext("lowers risk") != "lowers risk"
         assert indonesian.percent(0.125) == "12,5"
-    assert _Wording("en").percent(0.125) == "12.5"
+    assert ReasonWording("en").percent(0.125) == "12.5"

@@ -163,3 +163,14 @@ def test_progress_is_reported_after_each_chunk_of_applications(active_version, l
     # (rows dealt with, rows of the file): the rejected rows first, then the rows of each chunk of applications.
     assert [total for _, total in calls] == [summary.rows_read] * 2
     assert calls[0][0] < calls[1][0] <= summary.rows_read
+
+
+def test_the_output_s_reasons_are_worded_in_the_language_asked_for(active_version, loan_file, tmp_path):
+    run(loan_file, tmp_path / "en.csv", "--language", "en")
+    run(loan_file, tmp_path / "id.csv", "--language", "id")
+    english = pd.read_csv(tmp_path / "en.csv", keep_default_na=False)["reason_1"]
+    indonesian = pd.read_csv(tmp_path / "id.csv", keep_default_na=False)["reason_1"]
+    assert len(english) == len(SCORED) and all("; typical " in reason for reason in english if reason)
+    assert any(indonesian) and all("; biasanya " in reason for reason in indonesian if reason)
+    with pytest.raises(CommandError, match="invalid choice: 'fr'"):
+        run(loan_file, tmp_path / "fr.csv", "--language", "fr")

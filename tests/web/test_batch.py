@@ -151,6 +151,7 @@ def test_the_worker_scores_a_large_file(client, analyst, make_version, settings,
     make_version()
     settings.BATCH_INLINE_MAX_ROWS = 2
     client.force_login(analyst)
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})  # an Indonesian analyst starts the job
 
     job_url = upload(client, loan_file())["Location"]
 
@@ -158,7 +159,12 @@ def test_the_worker_scores_a_large_file(client, analyst, make_version, settings,
     assert status and status["status"] == "succeeded", status
     assert status["summary"]["applications_scored"] == 2 and status["summary"]["rejected_rows"] == 2
     assert Prediction.objects.filter(channel="batch", user=analyst).count() == 2
-    assert "Applications scored 2" in text_of(client.get(job_url))
+    assert "Aplikasi diskor 2" in text_of(client.get(job_url))
+    # The worker wrote the results file in the language of the analyst who started the job (issue 22, item 9).
+    download = client.get(job_url + "scored.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    reasons = [row["reason_1"] for row in rows if row["reason_1"]]
+    assert reasons and all("; biasanya " in reason for reason in reasons), reasons
 
 
 def test_the_job_header_groups_its_row_count_in_either_language(analyst_client, analyst, upload_dir):
@@ -169,3 +175,55 @@ def test_the_job_header_groups_its_row_count_in_either_language(analyst_client, 
     assert "7,848 rows" in analyst_client.get(f"/batch/{job.pk}/").content.decode()
     analyst_client.post("/i18n/setlang/", {"language": "id", "next": "/"})
     assert "7.848 baris" in analyst_client.get(f"/batch/{job.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_results_are_offered_to_indonesian_excel_and_link_to_their_applicants(
+    analyst_client, analyst, active_version, upload_dir
+):
+    """Issue 22, items 9 and 19: the job page words each row's reason in its reader's language and
+    links it to its applicant; the results come as a file Indonesian Excel opens in columns."""
+    from applicants.models import Applicant
+    from scoring.reason_wording import worded_reasons
+
+    Applicant.objects.create(
+        app_id=2001,
+        monthly_income=9_295_094,
+        housing_type="milik sendiri",
+        num_of_dependent=3,
+        lama_bekerja=2,
+        otr=800_000_000,
+        status_pernikahan="Belum Nikah",
+        pekerjaan="Karyawan Swasta",
+        tenor=60,
+        dp=80_000_000,
+    )
+    job_url = upload(analyst_client, loan_file())["Location"]  # started in English
+    linked = Prediction.objects.get(applicant__app_id=2001)
+    unlinked = Prediction.objects.get(input_attributes__tenor=12)
+    english = analyst_client.get(job_url).content.decode()
+    assert '<a href="/applicants/2001/">2001</a>' in english and "/applicants/2002/" not in english
+    first = worded_reasons(linked.reasons, linked.input_attributes, "en")[0]["text"]
+    assert first in text_of(analyst_client.get(job_url))
+
+    analyst_client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    indonesian = text_of(analyst_client.get(job_url))
+    assert worded_reasons(linked.reasons, linked.input_attributes, "id")[0]["text"] in indonesian
+    assert worded_reasons(unlinked.reasons, unlinked.input_attributes, "id")[0]["text"] in indonesian
+    assert first not in indonesian
+
+    download = analyst_client.get(job_url + "scored-excel.csv")
+    assert download.status_code == 200 and download["Content-Type"] == "text/csv; charset=utf-8"
+    assert download["Content-Disposition"] == 'attachment; filename="loans-scored-excel.csv"'
+    content = b"".join(download.streaming_content).decode("utf-8")
+    assert content.startswith("\ufeffapp_id;npl_probability;is_npl;threshold;")
+    rows = list(csv.DictReader(io.StringIO(content.lstrip("\ufeff")), delimiter=";"))
+    assert [row["app_id"] for row in rows] == ["2001", "2002"]
+    for row in rows:
+        prediction = Prediction.objects.get(pk=int(row["prediction_id"]))
+        assert float(row["npl_probability"].replace(",", ".")) == pytest.approx(prediction.npl_probability, abs=1e-6)
+        assert "." not in row["npl_probability"] and "." not in row["threshold"]
+        assert row["expected_loss"] == str(prediction.expected_loss)
+        # The reasons stay whole (quoted) although they may contain semicolons.
+        assert row["reason_1"] == worded_reasons(prediction.reasons, prediction.input_attributes, "en")[0]["text"]
+    assert analyst_client.get("/batch/" + "0" * 32 + "/scored-excel.csv").status_code == 404

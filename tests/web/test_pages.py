@@ -6,6 +6,7 @@ from django.test import Client
 
 from applicants.models import Applicant
 from scoring.models import Prediction
+from scoring.reason_wording import worded_reasons
 from tests.conftest import make_user
 from tests.support import FIRST_POLICY_TRAINING
 from tests.web.pagecheck import checked_page, text_of
@@ -216,7 +217,8 @@ def test_score_now_scores_a_stored_applicant_and_shows_it(analyst_client, analys
     text = text_of(response)
     assert f"grade {prediction.risk_grade}, credit score {prediction.credit_score}" in text
     assert f"Latest: Grade {prediction.risk_grade}" in text
-    assert prediction.reasons and prediction.reasons[0]["text"] in text
+    assert prediction.reasons
+    assert worded_reasons(prediction.reasons, prediction.input_attributes, "en")[0]["text"] in text
 
 
 def test_score_now_without_an_active_model_says_what_to_do(analyst_client, page_book):

@@ -9,6 +9,7 @@ from applicants.attributes import label
 from applicants.models import Applicant
 from applicants.validation import validate_applicant_attributes
 from scoring.models import Prediction
+from scoring.reason_wording import worded_reasons
 from tests.web.conftest import VALID_FORM
 from tests.web.pagecheck import checked_page, text_of
 
@@ -47,7 +48,8 @@ def test_valid_form_shows_probability_score_grade_loss_recommendation_and_reason
     assert f'data-testid="grade">{prediction.risk_grade}<' in response.content.decode()
     assert f"Rp {prediction.expected_loss:,}" in text
     assert prediction.get_recommendation_display() in text
-    for reason in prediction.reasons:
+    assert prediction.reasons
+    for reason in worded_reasons(prediction.reasons, prediction.input_attributes, "en"):
         assert reason["text"] in text and "; typical " in reason["text"]
     # The model's NPL flag, in its own words and colour: not the policy's recommendation (issue 22, item 11).
     flag, colour = ("Flagged NPL by the model", "danger") if prediction.is_npl else ("Not flagged NPL", "neutral")
@@ -167,6 +169,7 @@ def test_the_reasons_and_the_flag_are_worded_in_indonesian(analyst_client, activ
     prediction = Prediction.objects.get()
     text = text_of(response)
     assert prediction.is_npl and "Ditandai NPL oleh model" in text
-    assert prediction.reasons and all("; biasanya " in reason["text"] for reason in prediction.reasons)
-    for reason in prediction.reasons:
+    worded = worded_reasons(prediction.reasons, prediction.input_attributes, "id")
+    assert worded and all("; biasanya " in reason["text"] for reason in worded)
+    for reason in worded:
         assert reason["text"] in text

@@ -43,6 +43,7 @@ from credit.scorecard import MAX_SCORE, MIN_SCORE
 from scoring import selectors
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import grade_band_rows, policy_parameters
+from scoring.reason_wording import worded_reasons
 from scoring.services import ApplicantDataError
 from training.models import ModelVersion
 from web.api import examples as api_examples
@@ -373,16 +374,23 @@ class ReasonSerializer(serializers.Serializer):
         help_text="The typical value it was compared with, in the same unit (dp: the down payment the typical "
         "share of the price gives at the applicant's price); null when compared with the average of all categories."
     )
-    value_text = serializers.CharField(required=False, help_text="The applicant's value, worded (dp: share of price).")
-    typical_text = serializers.CharField(required=False, help_text="The typical value, worded.")
+    value_text = serializers.CharField(help_text="The applicant's value, worded (dp: share of price).")
+    typical_text = serializers.CharField(help_text="The typical value, worded.")
     direction = serializers.ChoiceField(choices=["raises", "lowers"])
     effect = serializers.FloatField(help_text="Change in NPL probability against a typical applicant.")
-    text = serializers.CharField()
+    text = serializers.CharField(help_text="The reason as a sentence.")
 
 
 @extend_schema_field(ReasonSerializer(many=True))
-class StoredReasonsField(serializers.JSONField):
-    """A prediction's reasons as stored: the engine writes each in :class:`ReasonSerializer`'s shape."""
+class WordedReasonsField(serializers.Field):
+    """A prediction's reasons: stored as data, worded here in the request's language (``label``,
+    ``value_text``, ``typical_text``, ``text``; :mod:`scoring.reason_wording`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, prediction):
+        return worded_reasons(prediction.reasons, prediction.input_attributes)
 
 
 class ModelVersionRefSerializer(serializers.Serializer):
@@ -408,9 +416,9 @@ class PredictionSerializer(serializers.Serializer):
     risk_grade = serializers.CharField(read_only=True, max_length=4)
     expected_loss = serializers.IntegerField(read_only=True, min_value=0, label="Expected loss (Rp)")
     recommendation = serializers.ChoiceField(choices=Prediction.Recommendation.choices, read_only=True)
-    # The reasons as stored and the version as {id, name}: nested serializers would copy their
-    # fields again for every answer.
-    reasons = StoredReasonsField(read_only=True)
+    # The reasons worded in the request's language and the version as {id, name}: nested serializers
+    # would copy their fields again for every answer.
+    reasons = WordedReasonsField()
     outside_training = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,

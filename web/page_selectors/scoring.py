@@ -15,6 +15,7 @@ from applicants.selectors import kolektibilitas_distribution
 from credit import scorecard
 from scoring.models import Prediction
 from scoring.policies import current_policy
+from scoring.reason_wording import worded_reasons
 from scoring.selectors import headline_metrics, predictions
 from training.selectors import get_active_model_version, recent_training_runs
 from web.charts import Bar, bar_chart
@@ -145,3 +146,26 @@ class CsvRows:
 def csv_page(path, count: int, number) -> Page:
     """Page ``number`` (any text: an invalid one gives the first or last page) of a CSV file's ``count`` rows."""
     return Paginator(CsvRows(path, count), BATCH_ROWS_PER_PAGE).get_page(number)
+
+
+def with_stored_predictions(rows: list[dict]) -> list[dict]:
+    """A page of a results file's rows, each with what its stored prediction says in the reader's
+    language: ``main_reason`` (the first reason, worded now — the file holds the words of the
+    language the job was started in) and ``applicant_id`` (the applicant page to link to, when the
+    prediction is linked to a stored applicant)."""
+    ids = [int(row["prediction_id"]) for row in rows if str(row.get("prediction_id", "")).isdigit()]
+    stored = {
+        prediction.pk: prediction
+        for prediction in Prediction.objects.filter(pk__in=ids)
+        .select_related("applicant")
+        .only("id", "reasons", "input_attributes", "applicant__app_id")
+    }
+    for row in rows:
+        prediction = stored.get(int(row["prediction_id"])) if str(row.get("prediction_id", "")).isdigit() else None
+        if prediction is None:  # deleted since (e.g. by a retry): the file's own words
+            row["main_reason"], row["applicant_id"] = row.get("reason_1") or "", None
+            continue
+        reasons = worded_reasons(prediction.reasons[:1], prediction.input_attributes)
+        row["main_reason"] = reasons[0]["text"] if reasons else ""
+        row["applicant_id"] = prediction.applicant.app_id if prediction.applicant is not None else None
+    return rows

@@ -10,17 +10,18 @@ import os
 
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from nplsite.csv_export import write_csv
+from nplsite.csv_export import regional_csv_chunks, write_csv
 from nplsite.roles import analyst_required
-from scoring.batch import template_rows
+from scoring.batch import DECIMAL_COLUMNS, template_rows
 from scoring.batch_jobs import (
     batch_job_status,
     get_batch_job,
@@ -31,7 +32,7 @@ from scoring.batch_jobs import (
 )
 from training.selectors import get_active_model_version
 from web.forms.scoring import BatchUploadForm, upload_max_bytes
-from web.page_selectors.scoring import batch_summary, csv_page
+from web.page_selectors.scoring import batch_summary, csv_page, with_stored_predictions
 
 # Multipart overhead allowed on top of the file size limit when checking Content-Length.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -117,7 +118,8 @@ def batch_job(request, job_id: str):
     if job.has_output:
         scored = job.summary.get("applications_scored", 0)
         context["summary"] = batch_summary(job.summary.get("statistics", {}), scored)
-        context["results"] = csv_page(job.output_path, scored, request.GET.get("page"))
+        context["results"] = results = csv_page(job.output_path, scored, request.GET.get("page"))
+        with_stored_predictions(results.object_list)
     if job.has_report:
         context["errors"] = csv_page(job.report_path, _report_lines(job.report_path), request.GET.get("errors_page"))
     return render(request, "scoring/batch_job.html", context)
@@ -175,6 +177,21 @@ def batch_job_download(request, job_id: str):
     if not job.has_output:
         raise Http404(gettext("This job has no results."))
     return _download(job.output_path, _download_name(job, "scored"))
+
+
+@analyst_required
+@require_GET
+def batch_job_download_excel(request, job_id: str):
+    """The results for a spreadsheet set to Indonesian (or another language that writes decimal commas):
+    semicolons between cells, decimal commas, a byte-order mark so that UTF-8 is recognised."""
+    job = _job_or_404(request, job_id)
+    if not job.has_output:
+        raise Http404(gettext("This job has no results."))
+    response = StreamingHttpResponse(
+        regional_csv_chunks(job.output_path, decimal_columns=DECIMAL_COLUMNS), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, _download_name(job, "scored-excel"))
+    return response
 
 
 @analyst_required

@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 
 from applicants.attributes import label
 from nplsite.numbers import decimal_text
+from scoring.reason_wording import worded_reasons as _worded_reasons
 
 register = template.Library()
 
@@ -87,3 +88,12 @@ def described_widget(bound_field):
 def attribute_label(name):
     """An attribute's (or loan-file column's) label in the reader's language: ``otr`` → ``Vehicle price (OTR)``."""
     return label(str(name))
+
+
+@register.filter
+def worded_reasons(prediction):
+    """A prediction's reasons (stored as data) worded in the active language: ``label``,
+    ``value_text``, ``typical_text``, ``text`` beside the data (:mod:`scoring.reason_wording`)."""
+    if prediction is None:
+        return []
+    return _worded_reasons(prediction.reasons, prediction.input_attributes)

@@ -1,6 +1,9 @@
-"""``python manage.py score_csv IN.csv OUT.csv [--report PATH]``: score every application of a loan file."""
+"""``python manage.py score_csv IN.csv OUT.csv [--report PATH] [--language id|en]``: score every application of a
+loan file."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from applicants.loan_file import LoanFileError
 from scoring.batch import score_loan_file
@@ -20,10 +23,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--report", default=None, help="where to write the error report (default: OUT-errors.csv when needed)"
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _ in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="the language of the reasons and messages in the output (default: LANGUAGE_CODE, %(default)s)",
+        )
 
-    def handle(self, *args, in_path, out_path, report, **options):
+    def handle(self, *args, in_path, out_path, report, language, **options):
         try:
-            summary = score_loan_file(in_path, out_path, report_path=report)
+            with translation.override(language):
+                summary = score_loan_file(in_path, out_path, report_path=report)
         except (LoanFileError, ScoringUnavailableError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
