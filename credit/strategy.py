@@ -9,12 +9,21 @@ which probabilities (the active version's test applicants, or its realised ones)
 does not flag NPL is approved; the decline probability and the rest of the policy as proposed):
 the approval rate, the NPL rate among the approved, the share of NPL applicants not approved
 (caught: declined or sent to review), and the expected loss (PD × LGD × amount financed, in rupiah)
-of the approved and of the rest (avoided).
+of the approved and of the rest (avoided); and how many applicants each decision gets (approve,
+review, decline).
+
+**Three cut-offs decide**, in this order: the decline probability (PD at or above it: decline,
+whatever the score), the model's NPL flag (a flagged applicant is never approved, whatever the
+score: at most review), and the approve cut-off (the credit score from which an unflagged
+applicant is approved). So approval can never exceed the share of applicants neither flagged nor
+declined (:attr:`Comparison.approval_ceiling`): below the score from which the cut-off starts to
+bite, every such applicant is approved already and the approval curve is flat. The decline
+cut-off's effect is its own curve (:func:`decline_curve`), with the approve cut-off as proposed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -24,6 +33,8 @@ from credit.scorecard import ScorecardParameters
 
 CUTOFF_STEP = 5
 CUTOFFS = np.arange(scorecard.MIN_SCORE, scorecard.MAX_SCORE + 1, CUTOFF_STEP)
+# The decline probabilities the decline curve is drawn at (the policy's own ones are added).
+DECLINE_PROBABILITIES = tuple(round(value, 2) for value in np.arange(0.10, 0.951, 0.05))
 
 
 @dataclass(frozen=True)
@@ -47,13 +58,20 @@ class ScoredApplicants:
 
 @dataclass(frozen=True)
 class StrategyPoint:
-    cutoff: float
+    cutoff: float  # the approve cut-off (credit score)
     approved: int
     approval_rate: float
     npl_rate_approved: float | None  # None when nobody is approved
     npl_caught: float | None  # None when there is no NPL applicant
     expected_loss_approved: int
     expected_loss_avoided: int
+    decline_min_pd: float = 0.0  # the decline cut-off (probability)
+    reviewed: int = 0
+    declined: int = 0
+    npl_rate_declined: float | None = None  # None when nobody is declined
+    # Applicants whose score clears the approve cut-off and who are not declined, but whom the
+    # model flags NPL: sent to review by the flag alone.
+    held_by_flag: int = 0
 
 
 def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> StrategyPoint:
@@ -62,9 +80,13 @@ def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> Stra
         applicants.npl_probability, applicants.flagged_npl, applicants.otr, applicants.dp, parameters
     )
     approved = decisions.recommendation == scorecard.APPROVE
+    declined = decisions.recommendation == scorecard.DECLINE
     outcome = applicants.is_npl_outcome
     n, n_approved, n_npl = len(applicants), int(approved.sum()), int(outcome.sum())
+    n_declined = int(declined.sum())
     loss = decisions.expected_loss
+    held = np.asarray(applicants.flagged_npl, dtype=bool) & ~declined
+    held &= decisions.credit_score >= parameters.approve_min_score
     return StrategyPoint(
         cutoff=float(parameters.approve_min_score),
         approved=n_approved,
@@ -73,12 +95,26 @@ def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> Stra
         npl_caught=float((outcome & ~approved).sum() / n_npl) if n_npl else None,
         expected_loss_approved=int(loss[approved].sum()),
         expected_loss_avoided=int(loss[~approved].sum()),
+        decline_min_pd=float(parameters.decline_min_pd),
+        reviewed=n - n_approved - n_declined,
+        declined=n_declined,
+        npl_rate_declined=float(outcome[declined].mean()) if n_declined else None,
+        held_by_flag=int(held.sum()),
     )
 
 
 def curve(applicants: ScoredApplicants, parameters: ScorecardParameters, cutoffs=CUTOFFS) -> list[StrategyPoint]:
     """:func:`point` at every approve cut-off in ``cutoffs``, the rest of the policy as ``parameters``."""
     return [point(applicants, replace(parameters, approve_min_score=float(cutoff))) for cutoff in cutoffs]
+
+
+def decline_curve(
+    applicants: ScoredApplicants, parameters: ScorecardParameters, probabilities=DECLINE_PROBABILITIES
+) -> list[StrategyPoint]:
+    """:func:`point` at every decline probability in ``probabilities`` (and the policy's own), the
+    rest of the policy — the approve cut-off included — as ``parameters``."""
+    values = sorted({*map(float, probabilities), float(parameters.decline_min_pd)})
+    return [point(applicants, replace(parameters, decline_min_pd=value)) for value in values]
 
 
 @dataclass(frozen=True)
@@ -92,6 +128,26 @@ class Comparison:
     realised: ScoredApplicants | None = None  # the back-test applicants, where there are outcomes
     realised_active: StrategyPoint | None = None
     realised_proposed: StrategyPoint | None = None
+    decline_curve: list[StrategyPoint] = field(default_factory=list)  # under the proposed policy
+
+    @property
+    def flagged_share(self) -> float:
+        """The share of the applicants the model flags NPL (never approved, whatever the score)."""
+        n = len(self.applicants)
+        return float(np.asarray(self.applicants.flagged_npl, dtype=bool).sum() / n) if n else 0.0
+
+    @property
+    def approval_ceiling(self) -> float:
+        """The highest approval rate any approve cut-off can give under the proposed policy: the share
+        of applicants neither flagged NPL nor declined (the lowest cut-off's approval rate)."""
+        return self.curve[0].approval_rate if self.curve else 0.0
+
+    @property
+    def flat_until(self) -> float | None:
+        """The highest approve cut-off at which approval still reaches the ceiling (below it the
+        cut-off approves nobody more: the curve is flat); ``None`` when the curve is empty."""
+        at_ceiling = [item.cutoff for item in self.curve if item.approved == self.curve[0].approved]
+        return max(at_ceiling) if at_ceiling else None
 
     @property
     def approval_change(self) -> int:
@@ -122,6 +178,7 @@ def compare_on(
         realised=realised,
         realised_active=point(realised, active) if realised is not None else None,
         realised_proposed=point(realised, proposed) if realised is not None else None,
+        decline_curve=decline_curve(applicants, proposed),
     )
 
 
@@ -137,3 +194,9 @@ def table_rows(comparison: Comparison, step: int = 50) -> list[dict]:
             source = comparison.active if mark == "active" else comparison.proposed
             rows.append({"point": source, "mark": mark})
     return sorted(rows, key=lambda row: row["point"].cutoff)
+
+
+def decline_table_rows(comparison: Comparison) -> list[dict]:
+    """Rows of the decline cut-off table: the decline curve, the active and proposed probabilities marked."""
+    marked = {comparison.active.decline_min_pd: "active", comparison.proposed.decline_min_pd: "proposed"}
+    return [{"point": item, "mark": marked.get(item.decline_min_pd, "")} for item in comparison.decline_curve]

@@ -57,6 +57,25 @@ class Bar:
     label: str = ""
     title: str = ""
     css: str = ""
+    # The value as text, written on the bar when it is taller than the axis and cut at the top (which
+    # is then marked with a break), so that a cut bar never reads as the axis' top value.
+    value_label: str = ""
+
+
+@dataclass(frozen=True)
+class ReferenceLine:
+    """A horizontal line across the plot at ``value``, labelled; ``css`` picks its colour (e.g.
+    ``chart-reference-watch``; the default colour is the danger one)."""
+
+    value: float
+    label: str
+    css: str = ""
+
+
+# How far x labels are turned when ``rotate_x_labels`` (long names under narrow bars), and the
+# room below the plot they take per character.
+X_LABEL_ANGLE = -35
+ROTATED_LABEL_DROP_PER_CHARACTER = TICK_CHARACTER_WIDTH * 0.58  # sin(35°)
 
 
 def nice_maximum(value: float) -> float:
@@ -84,15 +103,24 @@ def bar_chart(
     y_tick_count: int = 4,
     y_tick_format=count_tick,
     max_x_labels: int = 12,
-    reference_lines: Sequence[tuple[float, str]] = (),
+    reference_lines: Sequence[ReferenceLine] = (),
     integer_ticks: bool = False,
+    rotate_x_labels: bool = False,
 ) -> dict:
     """Vertical bars, one per item, with a y axis starting at 0 and optional horizontal reference lines.
 
     ``integer_ticks``: the values are counts, so every tick is a whole number (the axis top is at
-    least 4, with five ticks when it divides by five, else four)."""
-    left, top, right, bottom = _plot_box(width, height)
-    largest = max([bar.value for bar in bars] + [value for value, _ in reference_lines] + [0.0])
+    least 4, with five ticks when it divides by five, else four). ``rotate_x_labels``: every bar's
+    label is written, turned, under it (names rather than numbers); the chart grows downwards to
+    hold them and the plot keeps its size. A bar above ``y_max`` is cut at the top, marked with a
+    break and its ``value_label`` written on it."""
+    longest_label = max((len(bar.label) for bar in bars), default=0)
+    plot_bottom = _plot_box(width, height)[3]
+    if rotate_x_labels:
+        height += math.ceil(longest_label * ROTATED_LABEL_DROP_PER_CHARACTER)
+    left, top, right, _ = _plot_box(width, height)
+    bottom = plot_bottom
+    largest = max([bar.value for bar in bars] + [line.value for line in reference_lines] + [0.0])
     top_value = y_max if y_max is not None else nice_maximum(largest)
     if integer_ticks:
         top_value = float(max(4, math.ceil(top_value)))
@@ -106,12 +134,16 @@ def bar_chart(
     def y_of(value: float) -> float:
         return bottom - (bottom - top) * min(max(value, 0.0), top_value) / top_value
 
-    # Every n-th bar is labelled: at most max_x_labels, and never so many that the labels touch.
-    longest_label = max((len(bar.label) for bar in bars), default=0)
-    label_every = max(
-        1,
-        math.ceil(len(bars) / max_x_labels),
-        math.ceil((longest_label * TICK_CHARACTER_WIDTH + TICK_LABEL_GAP) / slot),
+    # Every n-th bar is labelled: at most max_x_labels, and never so many that the labels touch
+    # (turned labels are one line high side by side, so every bar has room for its own).
+    label_every = (
+        1
+        if rotate_x_labels
+        else max(
+            1,
+            math.ceil(len(bars) / max_x_labels),
+            math.ceil((longest_label * TICK_CHARACTER_WIDTH + TICK_LABEL_GAP) / slot),
+        )
     )
     drawn = []
     for index, bar in enumerate(bars):
@@ -128,6 +160,10 @@ def bar_chart(
                 "css": bar.css,
                 "label_x": _f(left + (index + 0.5) * slot),
                 "show_label": bool(bar.label) and index % label_every == 0,  # a bar may have no label (a pair's second)
+                "clipped": bar.value > top_value,
+                "value_label": bar.value_label,
+                "break_y": _f(top + 8),
+                "value_label_y": _f(top + 24),
             }
         )
     ticks = [
@@ -135,9 +171,15 @@ def bar_chart(
         for i in range(y_tick_count + 1)
     ]
     references = [
-        {"y": _f(y_of(value)), "label": label, "label_x": _f(left + 4), "label_y": _f(y_of(value) - 4)}
-        for value, label in reference_lines
-        if value <= top_value
+        {
+            "y": _f(y_of(line.value)),
+            "label": line.label,
+            "css": line.css,
+            "label_x": _f(left + 4),
+            "label_y": _f(y_of(line.value) - 4),
+        }
+        for line in reference_lines
+        if line.value <= top_value
     ]
     return {
         "width": width,
@@ -147,6 +189,7 @@ def bar_chart(
         "top": _f(top),
         "bottom": _f(bottom),
         "label_y": _f(bottom + 16),
+        "x_label_angle": X_LABEL_ANGLE if rotate_x_labels else None,
         "bars": drawn,
         "y_ticks": ticks,
         "references": references,

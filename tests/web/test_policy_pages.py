@@ -60,6 +60,11 @@ def test_a_model_admin_previews_a_cut_off_then_activates_it(
     assert f'data-testid="active-approval-rate">{percent(comparison.active.approval_rate)}<' in html
     assert comparison.proposed.approval_rate < comparison.active.approval_rate
     assert "series-proposed-point" in html and "series-active-point" in html
+    # Why approval stops rising, and what each cut-off does (issue 22, item 15).
+    assert 'data-testid="approval-ceiling"' in html
+    assert f"can approve more than {percent(comparison.approval_ceiling)}" in text_of(preview)
+    assert f"up to a cut-off of {comparison.flat_until:.0f}" in text_of(preview)
+    assert 'data-testid="decline-cutoff-table"' in html and "Held by the NPL flag" in html
     assert DecisionPolicy.objects.count() == 1  # a preview stores nothing
 
     no_reason = model_admin_client.post("/policies/new/", {**proposal, "action": "activate"})

@@ -24,7 +24,7 @@ from credit.labelling import (
     kolektibilitas_for_dpd,
 )
 from scoring.models import Prediction
-from web.charts import Bar, bar_chart, nice_maximum
+from web.charts import Bar, ReferenceLine, bar_chart, nice_maximum
 
 NOT_LABELLED = "none"
 NOT_SCORED = "none"
@@ -185,6 +185,6 @@ def dpd_timeline_chart(history: PaymentHistory) -> dict | None:
     return bar_chart(
         bars,
         y_max=nice_maximum(max(120.0, float(max(row["dpd"] for row in history.installments)))),
-        reference_lines=[(npl_dpd, gettext("NPL: more than %(days)s days") % {"days": npl_dpd})],
+        reference_lines=[ReferenceLine(npl_dpd, gettext("NPL: more than %(days)s days") % {"days": npl_dpd})],
         integer_ticks=True,
     )

@@ -10,7 +10,7 @@ from monitoring.models import MonitoringReport
 from monitoring.selectors import active_version_monitoring
 from nplsite.numbers import decimal_text
 from training.models import ModelVersion
-from web.charts import Bar, bar_chart, nice_maximum
+from web.charts import Bar, ReferenceLine, bar_chart, nice_maximum
 
 
 def _two_decimals(value: float) -> str:
@@ -57,27 +57,32 @@ def stability_rows(stability: dict) -> list[dict]:
 
 
 def stability_chart(rows: list[dict]) -> dict | None:
+    """The stability index of each input, named under its bar, with the watch line (amber) and the
+    shifted line (red). The axis stops at 1.0 at most, so that both lines stay readable; a larger
+    index is cut at the top with a break mark and its value written on the bar."""
     measured = [row for row in rows if row["psi"] is not None]
     if not measured:
         return None
     bars = [
         Bar(
             value=row["psi"],
-            label=str(index + 1),
+            label=row["label"],
             title=f"{row['label']}: PSI {decimal_text(row['psi'], 3)}",
             css=f"bar-level-{row['level']}",
+            value_label=decimal_text(row["psi"], 2),
         )
-        for index, row in enumerate(measured)
+        for row in measured
     ]
-    # Up to 1.0 at most, so the 0.10 and 0.25 lines stay readable; a larger index reaches the top
-    # (its exact value is in the bar's title and the table).
     top = min(1.0, nice_maximum(max(0.3, max(row["psi"] for row in measured))))
     return bar_chart(
         bars,
         y_max=top,
         y_tick_format=_two_decimals,
-        max_x_labels=20,
-        reference_lines=[(PSI_WATCH, decimal_text(PSI_WATCH, 2)), (PSI_SHIFTED, decimal_text(PSI_SHIFTED, 2))],
+        rotate_x_labels=True,
+        reference_lines=[
+            ReferenceLine(PSI_WATCH, decimal_text(PSI_WATCH, 2), css="chart-reference-watch"),
+            ReferenceLine(PSI_SHIFTED, decimal_text(PSI_SHIFTED, 2)),
+        ],
     )
 
 
@@ -146,7 +151,7 @@ def vintage_chart(vintages: list[dict], test_auc: float | None) -> dict | None:
         )
         for row in measured
     ]
-    references = [(test_auc, gettext("test AUC"))] if isinstance(test_auc, int | float) else []
+    references = [ReferenceLine(test_auc, gettext("test AUC"))] if isinstance(test_auc, int | float) else []
     return bar_chart(bars, y_max=1.0, y_tick_format=_two_decimals, max_x_labels=8, reference_lines=references)
 
 

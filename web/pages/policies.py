@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from credit.strategy import Comparison, table_rows
+from credit.strategy import Comparison, decline_table_rows, table_rows
 from nplsite.roles import analyst_required, model_admin_required
 from scoring import strategy
 from scoring.engine import ScoringUnavailableError
@@ -123,6 +123,7 @@ def _comparison_context(active: DecisionPolicy, proposed_parameters) -> dict:
         "comparison": comparison,
         "charts": strategy_charts(comparison),
         "table": table_rows(comparison),
+        "decline_table": decline_table_rows(comparison),
     }
 
 
