@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applicants.attributes import (
@@ -108,7 +109,7 @@ class Applicant(models.Model):
         ]
 
     def __str__(self):
-        return f"Application {self.app_id}"
+        return gettext("Application %(app_id)s") % {"app_id": self.app_id}
 
     def clean(self):
         super().clean()
@@ -144,4 +145,4 @@ class Installment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.applicant_id}: due {self.due_date}"
+        return gettext("%(app_id)s: due %(date)s") % {"app_id": self.applicant_id, "date": self.due_date}

@@ -24,7 +24,12 @@ class BackgroundJob(models.Model):
     kind = ""
 
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -33,7 +38,7 @@ class BackgroundJob(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     error = models.TextField(_("error"), blank=True)
-    celery_task_id = models.CharField(max_length=64, blank=True)
+    celery_task_id = models.CharField(_("worker task id"), max_length=64, blank=True)
     retry_of = models.ForeignKey(
         "self",
         null=True,

@@ -1,6 +1,7 @@
 """What monitoring keeps: each model version's training-time distribution, and its monitoring reports."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,7 +34,7 @@ class ReferenceDistribution(models.Model):
         verbose_name_plural = _("reference distributions")
 
     def __str__(self):
-        return f"Reference distribution of {self.model_version}"
+        return gettext("Reference distribution of %(version)s") % {"version": self.model_version}
 
 
 class MonitoringReport(models.Model):
@@ -81,4 +82,4 @@ class MonitoringReport(models.Model):
         indexes = [models.Index(fields=["model_version", "-period_end"], name="report_version_period_idx")]
 
     def __str__(self):
-        return f"{self.model_version} {self.period_start}–{self.period_end}: {self.status}"
+        return f"{self.model_version} {self.period_start}–{self.period_end}: {self.get_status_display()}"

@@ -1,13 +1,15 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NplSiteConfig(AppConfig):
-    """Site-wide pieces: roles (groups and their data migration), demo users, health."""
+    """Site-wide pieces: roles (groups and their data migration), API tokens, demo users, health."""
 
     name = "nplsite"
     label = "nplsite"
-    verbose_name = "NPL platform"
+    verbose_name = _("API access")
 
     def ready(self):
         from django.contrib.auth import get_user_model
@@ -23,3 +25,10 @@ class NplSiteConfig(AppConfig):
 
 class NplAdminConfig(AdminConfig):
     default_site = "web.admin_site.NplAdminSite"
+
+
+class SignInAttemptsConfig(AxesAppConfig):
+    """django-axes (lock-out after failed sign-ins) under a name an administrator reads, in their
+    language: the way Django lets a project rename a third-party app (a subclass of its AppConfig)."""
+
+    verbose_name = _("Sign-in attempts")

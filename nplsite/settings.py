@@ -85,7 +85,7 @@ INSTALLED_APPS = [
     "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "nplsite.apps.SignInAttemptsConfig",  # django-axes, named for the admin
     "nplsite.apps.NplSiteConfig",
     "jobs",
     "applicants",

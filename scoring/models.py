@@ -9,9 +9,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jobs.models import BackgroundJob
+from nplsite.numbers import decimal_text
 
 
 class DecisionPolicy(models.Model):
@@ -91,7 +93,7 @@ class DecisionPolicy(models.Model):
         ]
 
     def __str__(self):
-        return f"Policy #{self.pk}"
+        return gettext("Policy #%(id)s") % {"id": self.pk}
 
 
 class Prediction(models.Model):
@@ -178,7 +180,10 @@ class Prediction(models.Model):
         ]
 
     def __str__(self):
-        return f"Prediction #{self.pk} ({self.npl_probability:.1%} NPL)"
+        return gettext("Prediction #%(id)s (NPL probability %(probability)s %%)") % {
+            "id": self.pk,
+            "probability": decimal_text(self.npl_probability * 100, 1),
+        }
 
 
 def new_batch_job_id() -> str:
@@ -215,7 +220,7 @@ class BatchScoringJob(BackgroundJob):
         indexes = [models.Index(fields=["started_by", "-created_at"], name="batch_job_user_recent")]
 
     def __str__(self):
-        return f"Batch job {self.id} ({self.status})"
+        return gettext("Batch job %(id)s (%(status)s)") % {"id": self.id, "status": self.get_status_display()}
 
     @property
     def directory(self) -> Path:

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credit import steps
@@ -57,7 +58,12 @@ class TrainingRun(BackgroundJob):
     log = models.TextField(_("log"), blank=True)
     leaderboard = models.JSONField(_("leaderboard"), default=list, blank=True)
     model_version = models.ForeignKey(
-        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs"
+        ModelVersion,
+        verbose_name=_("model version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="training_runs",
     )
 
     class Meta:
@@ -66,7 +72,7 @@ class TrainingRun(BackgroundJob):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"Training run #{self.pk} ({self.status})"
+        return gettext("Training run #%(id)s (%(status)s)") % {"id": self.pk, "status": self.get_status_display()}
 
     def failure_fields(self, message: str, now) -> list[str]:
         self.current_step = steps.FAILED.text()

@@ -36,7 +36,7 @@ def test_a_model_admin_onboards_an_analyst_who_logs_in_and_whose_token_scores(
     assert "was added successfully" in page.content()
 
     # A token for them: the key is shown once.
-    page.goto(browsing.url("/admin/knox/authtoken/add/"))
+    page.goto(browsing.url("/admin/nplsite/apitoken/add/"))
     page.get_by_label("User").select_option(label="nur.analyst")
     page.locator("input[name=_save]").click()
     page.wait_for_load_state()

@@ -36,7 +36,9 @@ def test_model_admin_proposes_a_cut_off_sees_the_change_activates_it_and_the_sco
 
     expect(page.get_by_label("Approve from credit score")).to_have_value("545")
     page.get_by_label("Approve from credit score").fill("620")
-    page.get_by_label("Grade bands").fill("A:650,B:600,C:520,D:460")
+    expect(page.get_by_label("Decline from NPL probability (%)")).to_have_value("30")
+    for grade, minimum in zip("ABCD", ("650", "600", "520", "460"), strict=True):
+        page.get_by_label(f"Grade {grade} from score").fill(minimum)
     page.get_by_role("button", name="Preview").click()
 
     active_rate = page.get_by_test_id("active-approval-rate")
@@ -57,6 +59,7 @@ def test_model_admin_proposes_a_cut_off_sees_the_change_activates_it_and_the_sco
     new = DecisionPolicy.objects.get(is_active=True)
     expect(page.get_by_role("heading", name=f"Policy #{new.pk}")).to_be_visible()
     assert new.approve_min_score == 620 and new.created_by == model_admin_user
+    assert new.grade_bands == "A:650,B:600,C:520,D:460,E" and new.decline_min_pd == 0.3
     browsing.screenshot("policy-detail")
 
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Score").click()

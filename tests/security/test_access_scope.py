@@ -151,7 +151,7 @@ def empty_token_inline(total: int = 0) -> dict:
 
 @pytest.mark.django_db
 def test_a_model_admin_issues_lists_and_revokes_tokens_per_user(admin_browser, analyst, active_version_for_api):
-    issued = admin_browser.post("/admin/knox/authtoken/add/", {"user": analyst.pk}, follow=True)
+    issued = admin_browser.post("/admin/nplsite/apitoken/add/", {"user": analyst.pk}, follow=True)
     text = issued.content.decode()
     key = re.search(r"API token for ana: (\S+) — copy it now", text)[1]
     assert (
@@ -162,13 +162,13 @@ def test_a_model_admin_issues_lists_and_revokes_tokens_per_user(admin_browser, a
     )
 
     token = AuthToken.objects.get(user=analyst)
-    listing = admin_browser.get(f"/admin/knox/authtoken/?user__id__exact={analyst.pk}").content.decode()
+    listing = admin_browser.get(f"/admin/nplsite/apitoken/?user__id__exact={analyst.pk}").content.decode()
     assert token.token_key in listing and key not in listing
     user_page = admin_browser.get(f"/admin/auth/user/{analyst.pk}/change/").content.decode()
     assert token.token_key in user_page and key not in user_page
 
     revoke = {"action": "delete_selected", "_selected_action": [token.pk], "post": "yes"}
-    assert admin_browser.post("/admin/knox/authtoken/", revoke).status_code == 302
+    assert admin_browser.post("/admin/nplsite/apitoken/", revoke).status_code == 302
     assert api_status(key) == 401
 
 
@@ -184,7 +184,7 @@ def test_a_model_admin_never_sees_or_makes_a_superuser(admin_browser, role_group
 @pytest.mark.django_db
 def test_an_analyst_cannot_manage_users_or_tokens(client, analyst, role_groups):
     client.force_login(analyst)
-    for path in ("/admin/auth/user/", "/admin/knox/authtoken/"):
+    for path in ("/admin/auth/user/", "/admin/nplsite/apitoken/"):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
 

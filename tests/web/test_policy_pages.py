@@ -10,6 +10,7 @@ from applicants.models import Applicant
 from applicants.selectors import labelled_applicants_frame
 from applicants.services import import_loan_file
 from credit.encoder import APPLICANT_ATTRIBUTES
+from credit.scorecard import parse_grade_bands
 from scoring import strategy
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, policy_parameters
@@ -38,8 +39,24 @@ def training_book(db, training_book_file):
     return import_loan_file(training_book_file, as_of=AS_OF)
 
 
-def form_of(policy, **changes) -> dict:
-    return {**{name: str(getattr(policy, name)) for name in POLICY_FIELDS}, **changes}
+def figures_of(policy, **changes) -> dict:
+    """A policy's figures as stored (fractions, bands as text)."""
+    return {**{name: getattr(policy, name) for name in POLICY_FIELDS}, **changes}
+
+
+def form_of(policy, bands: str | None = None, **changes) -> dict:
+    """What the policy form posts for ``policy``: shares as percentages, one field per grade band."""
+    parsed = parse_grade_bands(bands or policy.grade_bands)
+    data = {name: f"{getattr(policy, name):.10g}" for name in ("approve_min_score", "base_points", "base_odds", "pdo")}
+    data.update({name: f"{getattr(policy, name) * 100:.10g}" for name in ("decline_min_pd", "lgd", "recall_target")})
+    data["band_grades"] = ",".join(parsed.all_grades)
+    data.update(
+        {
+            f"band_{grade}": f"{minimum:.10g}"
+            for grade, minimum in zip(parsed.grades, parsed.minimum_scores, strict=True)
+        }
+    )
+    return {**data, **changes}
 
 
 def test_a_model_admin_previews_a_cut_off_then_activates_it(
@@ -49,11 +66,14 @@ def test_a_model_admin_previews_a_cut_off_then_activates_it(
     page = text_of(model_admin_client.get("/policies/new/"))
     assert "Propose a decision policy" in page
 
-    proposal = form_of(active, approve_min_score="600", grade_bands="A:650,B:600,C:520,D:460")
+    proposal = form_of(active, approve_min_score="600", bands="A:650,B:600,C:520,D:460")
     preview = model_admin_client.post("/policies/new/", {**proposal, "action": "preview"})
     checked_page(preview)
     comparison = strategy.compare(
-        policy_parameters(active), policy_parameters(DecisionPolicy(**{**form_of(active), **proposal}))
+        policy_parameters(active),
+        policy_parameters(
+            DecisionPolicy(**figures_of(active, approve_min_score=600, grade_bands="A:650,B:600,C:520,D:460,E"))
+        ),
     )
     html = preview.content.decode()
     assert f'data-testid="proposed-approval-rate">{percent(comparison.proposed.approval_rate)}<' in html
@@ -87,16 +107,22 @@ def test_a_model_admin_previews_a_cut_off_then_activates_it(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"grade_bands": "A:500,B:600"}, "Write the bands as GRADE:MINIMUM SCORE"),
+        ({"band_B": "660"}, "Must be below the grade above (650): bands descend from the best grade."),
+        ({"band_C": "200"}, "greater than or equal to 300"),
+        ({"band_A": ""}, "This field is required"),
         ({"approve_min_score": "900"}, "less than or equal to 850"),
         ({"decline_min_pd": "abc"}, "Enter a number"),
-        ({"lgd": "0"}, "greater than or equal to 0.0001"),
+        ({"decline_min_pd": "0.3"}, "greater than or equal to 1"),  # a fraction where a percentage is asked
+        ({"lgd": "0"}, "greater than or equal to 1"),
+        ({"lgd": "120"}, "less than or equal to 100"),
+        ({"recall_target": "101"}, "less than or equal to 100"),
     ],
 )
 def test_a_bad_proposal_is_answered_field_by_field(model_admin_client, active_version, changes, message):
     active = ensure_active_policy()
     response = model_admin_client.post(
-        "/policies/new/", {**form_of(active, **changes), "reason": "x", "action": "activate"}
+        "/policies/new/",
+        {**form_of(active, bands="A:650,B:600,C:520,D:460", **changes), "reason": "x", "action": "activate"},
     )
     assert response.status_code == 400 and message in text_of(response)
     assert DecisionPolicy.objects.count() == 1
@@ -106,7 +132,7 @@ def test_a_saved_policy_is_compared_and_activated_from_its_page(
     model_admin_client, model_admin, training_book, active_version
 ):
     active = ensure_active_policy()
-    saved = create_policy(model_admin, reason="Later", **{**form_of(active), "approve_min_score": 500})
+    saved = create_policy(model_admin, reason="Later", **figures_of(active, approve_min_score=500))
     page = checked_page(model_admin_client.get(f"/policies/{saved.pk}/"))
     assert "Activate policy" in "".join(page.text) and "Strategy curves" in "".join(page.text)
     response = model_admin_client.post(f"/policies/{saved.pk}/activate/")
@@ -140,7 +166,7 @@ def test_the_prediction_page_shows_model_version_and_policy_and_rescores(
     assert f'href="/score/predictions/{old.pk}/"' in history and f"<td>#{old.policy_id}</td>" in history
 
     first = DecisionPolicy.objects.get()
-    new_policy = create_policy(model_admin, reason="All Q", activate=True, **{**form_of(first), "grade_bands": "Q:300"})
+    new_policy = create_policy(model_admin, reason="All Q", activate=True, **figures_of(first, grade_bands="Q:300"))
     response = analyst_client.post(f"/score/predictions/{old.pk}/rescore/")
     new = Prediction.objects.exclude(pk=old.pk).get()
     assert response["Location"] == f"/score/predictions/{new.pk}/"
@@ -150,19 +176,50 @@ def test_the_prediction_page_shows_model_version_and_policy_and_rescores(
     assert f"<td>#{new_policy.pk}</td>" in history and f"<td>#{first.pk}</td>" in history
 
 
-def test_the_admin_adds_a_policy_with_a_reason_and_activates_one(model_admin_client, model_admin, active_version):
+def test_the_admin_leads_to_the_policy_page_to_add_and_activates_one(model_admin_client, model_admin, active_version):
     client = model_admin_client
     active = ensure_active_policy()
-    missing = client.post("/admin/scoring/decisionpolicy/add/", form_of(active))
-    assert missing.status_code == 200 and DecisionPolicy.objects.count() == 1
-    client.post("/admin/scoring/decisionpolicy/add/", {**form_of(active), "reason": "From the admin"})
-    added = DecisionPolicy.objects.get(reason="From the admin")
-    assert added.created_by == model_admin and not added.is_active
+    assert client.get("/admin/scoring/decisionpolicy/add/")["Location"] == "/policies/new/"
+    assert client.post("/admin/scoring/decisionpolicy/add/", form_of(active)).status_code == 302
+    assert DecisionPolicy.objects.count() == 1
+    added = create_policy(model_admin, reason="From the page", **figures_of(active, approve_min_score=600))
+    page = client.get(f"/admin/scoring/decisionpolicy/{added.pk}/change/")
+    assert page.status_code == 200 and "From the page" in page.content.decode()
     client.post(
         "/admin/scoring/decisionpolicy/",
         {"action": "activate_policy", "_selected_action": [added.pk]},
     )
     assert DecisionPolicy.objects.get(is_active=True) == added
+
+
+def test_the_form_shows_shares_as_percentages_and_one_field_per_grade_band(
+    model_admin_client, model_admin, active_version
+):
+    """Issue 22, item 18: 30 (%), not 0.3; a field per band, not "A:600,…,E"; what is stored is unchanged."""
+    active = ensure_active_policy()
+    page = checked_page(model_admin_client.get("/policies/new/"))
+    inputs = {attrs.get("name"): attrs.get("value") for attrs in page.all("input")}
+    assert inputs["decline_min_pd"] == f"{active.decline_min_pd * 100:.10g}"
+    assert (
+        inputs["lgd"] == f"{active.lgd * 100:.10g}" and inputs["recall_target"] == f"{active.recall_target * 100:.10g}"
+    )
+    bands = parse_grade_bands(active.grade_bands)
+    for grade, minimum in zip(bands.grades, bands.minimum_scores, strict=True):
+        assert inputs[f"band_{grade}"] == f"{minimum:.10g}"
+    assert "grade_bands" not in inputs
+    text = text_of(model_admin_client.get("/policies/new/"))
+    assert "Decline from NPL probability (%)" in text and "Grade A from score" in text
+    assert f"below it: grade {bands.lowest_grade}" in text
+
+    posted = form_of(active, bands="A:650,B:600,C:520,D:460", decline_min_pd="35", lgd="42,5", recall_target="92")
+    model_admin_client.post("/policies/new/", {**posted, "reason": "Percentages", "action": "save"})
+    saved = DecisionPolicy.objects.get(reason="Percentages")
+    assert saved.grade_bands == "A:650,B:600,C:520,D:460,E"
+    assert (saved.decline_min_pd, saved.lgd, saved.recall_target) == (0.35, 0.425, 0.92)
+
+    assert model_admin_client.post("/i18n/setlang/", {"language": "id", "next": "/"}).status_code == 302
+    indonesian = text_of(model_admin_client.get("/policies/new/"))
+    assert "Tolak mulai probabilitas NPL (%)" in indonesian and "Peringkat A mulai skor" in indonesian
 
 
 def test_a_running_worker_follows_an_activation(
@@ -182,7 +239,7 @@ def test_a_running_worker_follows_an_activation(
 
     run_job()
     assert set(Prediction.objects.values_list("policy_id", flat=True)) == {first.pk}
-    second = create_policy(model_admin, reason="All Q", activate=True, **{**form_of(first), "grade_bands": "Q:300"})
+    second = create_policy(model_admin, reason="All Q", activate=True, **figures_of(first, grade_bands="Q:300"))
     time.sleep(django_settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS + 0.2)  # the worker's reading expires
     run_job()
     latest = Prediction.objects.filter(policy=second)

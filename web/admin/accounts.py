@@ -5,7 +5,8 @@ revoke their API tokens.
   permissions; a Model admin is given staff access (the admin) with the role, and cannot see, edit or
   create superusers, so no one raises themselves above their role. Users are deactivated, never
   deleted (their predictions and runs keep naming them); deactivating revokes their tokens.
-- **API tokens** (django-rest-knox, ``nplsite/tokens.py``): listed per user (on the user's page and in
+- **API tokens** (django-rest-knox, ``nplsite/tokens.py``; listed through the proxy
+  ``nplsite.models.ApiToken``, so the admin names them "API tokens"): listed per user (on the user's page and in
   their own list), issued with "Add API token" — the key is shown once — and revoked by deleting them.
 - **Groups** are the two roles, created by a migration: not edited here.
 """
@@ -22,13 +23,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
+from nplsite.models import ApiToken
 from nplsite.roles import ANALYST, MODEL_ADMIN, ROLES, is_model_admin
 from nplsite.tokens import issue_api_token, revoke_api_tokens
 
 User = get_user_model()
 ROLE_CHOICES = [("", _("No role (cannot use the platform)")), (ANALYST, _("Analyst")), (MODEL_ADMIN, _("Model admin"))]
 
-for model in (User, Group, AuthToken):  # Django's and knox's own admins, replaced below
+for model in (User, Group, AuthToken):  # Django's and knox's own admins, replaced below (tokens as ApiToken)
     if admin.site.is_registered(model):
         admin.site.unregister(model)
 
@@ -91,9 +93,29 @@ class ModelAdminsOnly:
         return is_model_admin(request.user)
 
 
-class ApiTokenInline(admin.TabularInline):
-    model = AuthToken
-    fields = ("token_key", "created", "expiry")
+class TokenColumns:
+    """knox's fields under names an administrator reads, in their language."""
+
+    @admin.display(description=_("key (first characters)"), ordering="token_key")
+    def key_start(self, token):
+        return token.token_key
+
+    @admin.display(description=_("issued"), ordering="created")
+    def issued(self, token):
+        return token.created
+
+    @admin.display(description=_("expires"), ordering="expiry")
+    def expires(self, token):
+        return token.expiry
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, token):
+        return token.user
+
+
+class ApiTokenInline(TokenColumns, admin.TabularInline):
+    model = ApiToken
+    fields = ("key_start", "issued", "expires")
     readonly_fields = fields
     extra = 0
     verbose_name = _("API token")
@@ -180,7 +202,7 @@ class AccountAdmin(ModelAdminsOnly, UserAdmin):
 
 class ApiTokenCreationForm(forms.ModelForm):
     class Meta:
-        model = AuthToken
+        model = ApiToken
         fields = ["user"]
 
     def __init__(self, *args, **kwargs):
@@ -191,13 +213,13 @@ class ApiTokenCreationForm(forms.ModelForm):
         )
 
 
-@admin.register(AuthToken)
-class ApiTokenAdmin(ModelAdminsOnly, admin.ModelAdmin):
-    list_display = ("user", "token_key", "created", "expiry")
+@admin.register(ApiToken)
+class ApiTokenAdmin(TokenColumns, ModelAdminsOnly, admin.ModelAdmin):
+    list_display = ("owner", "key_start", "issued", "expires")
     list_filter = ("user",)
     search_fields = ("user__username", "token_key")
     ordering = ("user__username", "-created")
-    readonly_fields = ("user", "token_key", "created", "expiry")
+    readonly_fields = ("owner", "key_start", "issued", "expires")
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -226,5 +248,5 @@ class ApiTokenAdmin(ModelAdminsOnly, admin.ModelAdmin):
         )
 
     def response_add(self, request, obj, post_url_continue=None):
-        url = reverse("admin:knox_authtoken_changelist")
+        url = reverse("admin:nplsite_apitoken_changelist")
         return HttpResponseRedirect(f"{url}?user__id__exact={obj.user_id}")

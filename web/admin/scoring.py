@@ -1,6 +1,8 @@
 """The prediction audit trail (read-only) and the decision policies in the Django admin, for Model admins."""
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -8,9 +10,8 @@ from nplsite.numbers import decimal_text
 from nplsite.roles import is_model_admin
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS
-from scoring.policy_services import activate_policy, create_policy
+from scoring.policy_services import activate_policy
 from web.admin_site import ReadOnlyForModelAdmins
-from web.forms.policies import PolicyForm
 
 
 def _percent(value) -> str:
@@ -52,21 +53,12 @@ class PredictionAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
         return _percent(obj.threshold)
 
 
-class PolicyAdminForm(PolicyForm):
-    """The policy form with the reason required (the admin has no preview)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "reason" in self.fields:  # a stored policy is shown read-only, without fields
-            self.fields["reason"].required = True
-
-
 @admin.register(DecisionPolicy)
 class DecisionPolicyAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
-    """Model admins add policies (through ``create_policy``) and activate one; a stored policy is never
+    """Model admins see every policy and activate one; "Add" leads to the policy page (the form in
+    percentages and one field per grade band, with the strategy preview); a stored policy is never
     changed or deleted (predictions point at it)."""
 
-    form = PolicyAdminForm
     list_display = ["id", "is_active", "grade_bands", "approve_min_score", "decline_min_pd", "created_by", "created_at"]
     list_filter = ["is_active"]
     list_select_related = ["created_by"]
@@ -74,17 +66,17 @@ class DecisionPolicyAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
     readonly_fields = ["is_active", "created_by", "created_at", "activated_by", "activated_at"]
 
     def get_fields(self, request, obj=None):
-        return [*POLICY_FIELDS, "reason"] if obj is None else [*POLICY_FIELDS, "reason", *self.readonly_fields]
+        return [*POLICY_FIELDS, "reason", *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is None else [*POLICY_FIELDS, "reason", *self.readonly_fields]
+        return [*POLICY_FIELDS, "reason", *self.readonly_fields]
 
     def has_add_permission(self, request):
         return is_model_admin(request.user)
 
-    def save_model(self, request, obj, form, change):
-        created = create_policy(request.user, reason=form.cleaned_data["reason"], **form.figures())
-        obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
+    def add_view(self, request, form_url="", extra_context=None):
+        """A policy is proposed on its own page, where its strategy curves are shown before it is saved."""
+        return HttpResponseRedirect(reverse("policies:new"))
 
     @admin.action(description=_("Activate this policy"), permissions=["model_admin"])
     def activate_policy(self, request, queryset):
