@@ -7,7 +7,8 @@ from django.utils import translation
 
 from credit.stability import PSI_SHIFTED, PSI_WATCH
 from web.charts import Bar, bar_chart
-from web.page_selectors.monitoring import stability_chart
+from web.page_selectors.monitoring import stability_chart, vintage_chart
+from web.templatetags.npl_format import month
 
 ROWS = [
     {"name": "otr", "label": "Vehicle on-the-road price (Rp)", "psi": 4.6, "level": "shifted"},
@@ -54,3 +55,15 @@ def test_the_watch_and_shifted_lines_have_their_own_colours():
 def test_a_bar_within_the_axis_is_not_marked():
     chart = bar_chart([Bar(value=0.4, label="a", value_label="0.40")], y_max=1.0)
     assert not chart["bars"][0]["clipped"] and "chart-bar-break" not in svg_of(chart)
+
+
+def test_vintage_months_are_written_as_the_site_writes_dates_not_iso():
+    """Issue 22, item 19: "Aug 2023" / "Agu 2023", never "2023-08", in the chart and the table."""
+    rows = [{"vintage": "2023-08", "roc_auc": 0.81}, {"vintage": "2023-09", "roc_auc": None}]
+    chart = vintage_chart(rows, test_auc=0.8)
+    assert [bar["label"] for bar in chart["bars"]] == ["Aug 2023"]
+    assert chart["bars"][0]["title"] == "Aug 2023: ROC AUC 0.810"
+    with translation.override("id"):
+        assert [bar["label"] for bar in vintage_chart(rows, test_auc=0.8)["bars"]] == ["Agu 2023"]
+        assert month("2023-12") == "Des 2023"
+    assert month("") == "—" and month("not a month") == "not a month"

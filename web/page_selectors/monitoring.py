@@ -11,6 +11,7 @@ from monitoring.selectors import active_version_monitoring
 from nplsite.numbers import decimal_text
 from training.models import ModelVersion
 from web.charts import Bar, ReferenceLine, bar_chart, nice_maximum
+from web.templatetags.npl_format import month
 
 
 def _two_decimals(value: float) -> str:
@@ -146,8 +147,8 @@ def vintage_chart(vintages: list[dict], test_auc: float | None) -> dict | None:
     bars = [
         Bar(
             value=row["roc_auc"],
-            label=row["vintage"],
-            title=f"{row['vintage']}: ROC AUC {decimal_text(row['roc_auc'], 3)}",
+            label=month(row["vintage"]),
+            title=f"{month(row['vintage'])}: ROC AUC {decimal_text(row['roc_auc'], 3)}",
         )
         for row in measured
     ]

@@ -7,7 +7,8 @@ both languages, ``6 Des 2026 06.42`` / ``6 Dec 2026 06:42`` with ``"SHORT_DATETI
 """
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format, number_format
 
 from applicants.attributes import label
 from nplsite.numbers import decimal_text
@@ -97,3 +98,15 @@ def worded_reasons(prediction):
     if prediction is None:
         return []
     return _worded_reasons(prediction.reasons, prediction.input_attributes)
+
+
+@register.filter
+def month(value):
+    """A month stored as ISO ``2023-06`` (or a date), written as the site writes dates: ``Jun 2023``
+    (``Agu 2023`` in Indonesian; ``YEAR_MONTH_FORMAT`` of ``nplsite/formats``)."""
+    if value is None or value == "":
+        return EMPTY
+    day = parse_date(f"{value}-01") if isinstance(value, str) else value
+    if day is None:
+        return str(value)
+    return date_format(day, "YEAR_MONTH_FORMAT")
