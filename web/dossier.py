@@ -52,6 +52,14 @@ def _language(language: str | None) -> str:
     return language
 
 
+def _low(figure: str) -> str:
+    return gettext("%(figure)s, 95 %% interval, low end") % {"figure": figure}
+
+
+def _high(figure: str) -> str:
+    return gettext("%(figure)s, 95 %% interval, high end") % {"figure": figure}
+
+
 def dossier_filename(version: ModelVersion, extension: str, language: str) -> str:
     """``model-12-dossier-2026-12-06-id.pdf``: the version, the day it was generated and the language."""
     return f"model-{version.pk}-dossier-{timezone.localdate().isoformat()}-{language}.{extension}"
@@ -113,11 +121,11 @@ def dossier_xlsx(version: ModelVersion, language: str | None = None) -> bytes:
             (gettext("NPL rate"), dossier["data"]["npl_rate"], PERCENT),
             (gettext("Decision threshold"), version.threshold, DECIMAL),
             (gettext("ROC AUC"), d["roc_auc"], DECIMAL),
-            (gettext("ROC AUC, 95 % interval low"), (d["roc_auc_interval"] or [None, None])[0], DECIMAL),
-            (gettext("ROC AUC, 95 % interval high"), (d["roc_auc_interval"] or [None, None])[1], DECIMAL),
+            (_low("ROC AUC"), (d["roc_auc_interval"] or [None, None])[0], DECIMAL),
+            (_high("ROC AUC"), (d["roc_auc_interval"] or [None, None])[1], DECIMAL),
             (gettext("Gini"), d["gini"], DECIMAL),
-            (gettext("Gini, 95 % interval low"), (d["gini_interval"] or [None, None])[0], DECIMAL),
-            (gettext("Gini, 95 % interval high"), (d["gini_interval"] or [None, None])[1], DECIMAL),
+            (_low("Gini"), (d["gini_interval"] or [None, None])[0], DECIMAL),
+            (_high("Gini"), (d["gini_interval"] or [None, None])[1], DECIMAL),
             (gettext("KS"), d["ks"], DECIMAL),
             (gettext("KS: NPL probability"), d["ks_probability"], DECIMAL),
             (gettext("KS: credit score"), d["ks_score"], None),
@@ -181,7 +189,8 @@ def _tables(workbook: Workbook, dossier: dict) -> None:
     )  # fmt: skip
     calibration_headers = [
         gettext("Applicants"), gettext("NPL"), gettext("Predicted"), gettext("Observed"),
-        gettext("99 % interval low"), gettext("99 % interval high"), gettext("p-value"), gettext("Traffic light"),
+        gettext("99 %% interval, low end") % {}, gettext("99 %% interval, high end") % {}, gettext("p-value"),
+        gettext("Traffic light"),
     ]  # fmt: skip
     calibration_formats = [None, WHOLE, WHOLE, PERCENT, PERCENT, PERCENT, PERCENT, "0.0000", None]
     for title, group, rows in (

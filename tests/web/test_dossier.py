@@ -175,7 +175,9 @@ def test_a_version_trained_before_validation_records_says_so_and_still_renders(m
     assert model_admin_client.get(f"/models/{version.pk}/dossier.xlsx").status_code == 200
 
 
-def test_an_older_version_is_rebuilt_exactly_when_its_test_applicants_are_still_stored(model_admin_client, make_version):
+def test_an_older_version_is_rebuilt_exactly_when_its_test_applicants_are_still_stored(
+    model_admin_client, make_version
+):
     loans, _ = cached_loan_book(TRAINING_APPLICANTS, seed=5, as_of=AS_OF)
     import_loan_file(loans, as_of=AS_OF)  # the book the cached model was trained on
     recorded = make_version()
@@ -203,7 +205,7 @@ def test_an_older_version_is_rebuilt_exactly_when_its_test_applicants_are_still_
 
 @pytest.mark.parametrize(
     ("language", "title", "gini"),
-    [("en", "Model dossier", "Gini"), ("id", "Dosier model", "Gini")],
+    [("en", "Model dossier", "Gini"), ("id", "Dosir model", "Gini")],
 )
 def test_the_dossier_pdf_carries_the_headline_figures_in_the_readers_language(
     model_admin_client, make_version, language, title, gini
@@ -274,7 +276,7 @@ def test_the_model_dossier_command_writes_the_pdf_and_the_tables(make_version, t
 
     call_command("model_dossier", str(version.pk), "--language", "id", "--out", str(out), "--xlsx", stdout=printed)
 
-    assert "Dosier model" in pdf_text(out.read_bytes())
+    assert "Dosir model" in pdf_text(out.read_bytes())
     assert openpyxl.load_workbook(tmp_path / "dossier.xlsx")["Tabel gain"].max_row == 11
     assert str(out) in printed.getvalue()
     with pytest.raises(CommandError, match=f"No model version #{version.pk + 100}"):
