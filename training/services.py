@@ -263,7 +263,7 @@ def leaderboard_line(row: dict) -> str:
 
 
 def _register_version(
-    run, result: SearchResult, stored, comparison, as_of, seed, profile, unlabelled: int
+    run, result: SearchResult, stored, comparison, as_of, seed, profile, unlabelled: int | None = None
 ) -> ModelVersion:
     metrics = dict(result.test_metrics)
     metrics["out_of_fold"] = result.out_of_fold_metrics
