@@ -46,6 +46,12 @@ applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it)
    AUC, Brier score, the confusion matrix, curves and a calibration table, each headline figure
    with a bootstrap 95 % interval (:func:`bootstrap_intervals`).
 
+8. **The scorecard beside it** (:func:`scorecard_companion`): whatever won, the scorecard candidate at
+   its best setting (or with its defaults, when the profile did not search it) is refitted on every
+   development applicant and its points table and test probabilities are kept, so a credit committee
+   can compare the chosen model with the transparent one. ``candidate="CreditScorecard"`` registers the
+   scorecard deliberately instead of the rule's choice (which is still reported, ``rule_choice``).
+
 Everything is seeded: the same frame, profile and seed give the same model and numbers.
 """
 
