@@ -58,7 +58,7 @@ from web.page_selectors.training import (
 )
 from web.templatetags.npl_format import grouped, percent, rupiah
 
-# The derived characteristics (credit.validation.DERIVED_CHARACTERISTICS) and the encoder feature
+# The derived characteristics (credit.validation.characteristic_values) and the encoder feature
 # whose page label they share.
 DERIVED_LABELS = {
     "financed_amount": FEATURE_NAMES["log_financed_amount"],
