@@ -87,6 +87,8 @@ GET = {
     # Model pages: Analysts see the active version; the rest is for Model admins.
     "models/": (LOGIN, 200, 200),
     "models/<int:pk>/": (LOGIN, 200, 200),
+    "models/<int:pk>/dossier.pdf": (LOGIN, 200, 200),
+    "models/<int:pk>/dossier.xlsx": (LOGIN, 200, 200),
     "models/<int:pk>/activate/": (LOGIN, 403, 200),
     "models/rollback/": (LOGIN, 403, 200),
     "models/retrain/": (LOGIN, 403, 200),
