@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "training",
     "scoring",
     "monitoring",
+    "governance",
     "web",
 ]
 

@@ -493,6 +493,11 @@ def _verify_artifact(version: ModelVersion) -> None:
         raise ModelActivationError(f"Cannot activate {version}: {exc}") from exc
 
 
+def check_activatable(version: ModelVersion) -> None:
+    """Raise :class:`ModelActivationError` (in words) when ``version``'s artifact cannot be used."""
+    _verify_artifact(version)
+
+
 def activate_model_version(version: ModelVersion, user=None) -> ModelVersion:
     """Make ``version`` the one active version (the current one is retired), atomically.
 

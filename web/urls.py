@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from web.pages import applicants, batch, dashboard, health, monitoring, policies, scoring, training
+from web.pages import applicants, batch, dashboard, governance, health, monitoring, policies, scoring, training
 
 applicant_patterns = [
     path("", applicants.applicant_index, name="list"),
@@ -55,6 +55,13 @@ monitoring_patterns = [
     path("<int:pk>/", monitoring.version_monitoring, name="version"),
 ]
 
+change_patterns = [
+    path("", governance.changes, name="changes"),
+    path("<int:change_id>/approve/", governance.change_approve, name="approve"),
+    path("<int:change_id>/reject/", governance.change_reject, name="reject"),
+    path("audit/", governance.audit_log, name="audit"),
+]
+
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
@@ -70,6 +77,7 @@ urlpatterns = [
     path("models/", include((model_patterns, "training"))),
     path("policies/", include((policy_patterns, "policies"))),
     path("monitoring/", include((monitoring_patterns, "monitoring"))),
+    path("changes/", include((change_patterns, "governance"))),
     # The REST API and /predict/.
     path("", include("web.api.urls")),
 ]

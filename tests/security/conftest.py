@@ -24,10 +24,14 @@ from knox.models import AuthToken
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
+from governance.models import AuditEntry
+from governance.services import Kind, propose
 from monitoring.services import record_reference_distribution, write_monitoring_report
 from nplsite.roles import ANALYST, MODEL_ADMIN
 from nplsite.tokens import issue_api_token
 from scoring.batch_jobs import submit_batch_file
+from scoring.policies import POLICY_FIELDS
+from scoring.policy_services import create_policy, ensure_active_policy
 from scoring.services import score_stored_applicant
 from tests.conftest import make_user
 from tests.e2e.conftest import browser, browsing  # noqa: F401 (fixtures of test_csp_in_the_browser)
@@ -77,6 +81,7 @@ class Site:
     job_id: str
     token: AuthToken
     token_key: str
+    change: object  # a pending change request (a policy activation proposed by the Model admin)
     users: dict = field(default_factory=dict)
     clients: dict = field(default_factory=dict)
 
@@ -94,6 +99,8 @@ class Site:
             ("scoring", "decisionpolicy"): self.prediction.policy_id,
             ("monitoring", "monitoringreport"): self.version.monitoring_reports.get().pk,
             ("monitoring", "referencedistribution"): self.version.reference_distribution.pk,
+            ("governance", "changerequest"): self.change.pk,
+            ("governance", "auditentry"): AuditEntry.objects.order_by("id").first().pk,
             ("axes", "accessattempt"): AccessAttempt.objects.first().pk,
             ("axes", "accesslog"): AccessLog.objects.first().pk,
             ("axes", "accessfailurelog"): AccessFailureLog.objects.first().pk,
@@ -118,6 +125,7 @@ def concrete_path(route: str, site: Site) -> str:
     route = route.replace("<slug:job_id>", site.job_id)
     route = route.replace("<int:prediction_id>", str(site.prediction.pk))
     route = route.replace("<int:policy_id>", str(site.prediction.policy_id))
+    route = route.replace("<int:change_id>", str(site.change.pk))
     if route.startswith("models/runs/"):
         route = route.replace("<int:pk>", str(site.run.pk))
     route = route.replace("<int:pk>", str(site.version.pk))
@@ -154,6 +162,13 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
     # Not recorded with AXES_ENABLE_ACCESS_FAILURE_LOG off, but its admin pages exist.
     AccessFailureLog.objects.create(username="ana", ip_address="127.0.0.1", user_agent="test", path_info="/")
     users = {"analyst": analyst, "model_admin": model_admin}
+    active = ensure_active_policy()
+    stricter = create_policy(
+        model_admin,
+        reason="Stricter",
+        **{**{name: getattr(active, name) for name in POLICY_FIELDS}, "approve_min_score": 600},
+    )
+    change = propose(Kind.ACTIVATE_POLICY, model_admin, reason="Fewer B approvals", target_id=stricter.pk)
     result = Site(
         analyst=analyst,
         model_admin=model_admin,
@@ -164,6 +179,7 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
         job_id=job.id,
         token=token,
         token_key=token_key,
+        change=change,
         users=users,
     )
     result.clients = {role: role_client(role, users) for role in ROLES}

@@ -219,5 +219,5 @@ def test_no_server_path_in_model_answers_or_pages(settings, admin_browser, model
     version.is_active, version.activated_at = False, None
     version.save(update_fields=["is_active", "activated_at"])
     (settings.MODEL_ARTIFACT_DIR / version.artifact_path).write_bytes(b"damaged")
-    page = admin_browser.post(f"/models/{version.pk}/activate/", follow=True).content.decode()
+    page = admin_browser.post(f"/models/{version.pk}/activate/", {"reason": "retry"}, follow=True).content.decode()
     assert f"Model artifact {version.artifact_path} is " in page and folder not in page

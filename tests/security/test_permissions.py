@@ -113,6 +113,12 @@ GET = {
     "api/v1/policies": (401, 403, 200),
     "api/v1/policies/active": (401, 200, 200),
     "api/v1/monitoring": (401, 200, 200),
+    "api/v1/audit-log": (401, 403, 200),
+    # Four eyes and the audit log: Model admins only.
+    "changes/": (LOGIN, 403, 200),
+    "changes/audit/": (LOGIN, 403, 200),
+    "changes/<int:change_id>/approve/": (LOGIN, 403, 405),
+    "changes/<int:change_id>/reject/": (LOGIN, 403, 405),
     "api/v1/schema/": (401, 200, 200),
     "api/v1/docs/": (LOGIN, 200, 200),  # a page for people: the login page, not a bare 401
     "predict/": (401, 405, 405),
@@ -139,11 +145,16 @@ POST = {
     # The sample job and run succeeded: "Start again" is refused, back to their pages.
     "batch/<slug:job_id>/retry/": (LOGIN, to("/batch/{job}/"), to("/batch/{job}/")),
     "models/runs/<int:pk>/retry/": (LOGIN, 403, to("/models/runs/{run}/")),
-    "models/<int:pk>/activate/": (LOGIN, 403, to("/models/{version}/")),
+    # A proposal without a reason is refused in words, on the page it came from.
+    "models/<int:pk>/activate/": (LOGIN, 403, to("/models/{version}/activate/")),
+    # The sample change was proposed by the Model admin: their own approval is refused; a rejection
+    # needs a reason. Either way back to the Changes page, nothing decided.
+    "changes/<int:change_id>/approve/": (LOGIN, 403, to("/changes/")),
+    "changes/<int:change_id>/reject/": (LOGIN, 403, to("/changes/")),
     "score/predictions/<int:prediction_id>/rescore/": (LOGIN, RESCORED, RESCORED),
     "policies/new/": (LOGIN, 403, 400),
     "policies/<int:policy_id>/activate/": (LOGIN, 403, to("/policies/{policy}/")),
-    "models/rollback/": (LOGIN, 403, to("/models/")),
+    "models/rollback/": (LOGIN, 403, to("/models/rollback/")),
     "models/retrain/": (LOGIN, 403, 400),
     "api/v1/score": (401, 400, 400),
     "api/v1/score/batch": (401, 400, 400),
@@ -169,6 +180,7 @@ ADMIN_APPS = {
     "auth": "users",  # users (groups are the two roles, set on the user: not in the admin)
     "nplsite": "tokens",  # API tokens (nplsite.models.ApiToken, a proxy of knox's token)
     "monitoring": "view",
+    "governance": "view",  # change requests and the audit log: read-only, never edited or deleted
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
 }
 # A new decision policy is proposed on the policy page (percentages, one field per band, its

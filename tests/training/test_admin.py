@@ -3,7 +3,11 @@
 import pytest
 from django.urls import reverse
 
+from governance.models import ChangeRequest
+from governance.services import approve
 from nplsite.celery import app as celery_app
+from nplsite.roles import MODEL_ADMIN
+from tests.conftest import make_user
 from tests.support import FIRST_POLICY_TRAINING
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version
@@ -140,8 +144,10 @@ def test_activate_action_switches_the_active_version(model_admin_client, registe
         VERSIONS_URL, {"action": "activate_version", "_selected_action": [second.pk]}, follow=True
     )
 
-    assert get_active_model_version() == second
-    assert any("is now the active model version" in message for message in messages_of(response))
+    assert get_active_model_version() == first  # proposed: a second model admin approves it
+    change = ChangeRequest.objects.get()
+    assert (change.kind, change.target_id, change.proposed_by.username) == ("activate_model", second.pk, "mia")
+    assert any("It is made when a second model admin approves it" in message for message in messages_of(response))
 
 
 def test_activate_action_needs_exactly_one_version(model_admin_client, register_version):
@@ -160,6 +166,10 @@ def test_roll_back_action_returns_to_the_previous_version(model_admin_client, re
 
     model_admin_client.post(VERSIONS_URL, {"action": "roll_back", "_selected_action": [second.pk]})
 
+    assert get_active_model_version() == second  # proposed: a second model admin approves it
+    change = ChangeRequest.objects.get()
+    assert (change.kind, change.target_id) == ("roll_back_model", first.pk)
+    approve(change, make_user("max", MODEL_ADMIN, is_staff=True))
     assert get_active_model_version() == first
 
 

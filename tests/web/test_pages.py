@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from applicants.models import Applicant
+from governance.models import ChangeRequest
+from nplsite.roles import MODEL_ADMIN
 from scoring.models import Prediction
 from scoring.reason_wording import worded_reasons
 from tests.conftest import make_user
@@ -189,22 +191,29 @@ def test_retrain_form_errors_are_shown(model_admin_client):
     assert TrainingRun.objects.count() == 0
 
 
-def test_model_admin_activates_after_confirming_and_rolls_back(model_admin_client, make_version):
+def test_model_admin_proposes_an_activation_a_second_approves_it_and_a_roll_back(model_admin_client, make_version):
     first = make_version()
     second = make_version(activate=False)
+    client = Client()  # the second model admin's own browser
+    client.force_login(make_user("max", MODEL_ADMIN, is_staff=True))
 
     confirm = text_of(model_admin_client.get(f"/models/{second.pk}/activate/"))
-    assert f"Activate {second}?" in confirm
+    assert f"Activate {second}?" in confirm and "Four eyes" in confirm
     assert ModelVersion.objects.get(is_active=True) == first  # a GET changes nothing
 
-    response = model_admin_client.post(f"/models/{second.pk}/activate/")
-    assert response.status_code == 302
+    response = model_admin_client.post(f"/models/{second.pk}/activate/", {"reason": "Better recall"})
+    assert response["Location"] == "/changes/"
+    assert ModelVersion.objects.get(is_active=True) == first  # proposed, not made
+    assert "It is made when a second model admin approves it." in text_of(model_admin_client.get("/changes/"))
+    client.post(f"/changes/{ChangeRequest.objects.get().pk}/approve/")
     assert ModelVersion.objects.get(is_active=True) == second
-    assert f"{second} is now the active model." in text_of(model_admin_client.get(response["Location"]))
 
     assert f"{first} will be active again" in text_of(model_admin_client.get("/models/rollback/"))
-    model_admin_client.post("/models/rollback/")
-    assert ModelVersion.objects.get(is_active=True) == first
+    model_admin_client.post("/models/rollback/", {"action": "propose", "reason": "Back to the champion"})
+    assert ModelVersion.objects.get(is_active=True) == second
+    rollback = ChangeRequest.objects.get(kind="roll_back_model")
+    answer = text_of(client.post(f"/changes/{rollback.pk}/approve/", follow=True))
+    assert ModelVersion.objects.get(is_active=True) == first, answer[:3000]
 
 
 def test_score_now_scores_a_stored_applicant_and_shows_it(analyst_client, analyst, active_version, page_book):

@@ -11,12 +11,15 @@ from applicants.selectors import labelled_applicants_frame
 from applicants.services import import_loan_file
 from credit.encoder import APPLICANT_ATTRIBUTES
 from credit.scorecard import parse_grade_bands
+from governance.models import ChangeRequest
+from governance.services import approve
+from nplsite.roles import MODEL_ADMIN
 from scoring import strategy
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS, policy_parameters
 from scoring.policy_services import create_policy, ensure_active_policy
 from scoring.services import score_requests
-from tests.conftest import wait_until
+from tests.conftest import make_user, wait_until
 from tests.model_cache import cached_loan_book
 from tests.web.conftest import AS_OF, TRAINING_APPLICANTS
 from tests.web.pagecheck import checked_page, text_of
@@ -26,6 +29,11 @@ from web.api.serializers import cleaned_requests
 from web.templatetags.npl_format import percent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def second_admin(db):
+    return make_user("max", MODEL_ADMIN, is_staff=True)
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +72,8 @@ def form_of(policy, bands: str | None = None, **changes) -> dict:
     return {**data, **changes}
 
 
-def test_a_model_admin_previews_a_cut_off_then_activates_it(
-    model_admin_client, model_admin, training_book, active_version
+def test_a_model_admin_previews_a_cut_off_then_proposes_it_and_a_second_admin_approves(
+    model_admin_client, model_admin, second_admin, training_book, active_version
 ):
     active = ensure_active_policy()
     page = text_of(model_admin_client.get("/policies/new/"))
@@ -97,12 +105,15 @@ def test_a_model_admin_previews_a_cut_off_then_activates_it(
     assert DecisionPolicy.objects.count() == 1
 
     done = model_admin_client.post("/policies/new/", {**proposal, "reason": "Fewer B approvals", "action": "activate"})
-    new = DecisionPolicy.objects.get(is_active=True)
-    assert done["Location"] == f"/policies/{new.pk}/"
-    assert (new.created_by, new.activated_by, new.reason, new.approve_min_score) == (
+    assert done["Location"] == "/changes/"  # saved and proposed: a second model admin approves it
+    new = DecisionPolicy.objects.get(reason="Fewer B approvals")
+    assert not new.is_active and ChangeRequest.objects.get().target_id == new.pk
+    approve(ChangeRequest.objects.get(), second_admin)
+    new.refresh_from_db()
+    assert (new.is_active, new.created_by, new.activated_by, new.approve_min_score) == (
+        True,
         model_admin,
-        model_admin,
-        "Fewer B approvals",
+        second_admin,
         600,
     )
     score_page = text_of(model_admin_client.get("/score/"))
@@ -171,15 +182,18 @@ def test_a_proposal_with_knock_out_rules_shows_their_effect_and_is_stored_as_fra
     assert bad.status_code == 400 and "less than or equal to 90" in text_of(bad)
 
 
-def test_a_saved_policy_is_compared_and_activated_from_its_page(
-    model_admin_client, model_admin, training_book, active_version
+def test_a_saved_policy_is_compared_and_proposed_from_its_page(
+    model_admin_client, model_admin, second_admin, training_book, active_version
 ):
     active = ensure_active_policy()
     saved = create_policy(model_admin, reason="Later", **figures_of(active, approve_min_score=500))
     page = checked_page(model_admin_client.get(f"/policies/{saved.pk}/"))
     assert "Activate policy" in "".join(page.text) and "Strategy curves" in "".join(page.text)
-    response = model_admin_client.post(f"/policies/{saved.pk}/activate/")
-    assert response["Location"] == f"/policies/{saved.pk}/"
+    assert model_admin_client.post(f"/policies/{saved.pk}/activate/")["Location"] == f"/policies/{saved.pk}/"
+    assert ChangeRequest.objects.count() == 0  # no reason: nothing proposed
+    response = model_admin_client.post(f"/policies/{saved.pk}/activate/", {"reason": "Quarter review"})
+    assert response["Location"] == "/changes/"
+    approve(ChangeRequest.objects.get(), second_admin)
     assert DecisionPolicy.objects.get(is_active=True) == saved
 
 
@@ -219,7 +233,9 @@ def test_the_prediction_page_shows_model_version_and_policy_and_rescores(
     assert f"<td>#{new_policy.pk}</td>" in history and f"<td>#{first.pk}</td>" in history
 
 
-def test_the_admin_leads_to_the_policy_page_to_add_and_activates_one(model_admin_client, model_admin, active_version):
+def test_the_admin_leads_to_the_policy_page_to_add_and_activates_one(
+    model_admin_client, model_admin, second_admin, active_version
+):
     client = model_admin_client
     active = ensure_active_policy()
     assert client.get("/admin/scoring/decisionpolicy/add/")["Location"] == "/policies/new/"
@@ -232,6 +248,8 @@ def test_the_admin_leads_to_the_policy_page_to_add_and_activates_one(model_admin
         "/admin/scoring/decisionpolicy/",
         {"action": "activate_policy", "_selected_action": [added.pk]},
     )
+    assert not DecisionPolicy.objects.get(pk=added.pk).is_active  # proposed
+    approve(ChangeRequest.objects.get(target_id=added.pk), second_admin)
     assert DecisionPolicy.objects.get(is_active=True) == added
 
 

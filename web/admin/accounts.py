@@ -23,11 +23,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
+from governance.models import AuditEntry
+from governance.services import record
 from nplsite.models import ApiToken
 from nplsite.roles import ANALYST, MODEL_ADMIN, ROLES, is_model_admin
 from nplsite.tokens import issue_api_token, revoke_api_tokens
 
 User = get_user_model()
+Action, ObjectType = AuditEntry.Action, AuditEntry.ObjectType
 ROLE_CHOICES = [("", _("No role (cannot use the platform)")), (ANALYST, _("Analyst")), (MODEL_ADMIN, _("Model admin"))]
 
 for model in (User, Group, AuthToken):  # Django's and knox's own admins, replaced below (tokens as ApiToken)
@@ -45,6 +48,11 @@ def set_role(user, role: str) -> None:
     if user.is_staff != staff:
         user.is_staff = staff
         user.save(update_fields=["is_staff"])
+
+
+def _user_state(user) -> dict:
+    """What the audit log keeps of a user: name, role, active, staff."""
+    return {"username": user.get_username(), "role": role_of(user), "active": user.is_active, "staff": user.is_staff}
 
 
 def role_of(user) -> str:
@@ -177,8 +185,19 @@ class AccountAdmin(ModelAdminsOnly, UserAdmin):
         return gettext(MODEL_ADMIN) if MODEL_ADMIN in names else gettext(ANALYST) if ANALYST in names else "—"
 
     def save_model(self, request, obj, form, change):
+        before = _user_state(User.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
         set_role(obj, form.cleaned_data.get("role", ""))
+        after = _user_state(obj)
+        if before != after:
+            record(
+                request.user,
+                Action.CHANGED if change else Action.CREATED,
+                ObjectType.USER,
+                obj,
+                before=before,
+                after=after,
+            )
 
     def save_related(self, request, form, formsets, change):
         # The role is set in save_model; the user's groups are not a field of these forms.
@@ -191,12 +210,25 @@ class AccountAdmin(ModelAdminsOnly, UserAdmin):
         for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
             user.is_active = False
             user.save(update_fields=["is_active"])  # the pre_save signal revokes the tokens
+            record(
+                request.user,
+                Action.DEACTIVATED,
+                ObjectType.USER,
+                user,
+                before={"active": True},
+                after={"active": False},
+            )
             count += 1
         self.message_user(request, ngettext("%d user deactivated.", "%d users deactivated.", count) % count)
 
     @admin.action(description=_("Revoke all API tokens of the selected users"))
     def revoke_tokens(self, request, queryset):
-        count = sum(revoke_api_tokens(user) for user in queryset)
+        count = 0
+        for user in queryset:
+            revoked = revoke_api_tokens(user)
+            if revoked:
+                record(request.user, Action.REVOKED, ObjectType.API_TOKEN, user, after={"tokens_revoked": revoked})
+            count += revoked
         self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)
 
 
@@ -240,12 +272,32 @@ class ApiTokenAdmin(TokenColumns, ModelAdminsOnly, admin.ModelAdmin):
         token, key = issue_api_token(obj.user)
         for name in ("digest", "token_key", "created", "expiry"):  # the admin logs the token it issued
             setattr(obj, name, getattr(token, name))
+        record(
+            request.user,
+            Action.CREATED,
+            ObjectType.API_TOKEN,
+            object_id=token.token_key,
+            label=obj.user.get_username(),
+            after={"key_start": token.token_key, "expires": str(token.expiry)},
+        )
         self.message_user(
             request,
             gettext("API token for %(user)s: %(key)s — copy it now, it is not shown again.")
             % {"user": obj.user.get_username(), "key": key},
             messages.WARNING,
         )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        record(
+            request.user, Action.REVOKED, ObjectType.API_TOKEN, object_id=obj.token_key, label=obj.user.get_username()
+        )
+
+    def delete_queryset(self, request, queryset):
+        revoked = [(token.token_key, token.user.get_username()) for token in queryset.select_related("user")]
+        super().delete_queryset(request, queryset)
+        for key, owner in revoked:
+            record(request.user, Action.REVOKED, ObjectType.API_TOKEN, object_id=key, label=owner)
 
     def response_add(self, request, obj, post_url_continue=None):
         url = reverse("admin:nplsite_apitoken_changelist")

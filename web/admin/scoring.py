@@ -6,11 +6,12 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from governance.services import Kind
 from nplsite.numbers import decimal_text
 from nplsite.roles import is_model_admin
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import POLICY_FIELDS
-from scoring.policy_services import activate_policy
+from web.admin.governance import propose_from_admin
 from web.admin_site import ReadOnlyForModelAdmins
 
 
@@ -78,11 +79,12 @@ class DecisionPolicyAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
         """A policy is proposed on its own page, where its strategy curves are shown before it is saved."""
         return HttpResponseRedirect(reverse("policies:new"))
 
-    @admin.action(description=_("Activate this policy"), permissions=["model_admin"])
+    @admin.action(
+        description=_("Propose activating this policy (a second model admin approves it)"), permissions=["model_admin"]
+    )
     def activate_policy(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, gettext("Select exactly one policy to activate."), messages.ERROR)
             return None
-        policy = activate_policy(queryset.get(), request.user)
-        self.message_user(request, gettext("Policy #%(id)s is now in force.") % {"id": policy.pk}, messages.SUCCESS)
+        propose_from_admin(self, request, Kind.ACTIVATE_POLICY, queryset.get().pk)
         return None

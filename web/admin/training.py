@@ -17,11 +17,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credit.model_search import PROFILES
+from governance.services import Kind
 from nplsite.numbers import decimal_text
 from nplsite.roles import is_model_admin
 from scoring.policies import current_policy
 from training.models import ModelVersion, TrainingRun
-from training.services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
+from training.services import request_retraining
+from web.admin.governance import propose_from_admin
 from web.admin_site import ReadOnlyForModelAdmins
 from web.forms.training import CandidateRetrainForm
 from web.page_selectors.training import champion_comparison_summary
@@ -185,33 +187,23 @@ class ModelVersionAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
             rows.append(("split", data["method"]))
         return _table([_("item"), _("value")], rows)
 
-    @admin.action(description=_("Activate this version"), permissions=["model_admin"])
+    @admin.action(
+        description=_("Propose activating this version (a second model admin approves it)"),
+        permissions=["model_admin"],
+    )
     def activate_version(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one version to activate."), messages.ERROR)
             return None
-        try:
-            version = activate_model_version(queryset.get(), request.user)
-        except ModelActivationError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return None
-        self.message_user(
-            request, gettext("%(version)s is now the active model version.") % {"version": version}, messages.SUCCESS
-        )
+        propose_from_admin(self, request, Kind.ACTIVATE_MODEL, queryset.get().pk)
         return None
 
-    @admin.action(description=_("Roll back to the previous version"), permissions=["model_admin"])
+    @admin.action(
+        description=_("Propose rolling back to the previous version (a second model admin approves it)"),
+        permissions=["model_admin"],
+    )
     def roll_back(self, request, queryset):
-        try:
-            version = roll_back_model_version(request.user)
-        except ModelActivationError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return None
-        self.message_user(
-            request,
-            gettext("Rolled back: %(version)s is the active model version again.") % {"version": version},
-            messages.SUCCESS,
-        )
+        propose_from_admin(self, request, Kind.ROLL_BACK_MODEL, None)
         return None
 
 

@@ -9,7 +9,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from web.api import monitoring, scoring
+from web.api import governance, monitoring, scoring
 
 
 def _api(view_class, **initkwargs):
@@ -50,5 +50,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/monitoring", _api(monitoring.MonitoringReportView), name="api-monitoring"),
+    path("api/v1/audit-log", _api(governance.AuditLogView), name="api-audit-log"),
     path("predict/", _api(scoring.CompatPredictView), name="predict-compat"),
 ]

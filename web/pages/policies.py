@@ -13,12 +13,13 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credit.strategy import Comparison, decline_table_rows, table_rows
+from governance.services import ChangeRefused, Kind, propose, record_policy_created
 from nplsite.roles import analyst_required, model_admin_required
 from scoring import strategy
 from scoring.engine import ScoringUnavailableError
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import grade_band_rows, list_policies, policy_parameters
-from scoring.policy_services import activate_policy, create_policy, ensure_active_policy, rescore_prediction
+from scoring.policy_services import create_policy, ensure_active_policy, rescore_prediction
 from web.charts import Series, gauge, line_chart
 from web.forms.policies import PolicyForm
 from web.templatetags.npl_format import percent
@@ -153,21 +154,16 @@ def policy_new(request):
         if form.is_valid():
             if action in ("save", "activate"):
                 try:
-                    policy = create_policy(
-                        request.user,
-                        reason=form.cleaned_data["reason"],
-                        activate=action == "activate",
-                        **form.figures(),
-                    )
+                    policy = create_policy(request.user, reason=form.cleaned_data["reason"], **form.figures())
                 except ValidationError as exc:
                     for field, field_messages in exc.message_dict.items():
                         for message in field_messages:
                             form.add_error(field if field in form.fields else None, message)
                 else:
-                    if policy.is_active:
-                        messages.success(request, gettext("Policy #%(id)s is now in force.") % {"id": policy.pk})
-                    else:
-                        messages.success(request, gettext("Policy #%(id)s is saved, not active.") % {"id": policy.pk})
+                    record_policy_created(policy, request.user)
+                    if action == "activate" and _proposed(request, policy, policy.reason):
+                        return redirect("governance:changes")
+                    messages.success(request, gettext("Policy #%(id)s is saved, not active.") % {"id": policy.pk})
                     return redirect("policies:detail", policy_id=policy.pk)
             if form.is_valid():
                 context.update(_comparison_context(active, form.proposed_parameters()))
@@ -199,9 +195,27 @@ def policy_detail(request, policy_id: int):
 @model_admin_required
 @require_POST
 def policy_activate(request, policy_id: int):
-    policy = activate_policy(get_object_or_404(DecisionPolicy, pk=policy_id), request.user)
-    messages.success(request, gettext("Policy #%(id)s is now in force.") % {"id": policy.pk})
+    """Propose the activation (four eyes): a second Model admin approves it under Changes."""
+    policy = get_object_or_404(DecisionPolicy, pk=policy_id)
+    if _proposed(request, policy, request.POST.get("reason", "")):
+        return redirect("governance:changes")
     return redirect("policies:detail", policy_id=policy.pk)
+
+
+def _proposed(request, policy: DecisionPolicy, reason: str) -> bool:
+    try:
+        change = propose(Kind.ACTIVATE_POLICY, request.user, reason=reason, target_id=policy.pk)
+    except ChangeRefused as exc:
+        messages.error(request, str(exc))
+        return False
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(
+        request,
+        gettext("Proposed: %(change)s. It is made when a second model admin approves it.") % {"change": change},
+    )
+    return True
 
 
 @analyst_required

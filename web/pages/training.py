@@ -8,7 +8,7 @@ the training services).
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -16,18 +16,13 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from governance.services import ChangeRefused, Kind, break_glass_roll_back, propose
 from jobs.lifecycle import fail_if_stale
 from nplsite.roles import analyst_required, is_model_admin, model_admin_required
 from scoring.policies import current_policy
 from training.models import ModelVersion, TrainingRun
 from training.selectors import recent_training_runs
-from training.services import (
-    ModelActivationError,
-    activate_model_version,
-    request_retraining,
-    retry_training_run,
-    roll_back_model_version,
-)
+from training.services import ModelActivationError, request_retraining, retry_training_run
 from web.dossier import dossier_filename, dossier_pdf, dossier_xlsx
 from web.forms.training import CandidateRetrainForm
 from web.page_selectors.dossier import version_dossier
@@ -107,16 +102,13 @@ def model_dossier_xlsx(request, pk: int):
 @model_admin_required
 @require_http_methods(["GET", "POST"])
 def model_activate(request, pk: int):
-    """GET: confirm; POST: make this version the one used for scoring."""
+    """GET: what activating this version would change; POST: propose it (with a reason) — a second
+    Model admin approves it under Changes (four eyes, ``governance``)."""
     version = get_object_or_404(ModelVersion, pk=pk)
     if request.method == "POST":
-        try:
-            activate_model_version(version, request.user)
-        except ModelActivationError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, gettext("%(version)s is now the active model.") % {"version": version})
-        return redirect("training:detail", pk=version.pk)
+        if _proposed(request, Kind.ACTIVATE_MODEL, version.pk):
+            return redirect("governance:changes")
+        return redirect("training:activate", pk=version.pk)
     active, _ = rollback_target()
     return render(request, "training/confirm_activate.html", activation_dialog(version, active))
 
@@ -124,17 +116,46 @@ def model_activate(request, pk: int):
 @model_admin_required
 @require_http_methods(["GET", "POST"])
 def model_rollback(request):
-    """GET: confirm; POST: activate the version that was active before the current one."""
+    """GET: confirm; POST ``action=propose``: propose the roll-back (a second Model admin approves it);
+    ``action=break_glass``: roll back now, alone — the reason is required and the entry is flagged."""
     if request.method == "POST":
-        try:
-            version = roll_back_model_version(request.user)
-        except ModelActivationError as exc:
-            messages.error(request, str(exc))
-            return redirect("training:list")
-        messages.success(request, gettext("Rolled back: %(version)s is active again.") % {"version": version})
-        return redirect("training:detail", pk=version.pk)
+        if request.POST.get("action") == "break_glass":
+            try:
+                version = break_glass_roll_back(request.user, reason=request.POST.get("reason", ""))
+            except ModelActivationError as exc:
+                messages.error(request, str(exc))
+                return redirect("training:list")
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("training:rollback")
+            messages.warning(
+                request,
+                gettext("Break-glass roll-back: %(version)s is active again. The audit log flags it.")
+                % {"version": version},
+            )
+            return redirect("training:detail", pk=version.pk)
+        if _proposed(request, Kind.ROLL_BACK_MODEL, None):
+            return redirect("governance:changes")
+        return redirect("training:rollback")
     active, previous = rollback_target()
     return render(request, "training/confirm_rollback.html", {"active": active, "previous": previous})
+
+
+def _proposed(request, kind: str, target_id: int | None) -> bool:
+    """Propose a change from a confirmation form's POST; say what happened; True when it is pending."""
+    try:
+        change = propose(kind, request.user, reason=request.POST.get("reason", ""), target_id=target_id)
+    except ChangeRefused as exc:
+        messages.error(request, str(exc))
+        return False
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(
+        request,
+        gettext("Proposed: %(change)s. It is made when a second model admin approves it.") % {"change": change},
+    )
+    return True
 
 
 @model_admin_required

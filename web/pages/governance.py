@@ -1,0 +1,70 @@
+"""Pages of the four eyes and the audit log (Model admins): what is waiting for a second approver,
+approving or rejecting it, and the configuration audit log with its filters."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_POST
+
+from governance.models import AuditEntry, ChangeRequest
+from governance.services import ChangeRefused, approve, pending_changes, recent_changes, reject
+from nplsite.roles import model_admin_required
+from web.forms.governance import AuditFilterForm
+
+AUDIT_ROWS_PER_PAGE = 50
+
+
+@model_admin_required
+@require_GET
+def changes(request):
+    """What waits for a second approver (and for whom), and the latest decisions."""
+    context = {"pending": list(pending_changes()), "recent": list(recent_changes())}
+    return render(request, "governance/changes.html", context)
+
+
+def _report(request, action):
+    try:
+        action()
+    except ChangeRefused as exc:
+        messages.error(request, str(exc))
+        return False
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    return True
+
+
+@model_admin_required
+@require_POST
+def change_approve(request, change_id: int):
+    change = get_object_or_404(ChangeRequest, pk=change_id)
+    if _report(request, lambda: approve(change, request.user, reason=request.POST.get("reason", ""))):
+        messages.success(request, gettext("Approved: %(change)s is made.") % {"change": change.target_label})
+    return redirect("governance:changes")
+
+
+@model_admin_required
+@require_POST
+def change_reject(request, change_id: int):
+    change = get_object_or_404(ChangeRequest, pk=change_id)
+    if _report(request, lambda: reject(change, request.user, reason=request.POST.get("reason", ""))):
+        messages.success(request, gettext("Rejected: %(change)s is not made.") % {"change": change.target_label})
+    return redirect("governance:changes")
+
+
+@model_admin_required
+@require_GET
+def audit_log(request):
+    """Every configuration change, newest first, filtered by what, action, who, dates and break-glass."""
+    form = AuditFilterForm(request.GET or None)
+    entries = form.entries() if form.is_bound and form.is_valid() else AuditEntry.objects.all()
+    entries = entries.select_related("actor", "change_request").order_by("-created_at", "-id")
+    page = Paginator(entries, AUDIT_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "entries": page, "query": query.urlencode()}
+    return render(request, "governance/audit.html", context, status=400 if form.is_bound and form.errors else 200)
