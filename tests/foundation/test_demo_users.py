@@ -30,7 +30,7 @@ def _run() -> dict[str, str]:
 @pytest.mark.django_db
 def test_demo_users_get_random_printed_passwords_that_work():
     first = _run()
-    assert set(first) == {"analyst", "modeladmin"}
+    assert set(first) == {"analyst", "modeladmin", "checker"}
     for username, password in first.items():
         assert _logs_in(username, password)
     second = _run()
@@ -47,6 +47,8 @@ def test_demo_users_have_their_roles():
     analyst, admin = User.objects.get(username="analyst"), User.objects.get(username="modeladmin")
     assert is_analyst(analyst) and not is_model_admin(analyst) and not analyst.is_staff
     assert is_model_admin(admin) and admin.is_staff and not admin.is_superuser
+    checker = User.objects.get(username="checker")  # the second model admin four eyes need
+    assert is_model_admin(checker) and checker.is_staff and not checker.is_superuser
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from nplsite.roles import ANALYST, MODEL_ADMIN
 DEMO_USERS = (
     ("analyst", ANALYST, False),
     ("modeladmin", MODEL_ADMIN, True),
+    ("checker", MODEL_ADMIN, True),  # a second model admin: four eyes approve what the first proposes
 )
 
 
