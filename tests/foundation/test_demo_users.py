@@ -60,4 +60,4 @@ def test_with_debug_off_demo_users_are_refused_and_nothing_is_reset(settings):
     with pytest.raises(CommandError, match="Refusing to create demo users: DEBUG is off"):
         _run()
     assert _logs_in("analyst", first["analyst"])  # the password was not reset
-    assert get_user_model().objects.count() == 2
+    assert get_user_model().objects.count() == 3
