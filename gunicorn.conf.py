@@ -58,6 +58,15 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
+# No control socket: its default path is one per user, which two servers on a machine (make run, a test's,
+# a benchmark's) would fight over; nothing here uses gunicornc.
+control_socket_disable = True
+
+# One core per model call: the libraries' OpenMP threads (k-NN's neighbour search; XGBoost) would
+# otherwise spread each small call over every core, contending with the other threads and workers —
+# on a busy two-core machine k-NN's median call went from 0.9 ms to 7 ms. Workers start after this
+# file is read, so they inherit it; set OMP_NUM_THREADS to override.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # ---------------------------------------------------------------------------------------------
 # The request time limit (see the module docstring)
