@@ -334,6 +334,9 @@ def main() -> int:
             API_THROTTLE_RATE=args.throttle_rate,
         ),
     }
+    # The engine measured here on one core, as gunicorn.conf.py has the server's (set after the
+    # server's environment is copied: a tree without that file serves as it always did).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
     server = None
     log_path = workdir / "gunicorn.log"
