@@ -26,5 +26,8 @@ RUN useradd --create-home --uid 1000 npl \
     && chown -R npl /app/data /artifacts /uploads /app/staticfiles
 USER npl
 
+# The web server reads its settings from gunicorn.conf.py (the one file make run and docker-compose use too);
+# in a container it listens on every interface.
+ENV HOST=0.0.0.0 PORT=8000
 EXPOSE 8000
-CMD ["gunicorn", "nplsite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+CMD ["gunicorn"]

@@ -63,7 +63,9 @@ def unknown_category_message(field: str, value) -> str:
     }
 
 
-def _whole_number_errors(field: str, value, minimum: int, maximum: int, kind: str, unit) -> list[str]:
+def _whole_number_errors(field: str, value, minimum: int, maximum: int, kind: str, attribute=None) -> list[str]:
+    """Errors of a whole number in [minimum, maximum]; ``attribute`` gives the unit the messages name
+    (translated only when a message needs it: a valid value costs no translation lookup)."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -80,12 +82,18 @@ def _whole_number_errors(field: str, value, minimum: int, maximum: int, kind: st
     if value < minimum and kind == Kind.RUPIAH:
         return [gettext("%(label)s must be at least Rp %(minimum)s, got Rp %(value)s: no loan has that price") % values]
     if value < minimum:
-        return [gettext("%(label)s must be at least %(minimum)s %(unit)s, got %(value)s") % {**values, "unit": unit}]
+        return [
+            gettext("%(label)s must be at least %(minimum)s %(unit)s, got %(value)s")
+            % {**values, "unit": unit(attribute) if attribute else ""}
+        ]
     if kind == Kind.RUPIAH:
         return [
             gettext("%(label)s of Rp %(value)s is implausibly large (limit Rp %(maximum)s); check the units") % values
         ]
-    return [gettext("%(label)s must be at most %(maximum)s %(unit)s, got %(value)s") % {**values, "unit": unit}]
+    return [
+        gettext("%(label)s must be at most %(maximum)s %(unit)s, got %(value)s")
+        % {**values, "unit": unit(attribute) if attribute else ""}
+    ]
 
 
 def attribute_field_errors(field: str, value) -> list[str]:
@@ -96,11 +104,13 @@ def attribute_field_errors(field: str, value) -> list[str]:
     if attribute.is_category:
         known = isinstance(value, str) and value in CATEGORY_VALUE_SETS[field]  # a list or dict is never hashed
         return [] if known else [unknown_category_message(field, value)]
-    return _whole_number_errors(field, value, attribute.minimum, attribute.maximum, attribute.kind, unit(attribute))
+    return _whole_number_errors(field, value, attribute.minimum, attribute.maximum, attribute.kind, attribute)
 
 
 def dp_otr_errors(dp: int, otr: int) -> list[str]:
     """The cross-field rule: the down payment is less than the vehicle price (the rest is the loan)."""
+    if int(dp) < int(otr):
+        return []  # the usual case: no message is worded (the labels and amounts cost translation lookups)
     values = {"dp_label": label("dp"), "dp": amount(int(dp)), "otr_label": label("otr"), "otr": amount(int(otr))}
     if int(dp) == int(otr):
         return [
@@ -153,7 +163,7 @@ def installment_field_errors(field: str, value) -> list[str]:
         return []
     if value is None:
         return [required_message(field)]
-    return _whole_number_errors(field, value, 0, MAX_INSTALLMENT_AMOUNT, Kind.RUPIAH, "")
+    return _whole_number_errors(field, value, 0, MAX_INSTALLMENT_AMOUNT, Kind.RUPIAH)
 
 
 def validate_installment_values(values: dict) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ What it does, self-contained, in a temporary folder (nothing of the checkout's `
    ``make run`` without ``DATABASE_URL``/``REDIS_URL``; migrated, a generated loan book imported, a
    model trained (``--profile``, default ``smoke``), an Analyst with an API token, static files
    collected; ``DEBUG=0``.
-2. **gunicorn** (``--workers``, default 2) and one **Celery worker** (solo pool), as deployed.
+2. **gunicorn** (``gunicorn.conf.py``, ``--workers``, default 2) and one **Celery worker** (solo pool), as deployed.
 3. **Baseline**, in the same run with the same client: ``--concurrency`` threads score for
    ``--baseline-seconds`` while nothing else runs.
 4. **Under load**: a ``--rows``-row loan file is submitted as a batch job (the service the upload page
@@ -109,7 +109,7 @@ def main() -> int:
     parser.add_argument("--profile", default="smoke", help="training profile (default smoke)")
     parser.add_argument("--max-seconds", type=float, default=1800, help="give up on the batch after this long")
     args = parser.parse_args()
-    args.threads = 1  # load_api.start_gunicorn: sync workers, as deployed
+    args.threads = 0  # load_api.start_gunicorn: gunicorn.conf.py's threads, as deployed
 
     workdir = Path(tempfile.mkdtemp(prefix="npl-batch-load-"))
     for name in ("DATABASE_URL", "REDIS_URL", "BATCH_UPLOAD_DIR"):

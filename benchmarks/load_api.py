@@ -12,7 +12,9 @@ What it does, self-contained:
    ``train`` command (``--profile``, default ``quick``) and creates an Analyst with an API token.
    Artifacts and logs go to a temporary folder. ``REDIS_URL``, when set, is passed on (the API's
    rate limit then keeps its request times in Redis, as in production).
-2. **gunicorn** with ``--workers`` (default 2) sync workers, ``DEBUG=0``, bound to 127.0.0.1 on a
+2. **gunicorn** with the repository's ``gunicorn.conf.py`` (as ``make run``, the image and
+   docker-compose run it: ``gthread`` workers keeping connections alive), ``--workers`` (default 2)
+   processes of ``--threads`` threads (default: the file's), ``DEBUG=0``, bound to 127.0.0.1 on a
    free port. The per-user API throttle is raised to ``--throttle-rate`` (default
    ``1000000/second``) for the run: this measures scoring, not the rate limit. DRF's throttle keeps
    every request time of its period, so a per-second period keeps that list at about one second of
@@ -20,7 +22,9 @@ What it does, self-contained:
 3. **Baseline**, measured in the same run with the same client: ``GET /healthz`` (middleware, one
    database round trip, the broker check, the active-version query; no scoring).
 4. **Load**: ``--concurrency`` client threads send ``--requests`` POSTs with varied valid applicants
-   (a fixed seed), each on a new connection (gunicorn's sync workers close after each response).
+   (a fixed seed), each client on one connection it keeps open, as an internal system scoring at the
+   point of sale does (``--new-connections``: a new connection per request, as this script's
+   client did while the server closed every connection).
    Bounded in count and by ``--max-seconds``; loopback only.
 5. **Report**: throughput, p50 / p99 latency, answers that were not 200 by status, and whether the
    new ``Prediction`` rows of the load user equal the number of 200 answers.
@@ -34,6 +38,7 @@ dropped unless ``--keep-database``.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
@@ -164,18 +169,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_gunicorn(args, env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    command = [
-        str(BIN / "gunicorn"),
-        "nplsite.wsgi:application",
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(args.workers),
-        "--timeout",
-        "60",
-    ]
-    if args.threads > 1:  # gthread workers: each process serves this many requests at once
-        command += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    """gunicorn as deployed: the repository's gunicorn.conf.py (address, processes and threads from
+    the environment variables it reads), the request time limit raised to 60 s for a loaded machine."""
+    env = {**env, "HOST": HOST, "PORT": str(port), "WEB_WORKERS": str(args.workers), "WEB_TIMEOUT": "60"}
+    if args.threads:
+        env["WEB_THREADS"] = str(args.threads)
+    command = [str(BIN / "gunicorn"), "--config", str(PROJECT_DIR / "gunicorn.conf.py")]
     with open(log_path, "wb") as log:
         return subprocess.Popen(
             command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -222,6 +221,33 @@ def request(port: int, method: str, path: str, body: bytes | None, headers: dict
         connection.close()
 
 
+class KeptConnection:
+    """One client's connection, kept open from request to request (opened again if the server closes it)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection = None
+
+    def request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            content = response.read()
+        except OSError:
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        return response.status, content
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
 @dataclass
 class LoadResult:
     name: str
@@ -255,8 +281,10 @@ def drive(
     total: int,
     concurrency: int,
     max_seconds: float,
+    keep_alive: bool = False,
 ) -> LoadResult:
-    """``total`` requests from ``concurrency`` threads; stops early after ``max_seconds``."""
+    """``total`` requests from ``concurrency`` threads, each on a connection it keeps open
+    (``keep_alive``) or on a new one per request; stops early after ``max_seconds``."""
     result = LoadResult(name)
     lock = threading.Lock()
     next_index = iter(range(total))
@@ -264,6 +292,8 @@ def drive(
 
     def worker():
         latencies, statuses, failures, samples = [], {}, {}, {}
+        kept = KeptConnection(port) if keep_alive else None
+        send = kept.request if kept else functools.partial(request, port)
         while time.monotonic() < deadline:
             with lock:
                 index = next(next_index, None)
@@ -272,7 +302,7 @@ def drive(
             body = bodies[index % len(bodies)] if bodies else None
             started = time.perf_counter()
             try:
-                status, content = request(port, method, path, body, headers)
+                status, content = send(method, path, body, headers)
             except OSError as exc:
                 kind = type(exc).__name__
                 failures[kind] = failures.get(kind, 0) + 1
@@ -281,6 +311,8 @@ def drive(
                 latencies.append((time.perf_counter() - started) * 1000)
             statuses[status] = statuses.get(status, 0) + 1
             samples.setdefault(status, content[:300])
+        if kept:
+            kept.close()
         with lock:
             result.latencies_ms.extend(latencies)
             for status, n in statuses.items():
@@ -331,7 +363,12 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per gunicorn worker (default 1: sync workers, as deployed)"
+        "--threads", type=int, default=0, help="threads per gunicorn worker (default: gunicorn.conf.py's, as deployed)"
+    )
+    parser.add_argument(
+        "--new-connections",
+        action="store_true",
+        help="a new connection per request (default: each client keeps its connection open)",
     )
     parser.add_argument("--applicants", type=int, default=1500, help="size of the generated training book")
     parser.add_argument("--profile", default="quick", help="training profile (default quick)")
@@ -378,7 +415,7 @@ def main() -> int:
         token, user_id = setup_database(args, env, workdir)
 
         port = free_port()
-        say(f"gunicorn nplsite.wsgi:application, {args.workers} workers, on {HOST}:{port}")
+        say(f"gunicorn with gunicorn.conf.py, {args.workers} workers, on {HOST}:{port}")
         gunicorn = start_gunicorn(args, env, port, log_path)
         wait_until_serving(gunicorn, port, log_path)
 
@@ -394,6 +431,7 @@ def main() -> int:
             total=200,
             concurrency=args.concurrency,
             max_seconds=60,
+            keep_alive=not args.new_connections,
         )
         baseline_total = args.baseline_requests or max(500, args.requests // 4)
         say(f"baseline: {baseline_total} × GET /healthz, {args.concurrency} clients …")
@@ -407,6 +445,7 @@ def main() -> int:
             total=baseline_total,
             concurrency=args.concurrency,
             max_seconds=args.max_seconds,
+            keep_alive=not args.new_connections,
         )
 
         before = prediction_count(user_id)
@@ -422,6 +461,7 @@ def main() -> int:
             total=args.requests,
             concurrency=args.concurrency,
             max_seconds=args.max_seconds,
+            keep_alive=not args.new_connections,
         )
         server_cpu = cpu_seconds(gunicorn.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
@@ -450,13 +490,14 @@ def main() -> int:
     errors = load.sent - ok + sum(load.failures.values())
     missing = ok - stored
     ratio = load.throughput / baseline.throughput if baseline.throughput else float("nan")
-    kind = "sync" if args.threads == 1 else f"gthread ({args.threads} threads each)"
+    threads = args.threads or "gunicorn.conf.py's"
+    connections = "a new connection per request" if args.new_connections else "each client on a kept-alive connection"
     cache = "Redis" if os.environ.get("REDIS_URL") else "the file cache"
     print(
-        f"\nLoad test: {args.requests} requests, {args.concurrency} concurrent clients; gunicorn {args.workers} "
-        f"{kind} workers; PostgreSQL; rate-limit request times in {cache}; API_THROTTLE_RATE {args.throttle_rate} "
-        f"(raised for the run); {os.cpu_count()} CPUs shared by client, server and database, "
-        f"load average {os.getloadavg()[0]:.1f} at the end"
+        f"\nLoad test: {args.requests} requests, {args.concurrency} concurrent clients ({connections}); "
+        f"gunicorn {args.workers} gthread workers ({threads} threads each); PostgreSQL; rate-limit request times "
+        f"in {cache}; API_THROTTLE_RATE {args.throttle_rate} (raised for the run); {os.cpu_count()} CPUs shared by "
+        f"client, server and database, load average {os.getloadavg()[0]:.1f} at the end"
     )
     print(describe(warm))
     print(describe(baseline))

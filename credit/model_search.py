@@ -182,7 +182,7 @@ class SearchProfile:
     name: str
     n_iter: int
     cv_folds: int
-    forest_trees: int
+    forest_trees: int  # the most trees a random forest may grow (fewer where the folds show no gain)
     boosting_rounds: int
     min_oof_predictions: int = 0
     max_repeats: int = 1
@@ -858,6 +858,12 @@ def _search_candidate(
         "average_precision": "average_precision",
         "precision_at_recall": functools.partial(precision_at_recall_score, recall_target=recall_target),
     }
+    tree_counts = forest_tree_counts(profile) if algorithm == "RandomForestClassifier" else ()
+    for trees in tree_counts[:-1]:  # each fold's fitted forest, judged again on its first trees only
+        for metric in ("roc_auc", "average_precision", "precision_at_recall"):
+            scoring[f"{metric}_{trees}_trees"] = functools.partial(
+                forest_prefix_score, metric=metric, trees=trees, recall_target=recall_target
+            )
     search = RandomizedSearchCV(
         pipeline,
         parameter_distributions(algorithm, len(X)),
@@ -875,13 +881,65 @@ def _search_candidate(
         search.fit(X, y)
     results = search.cv_results_
     best = int(np.argmax(results[f"mean_test_{SELECTION_METRIC}"]))
-    candidate.best_params = _clean_params(results["params"][best])
+    suffix = ""  # the scores of the forest's smallest tree count without a gain (below), or the model's
+    params = dict(results["params"][best])
+    if tree_counts:
+        trees = smallest_forest_without_a_gain(results, best, tree_counts, folds)
+        suffix = "" if trees == tree_counts[-1] else f"_{trees}_trees"
+        params["classifier__n_estimators"] = trees
+    candidate.best_params = _clean_params(params)
     candidate.fold_scores = np.array(
-        [results[f"split{k}_test_{SELECTION_METRIC}"][best] for k in range(len(folds.splits))], dtype=float
+        [results[f"split{k}_test_{SELECTION_METRIC}{suffix}"][best] for k in range(len(folds.splits))], dtype=float
     )
-    candidate.cv_pr_auc = round(float(results["mean_test_average_precision"][best]), 6)
-    candidate.cv_precision_at_recall = round(float(results["mean_test_precision_at_recall"][best]), 6)
-    candidate.pipeline = clone(pipeline).set_params(**results["params"][best])
+    candidate.cv_pr_auc = round(float(results[f"mean_test_average_precision{suffix}"][best]), 6)
+    candidate.cv_precision_at_recall = round(float(results[f"mean_test_precision_at_recall{suffix}"][best]), 6)
+    candidate.pipeline = clone(pipeline).set_params(**params)
+
+
+# The fewest trees a forest is judged with: fewer make its probabilities coarse.
+MIN_FOREST_TREES = 20
+
+
+def forest_tree_counts(profile: SearchProfile) -> tuple[int, ...]:
+    """The tree counts a random forest candidate is judged with, fewest first: a quarter, a half and
+    all of ``profile.forest_trees`` (none below :data:`MIN_FOREST_TREES`)."""
+    most = profile.forest_trees
+    return tuple(sorted({most, *(count for count in (most // 4, most // 2) if count >= MIN_FOREST_TREES)}))
+
+
+def forest_prefix_score(pipeline, X, y, *, metric: str, trees: int, recall_target: float) -> float:
+    """A scorer: ``metric`` of the fitted forest ``pipeline`` on (X, y) with only its first ``trees`` trees.
+
+    A random forest grown with more trees from the same seed starts with the same trees (each tree's
+    seed is drawn in turn from the forest's), so the first ``trees`` trees of the fitted forest are the
+    forest that ``n_estimators=trees`` grows: every tree count is judged on every fold from one fit.
+    """
+    forest = pipeline.named_steps["classifier"]
+    matrix = np.asarray(pipeline.named_steps["encoder"].transform(X), dtype=np.float32)
+    probability = np.mean(
+        [tree.predict_proba(matrix, check_input=False) for tree in forest.estimators_[:trees]], axis=0
+    )
+    npl = probability[:, list(forest.classes_).index(1)]
+    if metric == "roc_auc":
+        return float(roc_auc_score(y, npl))
+    if metric == "average_precision":
+        return float(average_precision_score(y, npl))
+    return choose_threshold(y, npl, recall_target).precision
+
+
+def smallest_forest_without_a_gain(results: dict, best: int, tree_counts: tuple[int, ...], folds: Folds) -> int:
+    """The fewest trees whose mean fold score (of the search's ``best`` setting) is within the noise of
+    the most trees' (one standard error of the latter's fold scores: the band the candidate choice
+    uses, :func:`choose_candidate`); more trees than that gain nothing the folds can tell apart, and
+    cost prediction time in every score (each tree is evaluated for every applicant)."""
+    splits = range(len(folds.splits))
+    most = np.array([results[f"split{k}_test_{SELECTION_METRIC}"][best] for k in splits], dtype=float)
+    band = float(np.std(most, ddof=1) / math.sqrt(min(folds.per_repeat, len(most)))) if len(most) > 1 else 0.0
+    for trees in tree_counts[:-1]:
+        fewer = np.array([results[f"split{k}_test_{SELECTION_METRIC}_{trees}_trees"][best] for k in splits])
+        if np.mean(fewer) >= np.mean(most) - band - 1e-12:
+            return trees
+    return tree_counts[-1]
 
 
 def out_of_fold_scores(pipeline, X: pd.DataFrame, y: pd.Series, folds: Folds) -> tuple[np.ndarray, np.ndarray]:

@@ -13,14 +13,28 @@ class NplSiteConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import pre_save
+        from django.contrib.auth.models import Group
+        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+        from knox.models import get_token_model
 
-        from nplsite import checks  # noqa: F401 (registers the start-up checks)
+        from nplsite import (
+            authentication,
+            checks,  # noqa: F401 (registers the start-up checks)
+        )
         from nplsite.tokens import revoke_tokens_when_credentials_change
 
-        pre_save.connect(
-            revoke_tokens_when_credentials_change, sender=get_user_model(), dispatch_uid="npl-revoke-api-tokens"
+        user_model = get_user_model()
+        pre_save.connect(revoke_tokens_when_credentials_change, sender=user_model, dispatch_uid="npl-revoke-api-tokens")
+        # What this process remembers of verified API tokens is forgotten at once when access changes.
+        for signal, uid in ((post_save, "npl-forget-saved-token"), (post_delete, "npl-forget-deleted-token")):
+            signal.connect(authentication.forget_token, sender=get_token_model(), dispatch_uid=uid)
+        for signal, uid in ((post_save, "npl-forget-saved-user"), (post_delete, "npl-forget-deleted-user")):
+            signal.connect(authentication.forget_changed_user, sender=user_model, dispatch_uid=uid)
+        m2m_changed.connect(
+            authentication.forget_changed_roles, sender=user_model.groups.through, dispatch_uid="npl-forget-roles"
         )
+        for signal, uid in ((post_save, "npl-forget-saved-group"), (post_delete, "npl-forget-deleted-group")):
+            signal.connect(authentication.forget_everything, sender=Group, dispatch_uid=uid)
 
 
 class NplAdminConfig(AdminConfig):

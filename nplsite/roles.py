@@ -13,6 +13,14 @@ from django.core.exceptions import PermissionDenied
 ANALYST = "Analyst"
 MODEL_ADMIN = "Model admin"
 ROLES = (ANALYST, MODEL_ADMIN)
+# Where a user object keeps its roles once read (one query per request; an API token's remembered
+# check brings them along: nplsite/authentication.py).
+ROLES_ATTRIBUTE = "_npl_roles"
+
+
+def roles_of(user) -> set[str]:
+    """The roles (groups of :data:`ROLES`) the user is in, read from the database."""
+    return set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
 
 
 def _in_group(user, role: str) -> bool:
@@ -20,10 +28,10 @@ def _in_group(user, role: str) -> bool:
         return False
     if user.is_superuser:
         return True
-    roles = getattr(user, "_npl_roles", None)
+    roles = getattr(user, ROLES_ATTRIBUTE, None)
     if roles is None:  # one query per request, then remembered on the user object
-        roles = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        user._npl_roles = roles
+        roles = roles_of(user)
+        setattr(user, ROLES_ATTRIBUTE, roles)
     return role in roles
 
 

@@ -113,7 +113,12 @@ def score_valid_applicants(
                 **scores.row(index),
             )
         )
-    Prediction.objects.bulk_create(predictions, batch_size=PREDICTIONS_PER_INSERT)
+    if len(predictions) == 1:
+        # One INSERT in autocommit: bulk_create would wrap it in a transaction of its own (two more
+        # statements, BEGIN and COMMIT, each a round trip to PostgreSQL) and prepare it for batches.
+        predictions[0].save(force_insert=True)
+    else:
+        Prediction.objects.bulk_create(predictions, batch_size=PREDICTIONS_PER_INSERT)
     return [ScoreResult(prediction=prediction, version=model_version) for prediction in predictions]
 
 

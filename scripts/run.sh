@@ -2,7 +2,7 @@
 # Brings the product up on this machine with the embedded defaults (SQLite file, filesystem broker),
 # or with DATABASE_URL / REDIS_URL when they are set: migrate, demo users, demo data and a trained
 # model, then the Celery worker and Celery beat (the periodic monitoring reports and stale-job sweep) in the background
-# and the web server in the foreground.
+# and the web server (gunicorn, gunicorn.conf.py) in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -38,4 +38,7 @@ $(echo "$credentials" | sed 's/^/    /')
   Stop with Ctrl+C.
 
 MSG
-$BIN/python manage.py runserver "$HOST:$PORT" --noreload
+# The web server as deployed: gunicorn with the repository's gunicorn.conf.py (keep-alive gthread
+# workers, the request limits), which reads HOST and PORT.
+export HOST PORT
+$BIN/gunicorn

@@ -1,15 +1,19 @@
 """The per-user API rate limit (DRF's UserRateThrottle, nplsite.throttling), through the API.
 
-The request times live in the project's real cache: Redis under .ci/run, the file cache otherwise.
+The request times live in the project's real cache: Redis under .ci/run (a sorted set, checked and
+updated by one script), the file cache otherwise (DRF's own list).
 The clock is the throttle's own (``timer``), set by the tests; each user's history is emptied when
 the user is made, so times left in a shared cache by an earlier run never meet this one.
 """
 
+import threading
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from nplsite.throttling import UserRateThrottle
+from nplsite.throttling import UserRateThrottle, request_times
 from nplsite.tokens import issue_api_token
 from scoring.models import Prediction
 from tests.conftest import make_user
@@ -102,5 +106,30 @@ def test_the_request_times_are_kept_in_the_shared_cache(client, clock, active_ve
     score = token_client(client, "ana")
     clock.at(10)
     assert score().status_code == 200
+    clock.at(11)
+    assert score().status_code == 200
     user = get_user_model().objects.get(username="ana")
-    assert cache.get(history_key(user)) == [clock.now]
+    assert request_times(history_key(user)) == [clock.start + 11.0, clock.start + 10.0]
+    cache.delete(history_key(user))  # where Django's cache API finds them too
+    assert request_times(history_key(user)) == []
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis store (REDIS_URL), as under .ci/run and deployed")
+def test_processes_at_the_limit_together_let_through_no_more_than_the_limit(clock, active_version):
+    """The check and the record are one step in Redis: concurrent requests of one user (threads
+    here, processes in production) are let through exactly up to the limit, never beyond it."""
+    user = make_user("ana", "Analyst")
+    cache.delete(history_key(user))
+    clock.at(3)
+    request = type("Request", (), {"user": user})()
+    answers = []
+
+    def one():
+        answers.append(UserRateThrottle().allow_request(request, None))
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [False] * 9 + [True] * 3

@@ -4,6 +4,7 @@ Model admins in the admin, API docs for roles only, and no server paths in answe
 import json
 import re
 import shutil
+import time
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -67,8 +68,18 @@ def test_a_token_is_stored_hashed_and_expires_after_the_configured_lifetime(sett
     assert abs(lifetime - timedelta(days=settings.API_TOKEN_LIFETIME_DAYS)) < timedelta(minutes=1)
     assert api_status(key) in (200, 404)  # known (404: no active model in this test)
 
-    AuthToken.objects.filter(pk=token.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    token.expiry = timezone.now() - timedelta(seconds=1)
+    token.save(update_fields=["expiry"])  # this process forgets its check of the token at once
     assert api_status(key) == 401
+
+
+@pytest.mark.django_db
+def test_a_token_refused_as_it_expires_even_just_after_it_was_checked(analyst, role_groups, settings):
+    settings.API_AUTH_CACHE_SECONDS = 1
+    token, key = issue_api_token(analyst, lifetime=timedelta(seconds=2))
+    assert api_status(key) in (200, 404)  # checked, and remembered for up to a second
+    time.sleep(max(0.0, (token.expiry - timezone.now()).total_seconds()) + 0.05)
+    assert api_status(key) == 401  # the expiry is read on every request, remembered or not
 
 
 @pytest.mark.django_db
