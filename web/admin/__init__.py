@@ -2,4 +2,4 @@
 ``web/admin_site.py`` (kept outside this package: resolving the site must not register on it first)
 (Django's admin autodiscovery imports this package)."""
 
-from web.admin import accounts, applicants, monitoring, scoring, training  # noqa: F401 (registers the admins)
+from web.admin import accounts, applicants, monitoring, reviews, scoring, training  # noqa: F401 (registers the admins)
