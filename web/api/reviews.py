@@ -206,7 +206,11 @@ class ReviewDecisionView(ScoringApiView):
         "or decline recommendation is an override and needs a reason code. An approval of more than the "
         "caller's approval limit is a first decision: the case awaits a second one by someone else whose limit "
         "covers the amount financed.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        # The URL takes any path segment (a malformed id gets this API's JSON 400); the documented
+        # parameter is the whole number it must be.
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The case's prediction id.")
+        ],
         request=DecisionRequestSerializer,
         examples=api_examples.DECISION_EXAMPLES,
         responses={
@@ -218,8 +222,8 @@ class ReviewDecisionView(ScoringApiView):
         },
         tags=["reviews"],
     )
-    def post(self, request, prediction_id: str):
-        prediction = _prediction(prediction_id)
+    def post(self, request, id: str):  # "id": the name the URL gives the case
+        prediction = _prediction(id)
         body = DecisionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -53,6 +53,6 @@ urlpatterns = [
     path("api/v1/reviews", _api(reviews.ReviewQueueView), name="api-reviews"),
     path("api/v1/reviews/overrides", _api(reviews.OverrideReportView), name="api-review-overrides"),
     # Any segment: a malformed id answers the API's JSON 400, not the site's HTML 404.
-    path("api/v1/reviews/<str:prediction_id>/decision", _api(reviews.ReviewDecisionView), name="api-review-decision"),
+    path("api/v1/reviews/<str:id>/decision", _api(reviews.ReviewDecisionView), name="api-review-decision"),
     path("predict/", _api(scoring.CompatPredictView), name="predict-compat"),
 ]
