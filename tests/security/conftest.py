@@ -27,6 +27,8 @@ from applicants.models import Applicant
 from monitoring.services import record_reference_distribution, write_monitoring_report
 from nplsite.roles import ANALYST, MODEL_ADMIN
 from nplsite.tokens import issue_api_token
+from reviews.models import ApprovalLimit, ReasonCode
+from reviews.services import record_decision
 from scoring.batch_jobs import submit_batch_file
 from scoring.services import score_stored_applicant
 from tests.conftest import make_user
@@ -77,6 +79,7 @@ class Site:
     job_id: str
     token: AuthToken
     token_key: str
+    decision: object
     users: dict = field(default_factory=dict)
     clients: dict = field(default_factory=dict)
 
@@ -94,6 +97,11 @@ class Site:
             ("scoring", "decisionpolicy"): self.prediction.policy_id,
             ("monitoring", "monitoringreport"): self.version.monitoring_reports.get().pk,
             ("monitoring", "referencedistribution"): self.version.reference_distribution.pk,
+            ("reviews", "reasoncode"): ReasonCode.objects.get(code="GUARANTOR").pk,
+            # A throwaway limit each time: the admin may delete it.
+            ("reviews", "approvallimit"): ApprovalLimit.objects.get_or_create(user=self.analyst, amount=1)[0].pk,
+            ("reviews", "reviewcase"): self.decision.case_id,
+            ("reviews", "reviewdecision"): self.decision.pk,
             ("axes", "accessattempt"): AccessAttempt.objects.first().pk,
             ("axes", "accesslog"): AccessLog.objects.first().pk,
             ("axes", "accessfailurelog"): AccessFailureLog.objects.first().pk,
@@ -117,6 +125,7 @@ def concrete_path(route: str, site: Site) -> str:
     route = re.sub(r"<(?:int|str):app_id>", str(site.applicant.app_id), route)
     route = route.replace("<slug:job_id>", site.job_id)
     route = route.replace("<int:prediction_id>", str(site.prediction.pk))
+    route = route.replace("<str:id>", str(site.prediction.pk))
     route = route.replace("<int:policy_id>", str(site.prediction.policy_id))
     if route.startswith("models/runs/"):
         route = route.replace("<int:pk>", str(site.run.pk))
@@ -140,6 +149,9 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
     version = make_version()
     applicant = Applicant.objects.order_by("app_id").first()
     prediction = score_stored_applicant(applicant, user=analyst).prediction
+    # A decision on another applicant's prediction: the review desk's admin pages have objects to show.
+    decided = score_stored_applicant(Applicant.objects.order_by("app_id")[1], user=analyst).prediction
+    decision = record_decision(decided, user=analyst, outcome="decline", reason_code="ADVERSE_BUREAU")
     job = submit_batch_file(batch_file(), user=analyst)
     assert job.has_output and job.has_report, job
     token, token_key = issue_api_token(analyst)
@@ -164,6 +176,7 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
         job_id=job.id,
         token=token,
         token_key=token_key,
+        decision=decision,
         users=users,
     )
     result.clients = {role: role_client(role, users) for role in ROLES}

@@ -99,6 +99,20 @@ GET = {
     "models/runs/<int:pk>/retry/": (LOGIN, 403, 405),
     # Monitoring: the sample version is the active one, which Analysts may watch.
     "monitoring/<int:pk>/": (LOGIN, 200, 200),
+    # The review desk: the queue and its cases for Analysts; the override report for Model admins.
+    "reviews/": (LOGIN, 200, 200),
+    "reviews/overrides/": (LOGIN, 403, 200),
+    "reviews/<int:prediction_id>/": (LOGIN, 200, 200),
+    "reviews/<int:prediction_id>/claim/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/release/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/assign/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/notes/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/send/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/decision/": (LOGIN, 405, 405),
+    # Model admins keep the reason codes and approval limits (cases and decisions: read-only).
+    "admin/reviews/reasoncode/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/delete/": (LOGIN, ADMIN_LOGIN, 200),
     # REST API: 401 without credentials, 403 with the wrong role, 405 for the wrong method.
     "api/v1/score": (401, 405, 405),
     "api/v1/score/batch": (401, 405, 405),
@@ -110,6 +124,9 @@ GET = {
     "api/v1/policies": (401, 403, 200),
     "api/v1/policies/active": (401, 200, 200),
     "api/v1/monitoring": (401, 200, 200),
+    "api/v1/reviews": (401, 200, 200),
+    "api/v1/reviews/overrides": (401, 403, 200),
+    "api/v1/reviews/<str:id>/decision": (401, 405, 405),
     "api/v1/schema/": (401, 200, 200),
     "api/v1/docs/": (LOGIN, 200, 200),  # a page for people: the login page, not a bare 401
     "predict/": (401, 405, 405),
@@ -142,6 +159,18 @@ POST = {
     "policies/<int:policy_id>/activate/": (LOGIN, 403, to("/policies/{policy}/")),
     "models/rollback/": (LOGIN, 403, to("/models/")),
     "models/retrain/": (LOGIN, 403, 400),
+    # Each back to the case's page, with what was done or why not in a message; an empty note or
+    # decision is the case's page again, with the error (400).
+    "reviews/<int:prediction_id>/claim/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/release/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/assign/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/send/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/notes/": (LOGIN, 400, 400),
+    "reviews/<int:prediction_id>/decision/": (LOGIN, 400, 400),
+    "admin/reviews/reasoncode/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/delete/": (LOGIN, ADMIN_LOGIN, (200, 302)),
+    "api/v1/reviews/<str:id>/decision": (401, 400, 400),
     "api/v1/score": (401, 400, 400),
     "api/v1/score/batch": (401, 400, 400),
     "api/v1/applicants": (401, 400, 400),
@@ -166,9 +195,11 @@ ADMIN_APPS = {
     "auth": "users",  # users (groups are the two roles, set on the user: not in the admin)
     "knox": "tokens",
     "monitoring": "view",
+    "reviews": "view",  # and Model admins keep the reason codes and approval limits (rows above)
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
 }
-ADDABLE_ADMIN_MODELS = {("scoring", "decisionpolicy")}  # a new version through create_policy
+# A new policy version through create_policy; a reason code through save_reason_code; a user's approval limit.
+ADDABLE_ADMIN_MODELS = {("scoring", "decisionpolicy"), ("reviews", "reasoncode"), ("reviews", "approvallimit")}
 ADMIN_MODEL_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/(?P<rest>.*)$")
 
 
@@ -226,6 +257,7 @@ def _ids(site, path: str) -> dict:
         "run": site.run.pk,
         "policy": site.prediction.policy_id,
         "job": site.job_id,
+        "prediction": site.prediction.pk,
     }
     match = re.match(r"^/admin/(?P<app>\w+)/(?P<model>\w+)/(?P<object_id>[^/]+)/", path)
     return {**ids, **(match.groupdict() if match else {})}
