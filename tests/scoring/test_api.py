@@ -125,13 +125,14 @@ def test_a_token_request_makes_a_fixed_number_of_queries(
     settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 60  # however slow the machine, no recheck below
     analyst_api.post(SCORE, VALID_APPLICANT)  # the artifact is loaded (two queries) once per process
     # knox: the token with its user, the user's other tokens (expired ones are deleted); the roles;
-    # the prediction INSERT (the active version was read just before).
-    with django_assert_num_queries(4):
+    # the prediction INSERT (the active version was read just before); its review decisions (one
+    # indexed SELECT: the answer's "decisions").
+    with django_assert_num_queries(5):
         response = analyst_api.post(SCORE, VALID_APPLICANT)
     assert response.status_code == 200 and Prediction.objects.latest("id").user == analyst
     settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 0
     # ... and with a recheck on every score: the active version and the active decision policy too.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = analyst_api.post(SCORE, VALID_APPLICANT)
     assert response.status_code == 200
 

@@ -405,7 +405,6 @@ class PolicyRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
 
 
-@extend_schema_serializer(examples=api_examples.SCORE_RESPONSE_EXAMPLES)
 class ReasonCodeRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField(help_text="In the language of the request (Accept-Language).")
@@ -459,6 +458,7 @@ class PredictionListSerializer(serializers.ListSerializer):
         return super().to_representation(predictions)
 
 
+@extend_schema_serializer(examples=api_examples.SCORE_RESPONSE_EXAMPLES)
 class PredictionSerializer(serializers.Serializer):
     # Declared field by field, not a ModelSerializer: every scoring answer is one of these, and a
     # ModelSerializer derives its fields from the model again for each answer.
