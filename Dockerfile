@@ -6,9 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libgomp1: OpenMP runtime that XGBoost and scikit-learn load.
+# libgomp1: OpenMP runtime that XGBoost and scikit-learn load. Pango (with HarfBuzz) and the DejaVu fonts:
+# what WeasyPrint lays the model dossier's PDF out with.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgomp1 \
+    && apt-get install -y --no-install-recommends libgomp1 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

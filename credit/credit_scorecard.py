@@ -183,7 +183,8 @@ def _bin_key(value) -> str:
 
 
 def _bin_text(feature: str, bin_value) -> str:
-    if isinstance(bin_value, list | tuple | np.ndarray):  # categories sharing a bin
+    # Categories sharing a bin: a list, an array, or (pandas ≥ 3 strings) a pandas extension array.
+    if isinstance(bin_value, list | tuple | np.ndarray | pd.api.extensions.ExtensionArray):
         return ", ".join(str(value) for value in bin_value)
     text = str(bin_value)
     if not feature.startswith("log_"):

@@ -46,6 +46,12 @@ applicant, as :func:`applicants.selectors.labelled_applicants_frame` returns it)
    AUC, Brier score, the confusion matrix, curves and a calibration table, each headline figure
    with a bootstrap 95 % interval (:func:`bootstrap_intervals`).
 
+8. **The scorecard beside it** (:func:`scorecard_companion`): whatever won, the scorecard candidate at
+   its best setting (or with its defaults, when the profile did not search it) is refitted on every
+   development applicant and its points table and test probabilities are kept, so a credit committee
+   can compare the chosen model with the transparent one. ``candidate="CreditScorecard"`` registers the
+   scorecard deliberately instead of the rule's choice (which is still reported, ``rule_choice``).
+
 Everything is seeded: the same frame, profile and seed give the same model and numbers.
 """
 
@@ -134,6 +140,11 @@ def balancings_of(algorithm: str, wanted: tuple[str, ...] = BALANCINGS) -> tuple
     allowed = BALANCINGS_OF.get(algorithm, BALANCINGS[1:])
     return tuple(balancing for balancing in wanted if balancing in allowed)
 
+
+# The candidate a model admin may ask to register whatever the one-standard-error rule chooses: the
+# transparent scorecard, which credit committees and regulators read bin by bin.
+SCORECARD = "CreditScorecard"
+REQUESTABLE_CANDIDATES = (SCORECARD,)
 
 SIMPLICITY_ORDER = tuple(
     f"{algorithm}-{balancing}" for algorithm in ALGORITHMS for balancing in balancings_of(algorithm)
@@ -693,6 +704,68 @@ def choose_candidate(
 
 
 @dataclass
+class ScorecardCompanion:
+    """The scorecard fitted beside every registered model, so a committee can compare the chosen model
+    with the transparent one: its points table, settings, and its own NPL probability of each test
+    applicant (uncalibrated: ranking figures — ROC AUC, Gini, KS — read it as they are).
+
+    ``source``: ``chosen`` (the registered model is the scorecard), ``candidate`` (the search's
+    scorecard candidate at its best setting, refitted on every development applicant) or ``default``
+    (the profile did not search it: fitted with its default settings)."""
+
+    source: str
+    hyperparameters: dict
+    points_table: list[dict]
+    test_probability: np.ndarray
+    cv_mean: float | None = None
+    cv_se: float | None = None
+
+
+def scorecard_companion(
+    winner: CandidateResult,
+    candidates: list[CandidateResult],
+    pipeline,
+    test_probability: np.ndarray,
+    X_dev: pd.DataFrame,
+    y_dev: pd.Series,
+    X_test: pd.DataFrame,
+    *,
+    folds_per_repeat: int,
+    profile: SearchProfile,
+    seed: int,
+    score_scaling: ScorecardParameters | None = None,
+) -> ScorecardCompanion:
+    """The scorecard beside the registered model (see :class:`ScorecardCompanion`)."""
+    if winner.algorithm == SCORECARD:
+        return ScorecardCompanion(
+            source="chosen",
+            hyperparameters=winner.best_params,
+            points_table=pipeline.named_steps["classifier"].points_table(),
+            test_probability=np.asarray(test_probability, dtype=float),
+            cv_mean=winner.cv_mean,
+            cv_se=winner.cv_standard_error(folds_per_repeat),
+        )
+    searched = next((c for c in candidates if c.algorithm == SCORECARD and c.scored), None)
+    if searched is not None:
+        unfitted, source = searched.pipeline, "candidate"
+    else:
+        classifier = make_classifier(SCORECARD, AS_IT_IS, profile, seed, y_dev, score_scaling)
+        unfitted, source = build_candidate_pipeline(SCORECARD, AS_IT_IS, classifier, None), "default"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = clone(unfitted).fit(X_dev, y_dev)
+    classifier = fitted.named_steps["classifier"]
+    return ScorecardCompanion(
+        source=source,
+        hyperparameters=searched.best_params if searched is not None else {},
+        points_table=classifier.points_table(),
+        test_probability=fitted.predict_proba(X_test)[:, 1],
+        cv_mean=searched.cv_mean if searched is not None else None,
+        cv_se=searched.cv_standard_error(folds_per_repeat) if searched is not None else None,
+    )
+
+
+@dataclass
 class SearchResult:
     model: TrainedNplModel
     winner: CandidateResult
@@ -708,6 +781,16 @@ class SearchResult:
     # folds, in fold order): what the model says of applicants it has not seen, the honest reference
     # of the score's distribution (the refitted model's own, in-sample, would flatter a forest).
     development_scores: np.ndarray | None = None
+    # The registered model's calibrated NPL probability of each test applicant (``split.test`` order).
+    test_probability: np.ndarray | None = None
+    # The candidate the one-standard-error rule chose; ``winner`` differs from it only when a candidate
+    # was requested (``requested``, e.g. the scorecard).
+    rule_choice: CandidateResult | None = None
+    requested: str | None = None
+    # The scorecard, kept for every version for comparison with the registered model (None: it failed,
+    # ``scorecard_error`` says why).
+    scorecard: ScorecardCompanion | None = None
+    scorecard_error: str = ""
 
     def leaderboard(self) -> list[dict]:
         """Every candidate, best cross-validated mean first, the chosen and the best-mean marked."""
@@ -729,6 +812,7 @@ class SearchResult:
                 "error": candidate.error,
                 "chosen": candidate is self.winner,
                 "best_mean": candidate is self.best_mean,
+                "rule_choice": candidate is (self.rule_choice or self.winner),
             }
             if candidate.scored:
                 row.update(
@@ -826,9 +910,14 @@ def search_best_model(
     sampler_factory: SamplerFactory = make_sampler,
     progress_range: tuple[int, int] = (0, 100),
     score_scaling: ScorecardParameters | None = None,
+    candidate: str | None = None,
 ) -> SearchResult:
     """Search, choose, calibrate, refit and test a model on labelled applicants; see the module docstring.
 
+    ``candidate``: ``None`` registers what the one-standard-error rule chooses; ``"CreditScorecard"``
+    registers the scorecard candidate deliberately (searched even when the profile leaves it out; the
+    rule's own choice is still reported as ``rule_choice``). Whatever is registered, the scorecard is
+    fitted beside it (``scorecard``: its points table and test probabilities, for comparison).
     ``score_scaling``: the credit score's scaling, for the scorecard candidate's points (the
     active decision policy's, from whoever starts training; the defaults when ``None``).
     ``progress(percent, step)`` is called as the search goes, with percents within ``progress_range``.
@@ -837,6 +926,11 @@ def search_best_model(
     """
     started = time.perf_counter()
     profile = get_profile(profile)
+    requested = candidate  # the name `candidate` is each searched candidate below
+    if requested is not None and requested not in REQUESTABLE_CANDIDATES:
+        raise ValueError(f"Unknown candidate {requested!r}: choose one of {', '.join(REQUESTABLE_CANDIDATES)}")
+    if requested is not None and requested not in profile.algorithms:
+        profile = replace(profile, algorithms=(*profile.algorithms, requested))
     low, high = progress_range
 
     def report(fraction: float, step: str):
@@ -884,7 +978,15 @@ def search_best_model(
     if not any(c.scored for c in candidates):
         errors = "; ".join(f"{c.name}: {c.error}" for c in candidates[:3])
         raise TrainingDataError(f"No candidate model could be trained on this data ({errors}).")
-    winner, best_mean = choose_candidate(candidates, folds.per_repeat)
+    rule_choice, best_mean = choose_candidate(candidates, folds.per_repeat)
+    winner = rule_choice
+    if requested is not None:
+        winner = next((c for c in candidates if c.algorithm == requested and c.scored), None)
+        if winner is None:
+            failed = next((c.error for c in candidates if c.algorithm == requested), "")
+            raise TrainingDataError(
+                f"The requested candidate {requested} could not be trained on this data ({failed})."
+            )
 
     report(0.82, steps.CALIBRATING.text(name=winner.name))
     margin = recall_safety_margin(int(y_dev.sum()), recall_target, recall_margin_se, int(y_test.sum()))
@@ -945,7 +1047,7 @@ def search_best_model(
             "profile": profile.name,
             "seed": seed,
             "selection_metric": SELECTION_METRIC,
-            "selection_rule": "one standard error",
+            "selection_rule": "one standard error" if requested is None else f"requested: {requested}",
             "cv_folds": profile.cv_folds,
             "cv_repeats": folds.repeats,
             "n_iter": profile.n_iter,
@@ -956,6 +1058,23 @@ def search_best_model(
             "training_ranges": training_ranges(split.development),
         },
     )
+    try:
+        scorecard = scorecard_companion(
+            winner,
+            candidates,
+            pipeline,
+            test_probability,
+            X_dev,
+            y_dev,
+            X_test,
+            folds_per_repeat=folds.per_repeat,
+            profile=profile,
+            seed=seed,
+            score_scaling=score_scaling,
+        )
+        scorecard_error = ""
+    except Exception as exc:  # the comparison must not cost the model it accompanies
+        scorecard, scorecard_error = None, f"{type(exc).__name__}: {exc}"[:500]
     report(1.0, steps.CHOSE.text(name=winner.name))
     return SearchResult(
         model=model,
@@ -969,6 +1088,11 @@ def search_best_model(
         training_data=training_data,
         seconds=time.perf_counter() - started,
         development_scores=oof_probability[:once],
+        test_probability=test_probability,
+        rule_choice=rule_choice,
+        requested=requested,
+        scorecard=scorecard,
+        scorecard_error=scorecard_error,
     )
 
 

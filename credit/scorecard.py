@@ -34,6 +34,14 @@ own recoveries (then propose a policy with it).
 ``DECLINE_MIN_PD``, 0.30); ``approve`` only when the model's label is not-NPL *and* the score ≥
 ``approve_min_score`` (first default ``APPROVE_MIN_SCORE``, 545, grade B or better); ``review``
 otherwise. Decline wins over approve.
+
+**Knock-out rules** (:class:`KnockoutRules`, versioned with the policy, each optional) are read
+before the score: an income floor, a minimum down payment as a share of the vehicle price (the
+regulator sets minimums for vehicle financing), a maximum tenor, and a cap on the instalment (before
+interest: amount financed ÷ tenor, as the model's encoder derives it) as a share of monthly income.
+An applicant any rule catches gets the rules' action — ``decline``, or ``review`` to refer (a
+referring rule stops an approval but never softens a decline) — whatever the score, and the first
+rule that caught them (in :data:`RULES` order) is recorded with the decision.
 """
 
 from __future__ import annotations
@@ -76,6 +84,59 @@ class GradeBands:
         return (*self.grades, self.lowest_grade)
 
 
+# The knock-out rules, in the order they are read (the first that catches an applicant is recorded).
+RULE_MONTHLY_INCOME = "monthly_income"
+RULE_DP_SHARE = "dp_share"
+RULE_TENOR = "tenor"
+RULE_INSTALLMENT_TO_INCOME = "installment_to_income"
+RULES = (RULE_MONTHLY_INCOME, RULE_DP_SHARE, RULE_TENOR, RULE_INSTALLMENT_TO_INCOME)
+# Each rule's figure and its sensible range (inclusive): a rule outside it is refused.
+RULE_FIGURES = {
+    RULE_MONTHLY_INCOME: "min_monthly_income",
+    RULE_DP_SHARE: "min_dp_share",
+    RULE_TENOR: "max_tenor",
+    RULE_INSTALLMENT_TO_INCOME: "max_installment_to_income",
+}
+MIN_MONTHLY_INCOME_RANGE = (1.0, 1_000_000_000.0)  # rupiah a month
+MIN_DP_SHARE_RANGE = (0.01, 0.9)  # of the vehicle price
+MAX_TENOR_RANGE = (1.0, 120.0)  # months
+MAX_INSTALLMENT_TO_INCOME_RANGE = (0.05, 2.0)  # instalment before interest ÷ monthly income
+RULE_ACTIONS = (DECLINE, REVIEW)
+
+
+@dataclass(frozen=True)
+class KnockoutRules:
+    """Hard rules read before the score (see "Knock-out rules" in the module docstring); ``None``: off."""
+
+    min_monthly_income: float | None = None
+    min_dp_share: float | None = None
+    max_tenor: float | None = None
+    max_installment_to_income: float | None = None
+    action: str = DECLINE
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, figure) is not None for figure in RULE_FIGURES.values())
+
+    def caught(self, monthly_income, otr, dp, tenor) -> np.ndarray:
+        """The first rule that catches each applicant (``""``: none), as an array of rule names."""
+        income = np.asarray(monthly_income, dtype=np.float64)
+        otr, dp = np.asarray(otr, dtype=np.float64), np.asarray(dp, dtype=np.float64)
+        tenor = np.asarray(tenor, dtype=np.float64)
+        rule = np.full(income.shape, "", dtype=object)
+        checks = {
+            RULE_MONTHLY_INCOME: lambda limit: income < limit,
+            RULE_DP_SHARE: lambda limit: dp < limit * otr,
+            RULE_TENOR: lambda limit: tenor > limit,
+            RULE_INSTALLMENT_TO_INCOME: lambda limit: (otr - dp) / np.maximum(tenor, 1.0) > limit * income,
+        }
+        for name in reversed(RULES):  # the first rule in RULES order wins: it is written last
+            limit = getattr(self, RULE_FIGURES[name])
+            if limit is not None:
+                rule = np.where(checks[name](float(limit)), name, rule)
+        return rule
+
+
 @dataclass(frozen=True)
 class ScorecardParameters:
     base_points: float = 600.0
@@ -85,6 +146,7 @@ class ScorecardParameters:
     lgd: float = 0.45
     decline_min_pd: float = 0.30
     approve_min_score: float = 545.0
+    rules: KnockoutRules = KnockoutRules()
 
     def __post_init__(self):
         if self.grade_bands is None:
@@ -124,7 +186,14 @@ _RANGES = {
     "decline_min_pd": DECLINE_MIN_PD_RANGE,
     "approve_min_score": APPROVE_MIN_SCORE_RANGE,
 }
+_RULE_RANGES = {
+    "min_monthly_income": MIN_MONTHLY_INCOME_RANGE,
+    "min_dp_share": MIN_DP_SHARE_RANGE,
+    "max_tenor": MAX_TENOR_RANGE,
+    "max_installment_to_income": MAX_INSTALLMENT_TO_INCOME_RANGE,
+}
 OUT_OF_RANGE = _("must be between %(low)s and %(high)s, got %(value)s")
+UNKNOWN_RULE_ACTION = _("must be decline or review, got %(value)s")
 BAND_OUT_OF_RANGE = _("every band's minimum score must be between %(low)s and %(high)s, got %(value)s")
 
 
@@ -154,6 +223,17 @@ def parameter_problems(figures: dict, band_minimums=()) -> list[ParameterProblem
         if not (math.isfinite(value) and low <= value <= high):
             values = {"low": _number(low), "high": _number(high), "value": _number(value)}
             problems.append(ParameterProblem(name, OUT_OF_RANGE, values))
+    for name, (low, high) in _RULE_RANGES.items():
+        value = figures.get(name)
+        if value is None:  # the rule is off
+            continue
+        value = float(value)
+        if not (math.isfinite(value) and low <= value <= high):
+            values = {"low": _number(low), "high": _number(high), "value": _number(value)}
+            problems.append(ParameterProblem(name, OUT_OF_RANGE, values))
+    action = figures.get("knockout_action", DECLINE)
+    if action not in RULE_ACTIONS:
+        problems.append(ParameterProblem("knockout_action", UNKNOWN_RULE_ACTION, {"value": action}))
     low, high = GRADE_BAND_RANGE
     outside = [score for score in band_minimums if not low <= score <= high]
     if outside:
@@ -165,10 +245,12 @@ def parameter_problems(figures: dict, band_minimums=()) -> list[ParameterProblem
 def check_parameters(parameters: ScorecardParameters) -> None:
     """Raise :class:`ScorecardConfigurationError` naming each setting that is out of range."""
     figures = {name: getattr(parameters, name) for name in _RANGES}
+    figures.update({name: getattr(parameters.rules, name) for name in _RULE_RANGES})
+    figures["knockout_action"] = parameters.rules.action
     problems = parameter_problems(figures, parameters.grade_bands.minimum_scores)
     if problems:
         raise ScorecardConfigurationError(
-            "; ".join(f"{SETTING_NAMES[problem.field]} {problem.text()}" for problem in problems)
+            "; ".join(f"{SETTING_NAMES.get(problem.field, problem.field)} {problem.text()}" for problem in problems)
         )
 
 
@@ -274,14 +356,30 @@ class Decisions:
     risk_grade: np.ndarray
     expected_loss: np.ndarray
     recommendation: np.ndarray
+    knockout_rule: np.ndarray  # the knock-out rule that decided (``""``: the score decided)
 
 
-def decide(npl_probability, is_npl, otr, dp, parameters: ScorecardParameters) -> Decisions:
-    """Score, grade, expected loss and recommendation of applicants under ``parameters``."""
+def decide(
+    npl_probability, is_npl, otr, dp, parameters: ScorecardParameters, *, monthly_income=None, tenor=None
+) -> Decisions:
+    """Score, grade, expected loss and recommendation of applicants under ``parameters``; the policy's
+    knock-out rules (which need ``monthly_income`` and ``tenor``) decide first where they catch."""
     score = credit_score(npl_probability, parameters)
+    advice = recommendation(npl_probability, is_npl, score, parameters)
+    rules = parameters.rules
+    if rules.any:
+        if monthly_income is None or tenor is None:
+            raise ValueError("The policy has knock-out rules: give decide() monthly_income and tenor too.")
+        rule = rules.caught(monthly_income, otr, dp, tenor)
+        # A referring rule never softens a decline: it only stops an approval.
+        caught = (rule != "") if rules.action == DECLINE else (rule != "") & (advice != DECLINE)
+        advice = np.where(caught, rules.action, advice).astype(object)
+    else:
+        rule = np.full(np.shape(advice), "", dtype=object)
     return Decisions(
         credit_score=score,
         risk_grade=risk_grade(score, parameters),
         expected_loss=expected_loss(npl_probability, otr, dp, parameters),
-        recommendation=recommendation(npl_probability, is_npl, score, parameters),
+        recommendation=advice,
+        knockout_rule=rule,
     )

@@ -46,6 +46,8 @@ class ScoredApplicants:
     app_ids: np.ndarray
     otr: np.ndarray
     dp: np.ndarray
+    monthly_income: np.ndarray
+    tenor: np.ndarray
     is_npl_outcome: np.ndarray  # the NPL label as of the version's labelling date
     npl_probability: np.ndarray  # what the engine returns for them
     flagged_npl: np.ndarray  # the engine's NPL flag (probability ≥ the version's threshold)
@@ -72,12 +74,22 @@ class StrategyPoint:
     # Applicants whose score clears the approve cut-off and who are not declined, but whom the
     # model flags NPL: sent to review by the flag alone.
     held_by_flag: int = 0
+    # Applicants a knock-out rule declined, or referred to review, before the score was read (counted
+    # in ``declined`` / ``reviewed`` too: these say how many of them the rules decided).
+    declined_by_rule: int = 0
+    referred_by_rule: int = 0
 
 
 def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> StrategyPoint:
     """The figures of one policy on the applicants: exactly the engine's decisions under it."""
     decisions = scorecard.decide(
-        applicants.npl_probability, applicants.flagged_npl, applicants.otr, applicants.dp, parameters
+        applicants.npl_probability,
+        applicants.flagged_npl,
+        applicants.otr,
+        applicants.dp,
+        parameters,
+        monthly_income=applicants.monthly_income,
+        tenor=applicants.tenor,
     )
     approved = decisions.recommendation == scorecard.APPROVE
     declined = decisions.recommendation == scorecard.DECLINE
@@ -85,7 +97,8 @@ def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> Stra
     n, n_approved, n_npl = len(applicants), int(approved.sum()), int(outcome.sum())
     n_declined = int(declined.sum())
     loss = decisions.expected_loss
-    held = np.asarray(applicants.flagged_npl, dtype=bool) & ~declined
+    by_rule = decisions.knockout_rule != ""
+    held = np.asarray(applicants.flagged_npl, dtype=bool) & ~declined & ~by_rule
     held &= decisions.credit_score >= parameters.approve_min_score
     return StrategyPoint(
         cutoff=float(parameters.approve_min_score),
@@ -100,6 +113,8 @@ def point(applicants: ScoredApplicants, parameters: ScorecardParameters) -> Stra
         declined=n_declined,
         npl_rate_declined=float(outcome[declined].mean()) if n_declined else None,
         held_by_flag=int(held.sum()),
+        declined_by_rule=int((declined & by_rule).sum()) if parameters.rules.action == scorecard.DECLINE else 0,
+        referred_by_rule=int((~declined & by_rule).sum()),
     )
 
 

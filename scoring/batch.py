@@ -26,7 +26,7 @@ from applicants.loan_file import read_loan_file
 from applicants.models import Applicant
 from nplsite.csv_export import write_csv
 from scoring.models import Prediction
-from scoring.reason_wording import worded_reasons
+from scoring.reason_wording import prediction_rule_text, worded_reasons
 from scoring.services import score_valid_applicants
 
 OUTPUT_COLUMNS = [
@@ -38,6 +38,7 @@ OUTPUT_COLUMNS = [
     "risk_grade",
     "expected_loss",
     "recommendation",
+    "knockout_rule",
     "reason_1",
     "reason_2",
     "reason_3",
@@ -180,6 +181,7 @@ def _score_chunk(chunk, user, output, summary: BatchScoringSummary) -> list:
                 prediction.risk_grade,
                 prediction.expected_loss,
                 prediction.recommendation,
+                prediction_rule_text(prediction),
                 *texts[:3],
                 result.version.id,
                 result.version.name,

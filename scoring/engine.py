@@ -105,6 +105,7 @@ class EngineScores:
     risk_grade: np.ndarray
     expected_loss: np.ndarray
     recommendation: np.ndarray
+    knockout_rule: np.ndarray  # the policy's knock-out rule that decided ("" where the score did)
     reasons: Sequence[list[dict]]  # Reasons (worded when read), or empty lists without reasons
     outside_training: list[list[str]]  # each applicant's attributes outside what the model saw
 
@@ -120,6 +121,7 @@ class EngineScores:
             "risk_grade": str(self.risk_grade[i]),
             "expected_loss": int(self.expected_loss[i]),
             "recommendation": str(self.recommendation[i]),
+            "knockout_rule": str(self.knockout_rule[i]),
             "reasons": self.reasons[i],
             "outside_training": self.outside_training[i],
             "policy_id": self.policy.id,
@@ -219,7 +221,15 @@ class ScoringEngine:
                 probability[start : start + CHUNK_SIZE] = model.predict_npl_probability(part)
         policy = current_policy()
         is_npl = probability >= loaded.model_version.threshold
-        decisions = scorecard.decide(probability, is_npl, columns["otr"], columns["dp"], policy.parameters)
+        decisions = scorecard.decide(
+            probability,
+            is_npl,
+            columns["otr"],
+            columns["dp"],
+            policy.parameters,
+            monthly_income=columns["monthly_income"],
+            tenor=columns["tenor"],
+        )
         reasons = (
             Reasons(columns, probability, typical, decisions.recommendation, loaded.references)
             if with_reasons
@@ -234,6 +244,7 @@ class ScoringEngine:
             risk_grade=decisions.risk_grade,
             expected_loss=decisions.expected_loss,
             recommendation=decisions.recommendation,
+            knockout_rule=decisions.knockout_rule,
             reasons=reasons,
             outside_training=outside_training(columns, model.metadata.get("training_ranges")),
         )

@@ -12,6 +12,14 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from credit.scorecard import (
+    DECLINE,
+    MAX_INSTALLMENT_TO_INCOME_RANGE,
+    MAX_TENOR_RANGE,
+    MIN_DP_SHARE_RANGE,
+    MIN_MONTHLY_INCOME_RANGE,
+    REVIEW,
+)
 from jobs.models import BackgroundJob
 from nplsite.numbers import decimal_text
 
@@ -59,6 +67,46 @@ class DecisionPolicy(models.Model):
         _("NPL flag recall target"),
         validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
         help_text=_("share of NPL applicants the model's NPL flag must catch; training chooses its threshold by it"),
+    )
+    # Knock-out rules, read before the score (credit.scorecard.KnockoutRules); each optional (empty: off).
+    min_monthly_income = models.BigIntegerField(
+        _("minimum monthly income (Rp)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_MONTHLY_INCOME_RANGE[0]), MaxValueValidator(MIN_MONTHLY_INCOME_RANGE[1])],
+        help_text=_("knock-out rule: applicants earning less are caught, whatever their score"),
+    )
+    min_dp_share = models.FloatField(
+        _("minimum down payment share"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_DP_SHARE_RANGE[0]), MaxValueValidator(MIN_DP_SHARE_RANGE[1])],
+        help_text=_("knock-out rule: a down payment below this share of the vehicle price is caught (0–1)"),
+    )
+    max_tenor = models.PositiveSmallIntegerField(
+        _("maximum tenor (months)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MAX_TENOR_RANGE[0]), MaxValueValidator(MAX_TENOR_RANGE[1])],
+        help_text=_("knock-out rule: a longer tenor is caught"),
+    )
+    max_installment_to_income = models.FloatField(
+        _("maximum instalment-to-income ratio"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(MAX_INSTALLMENT_TO_INCOME_RANGE[0]),
+            MaxValueValidator(MAX_INSTALLMENT_TO_INCOME_RANGE[1]),
+        ],
+        help_text=_(
+            "knock-out rule: an instalment (amount financed ÷ tenor) above this share of income is caught (0–2)"
+        ),
+    )
+    knockout_action = models.CharField(
+        _("what a knock-out rule does"),
+        max_length=10,
+        choices=[(DECLINE, _("Decline")), (REVIEW, _("Refer to review"))],
+        default=DECLINE,
     )
     reason = models.TextField(_("reason"), help_text=_("why this policy: what changes and on what evidence"))
     created_by = models.ForeignKey(
@@ -148,6 +196,13 @@ class Prediction(models.Model):
     expected_loss = models.BigIntegerField(_("expected loss (Rp)"))
     recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices)
     reasons = models.JSONField(_("reasons"), default=list)
+    knockout_rule = models.CharField(
+        _("knock-out rule"),
+        max_length=40,
+        blank=True,
+        default="",
+        help_text=_("the policy's knock-out rule that decided the recommendation before the score (empty: none)"),
+    )
     outside_training = models.JSONField(
         _("outside the training range"),
         default=list,

@@ -29,14 +29,21 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.dispatch import Signal
 
-from credit.scorecard import ScorecardParameters, npl_probability_at_score, parse_grade_bands
+from credit.scorecard import (
+    DECLINE,
+    KnockoutRules,
+    ScorecardParameters,
+    npl_probability_at_score,
+    parse_grade_bands,
+)
 from scoring.models import DecisionPolicy
 
 active_policy_changed = Signal()
 """Sent (with ``policy``) when a decision policy was activated; this process then reads it at once."""
 
 SCORECARD_FIELDS = ("base_points", "base_odds", "pdo", "lgd", "decline_min_pd", "approve_min_score")
-POLICY_FIELDS = ("grade_bands", *SCORECARD_FIELDS, "recall_target")
+RULE_FIELDS = ("min_monthly_income", "min_dp_share", "max_tenor", "max_installment_to_income", "knockout_action")
+POLICY_FIELDS = ("grade_bands", *SCORECARD_FIELDS, "recall_target", *RULE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,10 @@ def policy_parameters(policy: DecisionPolicy) -> ScorecardParameters:
     return ScorecardParameters(
         grade_bands=parse_grade_bands(policy.grade_bands),
         **{name: float(getattr(policy, name)) for name in SCORECARD_FIELDS},
+        rules=KnockoutRules(
+            **{name: getattr(policy, name) for name in RULE_FIELDS if name != "knockout_action"},
+            action=policy.knockout_action or DECLINE,
+        ),
     )
 
 
@@ -142,3 +153,15 @@ def _parameters_from(base_points, base_odds, pdo, bands, lgd, decline_min_pd, ap
         decline_min_pd=float(decline_min_pd),
         approve_min_score=float(approve_min_score),
     )
+
+
+def rules_of_policy(policy_id: int | None) -> KnockoutRules:
+    """The knock-out rules of a stored policy (the one in force is read from this process's reading,
+    others from the database): what wording a prediction's knock-out rule needs."""
+    if policy_id is None:
+        return KnockoutRules()
+    policy = current_policy()
+    if policy.id == policy_id:
+        return policy.parameters.rules
+    row = DecisionPolicy.objects.filter(pk=policy_id).first()
+    return policy_parameters(row).rules if row is not None else KnockoutRules()

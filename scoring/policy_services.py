@@ -193,6 +193,8 @@ def rescore_prediction(prediction: Prediction, *, user) -> Prediction:
         np.array([attributes["otr"]]),
         np.array([attributes["dp"]]),
         policy.parameters,
+        monthly_income=np.array([attributes["monthly_income"]]),
+        tenor=np.array([attributes["tenor"]]),
     )
     return Prediction.objects.create(
         applicant=prediction.applicant,
@@ -206,6 +208,7 @@ def rescore_prediction(prediction: Prediction, *, user) -> Prediction:
         risk_grade=str(decisions.risk_grade[0]),
         expected_loss=int(decisions.expected_loss[0]),
         recommendation=str(decisions.recommendation[0]),
+        knockout_rule=str(decisions.knockout_rule[0]),
         reasons=prediction.reasons,
         outside_training=prediction.outside_training,
         user=user if user is not None and user.is_authenticated else None,

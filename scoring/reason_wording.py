@@ -20,9 +20,11 @@ from collections.abc import Iterable, Mapping
 
 from django.utils import translation
 from django.utils.formats import get_format, number_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from credit.reasons import REASON_LABELS
+from credit.scorecard import RULE_FIGURES, KnockoutRules
+from scoring.policies import rules_of_policy
 
 # What a stored reason holds (the engine writes exactly these).
 STORED_KEYS = ("attribute", "value", "typical_value", "direction", "effect")
@@ -148,3 +150,43 @@ def worded_reasons(reasons: Iterable[Mapping], attributes: Mapping, language: st
     """A prediction's stored reasons, worded in ``language`` (default: the active language)."""
     wording = ReasonWording.of(language)
     return [word_reason(reason, attributes, wording) for reason in reasons or ()]
+
+
+# Each knock-out rule's name, and the rule as a sentence with its limit (marked with gettext_noop,
+# translated when shown).
+RULE_NAMES = {
+    "monthly_income": gettext_noop("Income floor"),
+    "dp_share": gettext_noop("Minimum down payment"),
+    "tenor": gettext_noop("Maximum tenor"),
+    "installment_to_income": gettext_noop("Affordability: instalment-to-income cap"),
+}
+RULE_SENTENCES = {
+    "monthly_income": gettext_noop("Monthly income below the policy's minimum of %(limit)s"),
+    "dp_share": gettext_noop("Down payment below %(limit)s of the vehicle price"),
+    "tenor": gettext_noop("Tenor above the policy's maximum of %(limit)s"),
+    "installment_to_income": gettext_noop("Instalment (amount financed ÷ tenor) above %(limit)s of monthly income"),
+}
+
+
+def knockout_rule_text(rule: str, rules: KnockoutRules, language: str | None = None) -> str:
+    """The knock-out rule that decided a prediction, in words with the policy's limit (``""``: none)."""
+    if not rule:
+        return ""
+    wording = ReasonWording.of(language)
+    limit = getattr(rules, RULE_FIGURES[rule])
+    if limit is None:  # the policy no longer has this rule: its name without a figure
+        return wording.gettext(RULE_NAMES[rule])
+    if rule == "monthly_income":
+        text = wording.rupiah(int(limit))
+    elif rule == "tenor":
+        text = wording.months(int(limit))
+    else:
+        text = wording.percent(float(limit)) + " %"
+    return wording.gettext(RULE_SENTENCES[rule]) % {"limit": text}
+
+
+def prediction_rule_text(prediction, language: str | None = None) -> str:
+    """The knock-out rule that decided ``prediction`` (a stored Prediction), in words (``""``: none)."""
+    if not prediction.knockout_rule:
+        return ""
+    return knockout_rule_text(prediction.knockout_rule, rules_of_policy(prediction.policy_id), language)

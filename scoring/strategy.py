@@ -83,6 +83,8 @@ def test_applicants() -> ScoredApplicants:
         app_ids=frame["app_id"].to_numpy(np.int64),
         otr=frame["otr"].to_numpy(np.int64),
         dp=frame["dp"].to_numpy(np.int64),
+        monthly_income=frame["monthly_income"].to_numpy(np.int64),
+        tenor=frame["tenor"].to_numpy(np.int64),
         is_npl_outcome=frame["is_npl"].to_numpy(bool),
         npl_probability=scores.npl_probability,
         flagged_npl=scores.is_npl,
@@ -105,15 +107,23 @@ def realised_applicants() -> ScoredApplicants | None:
     latest = {}
     for applicant_id, app_id, outcome, probability, flagged, attributes in rows.iterator(chunk_size=5000):
         if applicant_id not in latest and app_id not in seen:
-            latest[applicant_id] = (app_id, outcome, probability, flagged, attributes["otr"], attributes["dp"])
+            latest[applicant_id] = (
+                app_id,
+                outcome,
+                probability,
+                flagged,
+                *(attributes[name] for name in ("otr", "dp", "monthly_income", "tenor")),
+            )
     if not latest or not any(row[1] for row in latest.values()):
         return None
-    app_ids, outcomes, probabilities, flags, otr, dp = zip(*latest.values(), strict=True)
+    app_ids, outcomes, probabilities, flags, otr, dp, monthly_income, tenor = zip(*latest.values(), strict=True)
     return ScoredApplicants(
         model_version=loaded.model_version,
         app_ids=np.array(app_ids, dtype=np.int64),
         otr=np.array(otr, dtype=np.int64),
         dp=np.array(dp, dtype=np.int64),
+        monthly_income=np.array(monthly_income, dtype=np.int64),
+        tenor=np.array(tenor, dtype=np.int64),
         is_npl_outcome=np.array(outcomes, dtype=bool),
         npl_probability=np.array(probabilities, dtype=np.float64),
         flagged_npl=np.array(flags, dtype=bool),

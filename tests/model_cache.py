@@ -240,7 +240,8 @@ def training_spec(
     """A model trained through ``training.services.train_model_version`` on the imported ``book``
     (``{"applicants", "seed", "as_of"}`` of :func:`cached_loan_book`, already imported by the caller)
     with ``narrowed_profile(profile, algorithms, balancings)``, as the only version (no champion): the
-    entry holds its artifact (``artifacts/``) and ``{"fields", "leaderboard", "reference"}``."""
+    entry holds its artifact (``artifacts/``) and ``{"fields", "leaderboard", "validation", "reference"}``
+    (``validation``: the version's validation record, ``training.models.VersionValidation``'s fields)."""
 
     def build(folder: Path) -> dict:
         from django.db import transaction
@@ -249,7 +250,7 @@ def training_spec(
         from credit.model_search import narrowed_profile
         from monitoring.models import ReferenceDistribution
         from tests.support import VERSION_FIELDS
-        from training.models import TrainingRun
+        from training.models import TrainingRun, VersionValidation
         from training.services import train_model_version
 
         with override_settings(MODEL_ARTIFACT_DIR=folder / "artifacts"), transaction.atomic():
@@ -258,9 +259,15 @@ def training_spec(
             version = train_model_version(run, profile=narrowed, as_of=book["as_of"], seed=seed)
             run.refresh_from_db()
             stored = ReferenceDistribution.objects.filter(model_version=version).first()
+            validation = VersionValidation.objects.get(model_version=version)
             data = {
                 "fields": {field: getattr(version, field) for field in VERSION_FIELDS},
                 "leaderboard": run.leaderboard,
+                "validation": {
+                    "test_predictions": validation.test_predictions,
+                    "figures": validation.figures,
+                    "scorecard": validation.scorecard,
+                },
                 "reference": None
                 if stored is None
                 else {

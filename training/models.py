@@ -78,3 +78,32 @@ class TrainingRun(BackgroundJob):
         self.current_step = steps.FAILED.text()
         self.log = f"{self.log}{timezone.localtime(now):%H:%M:%S} FAILED: {message}\n"
         return ["current_step", "log"]
+
+
+class VersionValidation(models.Model):
+    """What a validator re-checks of a version, recorded when it was trained (``training.validation``).
+
+    ``test_predictions``: the held-out test applicants, column by column (``app_id``, ``is_npl``,
+    ``probability`` — the registered model's calibrated NPL probability — ``otr``, ``dp`` and
+    ``scorecard_probability``, the scorecard's own, or ``None``), in ``app_id`` order.
+    ``figures``: what depends on the model alone (``credit.validation.validation_figures``: KS, the
+    gains table, calibration by band, the characteristic analysis, the scorecard's discrimination).
+    ``scorecard``: the scorecard fitted beside the model (``source``, ``hyperparameters``,
+    ``points_table``, ``cv_mean``, ``cv_se``; or ``error``). Figures that depend on a decision policy
+    (credit scores, grades) are computed from the test predictions when shown.
+    """
+
+    model_version = models.OneToOneField(
+        ModelVersion, on_delete=models.CASCADE, related_name="validation", verbose_name=_("model version")
+    )
+    test_predictions = models.JSONField(_("test predictions"))
+    figures = models.JSONField(_("validation figures"))
+    scorecard = models.JSONField(_("scorecard"), default=dict)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("version validation")
+        verbose_name_plural = _("version validations")
+
+    def __str__(self):
+        return f"Validation of {self.model_version}"

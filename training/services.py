@@ -34,6 +34,7 @@ from django.utils import timezone
 from credit import steps
 from credit.intervals import paired_bootstrap_difference
 from credit.model_search import (
+    REQUESTABLE_CANDIDATES,
     SearchProfile,
     SearchResult,
     TrainingDataError,
@@ -66,6 +67,7 @@ from training.artifacts import (
 from training.models import ModelVersion, TrainingRun
 from training.selectors import get_active_model_version, get_previous_model_version
 from training.signals import active_version_changed, model_version_registered
+from training.validation import record_validation
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +148,13 @@ def train_model_version(
     progress: Callable[[int, str], None] | None = None,
     recall_target: float | None = None,
     score_scaling: ScorecardParameters | None = None,
+    candidate: str | None = None,
 ) -> ModelVersion:
     """Train on the applicants labelled as of ``as_of``, register the winner, promote it if better.
+
+    ``candidate``: ``None`` registers the candidate the one-standard-error rule chooses;
+    ``"CreditScorecard"`` registers the scorecard deliberately (``credit.model_search.search_best_model``).
+    Either way the version's validation record is stored with it (``training.validation``).
 
     ``recall_target``: the NPL recall the new model's flag threshold must reach, given by whoever
     starts the run (the active decision policy's, read by the web layer when a run is requested);
@@ -158,6 +165,7 @@ def train_model_version(
     leaderboard). Returns the new ``ModelVersion``; raises :class:`TrainingFailed` (after marking
     the run failed, with the active version unchanged) when no model can be trained.
     """
+    from applicants.models import Applicant
     from applicants.selectors import labelled_applicants_frame, latest_installment_date
 
     report = RunProgress(run, progress)
@@ -181,6 +189,8 @@ def train_model_version(
         report(1, steps.LOADING_AS_OF.text(as_of=as_of_label) if as_of_label else steps.LOADING.text())
         frame = labelled_applicants_frame(as_of=as_of)
         check_training_data(frame, as_of_label)
+        # Stored applicants with no installment due by the as-of date (or no payment history) have no label: unused.
+        unlabelled = Applicant.objects.count() - len(frame)
         report.note(
             f"{len(frame)} applicants, {int(frame['is_npl'].sum())} NPL ({frame['is_npl'].mean():.1%}); "
             f"profile {search_profile.name}: {search_profile.description}"
@@ -192,6 +202,7 @@ def train_model_version(
             recall_target=target,
             recall_margin_se=recall_margin_se(),
             score_scaling=score_scaling,
+            candidate=candidate,
             calibration_method=settings.TRAINING_CALIBRATION_METHOD,
             out_of_time=out_of_time,
             progress=report,
@@ -216,7 +227,7 @@ def train_model_version(
         )
         stored = save_artifact(result.model, f"{result.winner.name}-run{run.pk}")
         try:
-            version = _register_version(run, result, stored, comparison, as_of, seed, search_profile)
+            version = _register_version(run, result, stored, comparison, as_of, seed, search_profile, unlabelled)
         except BaseException:
             resolve_artifact_path(stored.path).unlink(missing_ok=True)
             raise
@@ -251,7 +262,9 @@ def leaderboard_line(row: dict) -> str:
     )
 
 
-def _register_version(run, result: SearchResult, stored, comparison, as_of, seed, profile) -> ModelVersion:
+def _register_version(
+    run, result: SearchResult, stored, comparison, as_of, seed, profile, unlabelled: int | None = None
+) -> ModelVersion:
     metrics = dict(result.test_metrics)
     metrics["out_of_fold"] = result.out_of_fold_metrics
     metrics["selection"] = selection_summary(result)
@@ -265,6 +278,7 @@ def _register_version(run, result: SearchResult, stored, comparison, as_of, seed
             "seed": seed,
             "training_run_id": run.pk,
             "search_seconds": round(result.seconds, 2),
+            "unlabelled": unlabelled,
         }
     )
     with transaction.atomic():
@@ -289,6 +303,7 @@ def _register_version(run, result: SearchResult, stored, comparison, as_of, seed
             development=[result.split.development],
             development_scores=result.development_scores,
         )
+        record_validation(version, result)
         if comparison["promote"]:
             _activate_locked(version)
     version.refresh_from_db()
@@ -299,9 +314,13 @@ def selection_summary(result: SearchResult) -> dict:
     """How the candidate was chosen: the cross-validated metric, the rule, the chosen and the best mean."""
     rows = {row["name"]: row for row in result.leaderboard()}
     chosen, best = rows[result.winner.name], rows[result.best_mean.name]
+    rule_choice = rows[(result.rule_choice or result.winner).name]
     return {
         "metric": chosen["cv_metric"],
         "rule": "one standard error",
+        "requested": result.requested,
+        "rule_choice": rule_choice["name"],
+        "rule_choice_cv_mean": rule_choice["cv_mean"],
         "folds": result.out_of_fold_metrics["folds"],
         "repeats": result.out_of_fold_metrics["repeats"],
         "chosen": chosen["name"],
@@ -520,19 +539,23 @@ def request_retraining(
     *,
     recall_target: float,
     score_scaling: ScorecardParameters | None = None,
+    candidate: str | None = None,
     retry_of: TrainingRun | None = None,
 ) -> TrainingRun:
     """Create a queued ``TrainingRun`` and enqueue ``retrain_model`` for it; returns at once.
 
     ``recall_target`` and ``score_scaling`` (the active decision policy's, from the caller) are
     stored with the run's parameters, so the worker trains for the policy in force when the run was
-    requested.
+    requested. ``candidate``: ``"CreditScorecard"`` to register the scorecard whatever the rule
+    chooses (``None``: the rule's choice).
 
     If the broker cannot take the task, the run is marked failed with a message saying so
     (nothing is raised): the caller shows the run either way.
     """
     _check_model_admin(user, "retrain models")
     get_profile(profile)  # an unknown profile is the caller's error, before anything is created
+    if candidate is not None and candidate not in REQUESTABLE_CANDIDATES:
+        raise ValueError(f"Unknown candidate {candidate!r}: choose one of {', '.join(REQUESTABLE_CANDIDATES)}")
     fail_stale_jobs(TrainingRun)  # runs whose worker died show as failed next to the new one
     run = TrainingRun.objects.create(
         started_by=user,
@@ -542,6 +565,8 @@ def request_retraining(
             "seed": int(seed),
             "recall_target": float(recall_target),
             "score_scaling": _scaling_parameters(score_scaling),
+            # Only when one is requested: a run without it registers the rule's choice.
+            **({"candidate": candidate} if candidate else {}),
         },
         status=TrainingRun.Status.QUEUED,
         current_step=steps.WAITING.text(),
@@ -580,6 +605,7 @@ def retry_training_run(run: TrainingRun, user) -> TrainingRun:
         int(parameters.get("seed", 7)),
         recall_target=float(parameters.get("recall_target", settings.TRAINING_RECALL_TARGET)),
         score_scaling=_scaling_from(parameters.get("score_scaling")),
+        candidate=parameters.get("candidate"),
         retry_of=run,
     )
 
@@ -612,6 +638,7 @@ def run_queued_training(run_id: int) -> dict:
             seed=int(parameters.get("seed", 7)),
             recall_target=parameters.get("recall_target"),
             score_scaling=_scaling_from(parameters.get("score_scaling")),
+            candidate=parameters.get("candidate"),
         )
     except TrainingFailed as exc:
         return {"run_id": run_id, "status": "failed", "error": str(exc)}

@@ -15,6 +15,8 @@ def applicants(n=2_000, seed=4, threshold=0.2) -> strategy.ScoredApplicants:
         app_ids=np.arange(n),
         otr=np.full(n, 200_000_000),
         dp=np.full(n, 40_000_000),
+        monthly_income=rng.integers(2, 30, n) * 1_000_000,
+        tenor=rng.choice([12, 24, 36, 48, 60], n),
         is_npl_outcome=rng.random(n) < probability,
         npl_probability=probability,
         flagged_npl=probability >= threshold,
@@ -72,3 +74,33 @@ def test_the_decline_curve_shows_what_the_decline_cut_off_does():
     rows = strategy.decline_table_rows(comparison)
     marks = {row["point"].decline_min_pd: row["mark"] for row in rows if row["mark"]}
     assert marks == {0.3: "active", 0.33: "proposed"}
+
+
+@pytest.mark.parametrize("action", ["decline", "review"])
+def test_rule_decisions_are_counted_apart_from_score_decisions(action):
+    scored = applicants()
+    rules = scorecard.KnockoutRules(max_tenor=36, action=action)
+    parameters = ScorecardParameters(rules=rules)
+    point = strategy.point(scored, parameters)
+    caught = scored.tenor > 36
+    if action == "decline":
+        assert (point.declined_by_rule, point.referred_by_rule) == (caught.sum(), 0)
+    else:
+        declined_by_score = scored.npl_probability >= parameters.decline_min_pd
+        assert point.declined_by_rule == 0
+        assert point.referred_by_rule == (caught & ~declined_by_score).sum()
+    assert point.approved == by_hand_with_rules(scored, parameters, caught)
+    without = strategy.point(scored, ScorecardParameters())
+    assert point.approved < without.approved
+
+
+def by_hand_with_rules(scored, parameters, caught) -> int:
+    approved, _, _, _ = by_hand(scored, parameters)
+    score = scorecard.credit_score(scored.npl_probability, parameters)
+    plain = (
+        (scored.npl_probability < parameters.decline_min_pd)
+        & ~scored.flagged_npl
+        & (score >= parameters.approve_min_score)
+    )
+    assert approved == plain.sum()
+    return int((plain & ~caught).sum())

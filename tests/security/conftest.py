@@ -88,7 +88,7 @@ class Site:
         sample = {
             ("auth", "user"): self.analyst.pk,
             # A throwaway token each time: the token pages may revoke (delete) it.
-            ("knox", "authtoken"): issue_api_token(self.model_admin)[0].pk,
+            ("nplsite", "apitoken"): issue_api_token(self.model_admin)[0].pk,
             ("applicants", "applicant"): self.applicant.pk,
             ("applicants", "installment"): self.applicant.installments.first().pk,
             ("training", "modelversion"): self.version.pk,

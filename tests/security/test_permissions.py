@@ -81,11 +81,14 @@ GET = {
     "batch/<slug:job_id>/": (LOGIN, 200, 200),
     "batch/<slug:job_id>/status.json": (LOGIN, 200, 200),
     "batch/<slug:job_id>/scored.csv": (LOGIN, 200, 200),
+    "batch/<slug:job_id>/scored-excel.csv": (LOGIN, 200, 200),
     "batch/<slug:job_id>/errors.csv": (LOGIN, 200, 200),
     "batch/<slug:job_id>/retry/": (LOGIN, 405, 405),
     # Model pages: Analysts see the active version; the rest is for Model admins.
     "models/": (LOGIN, 200, 200),
     "models/<int:pk>/": (LOGIN, 200, 200),
+    "models/<int:pk>/dossier.pdf": (LOGIN, 200, 200),
+    "models/<int:pk>/dossier.xlsx": (LOGIN, 200, 200),
     "models/<int:pk>/activate/": (LOGIN, 403, 200),
     "models/rollback/": (LOGIN, 403, 200),
     "models/retrain/": (LOGIN, 403, 200),
@@ -193,13 +196,16 @@ ADMIN_APPS = {
     "training": "view",
     "scoring": "view",  # and Model admins add decision policies (ADDABLE_ADMIN_MODELS)
     "auth": "users",  # users (groups are the two roles, set on the user: not in the admin)
-    "knox": "tokens",
+    "nplsite": "tokens",  # API tokens (nplsite.models.ApiToken, a proxy of knox's token)
     "monitoring": "view",
     "reviews": "view",  # and Model admins keep the reason codes and approval limits (rows above)
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
 }
-# A new policy version through create_policy; a reason code through save_reason_code; a user's approval limit.
-ADDABLE_ADMIN_MODELS = {("scoring", "decisionpolicy"), ("reviews", "reasoncode"), ("reviews", "approvallimit")}
+# A new decision policy is proposed on the policy page (percentages, one field per band, its
+# strategy curves): the admin's "Add" leads there.
+ADDED_ELSEWHERE = {("scoring", "decisionpolicy"): "/policies/new/"}
+# Added in the admin itself: a reason code (through save_reason_code), a user's approval limit.
+ADDABLE_ADMIN_MODELS = {("reviews", "reasoncode"), ("reviews", "approvallimit")}
 ADMIN_MODEL_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/(?P<rest>.*)$")
 
 
@@ -219,6 +225,9 @@ def admin_model_expectations(route: str) -> tuple[tuple, tuple | None] | None:
     if rest == "":  # the change list; a POST runs an admin action ("delete selected" is not offered:
         # the list is shown again, or redirected back to with "No action selected"; for tokens it revokes)
         return row(200 if may_view else 403, (200, 302) if may_view else 403)
+    if rest == "add/" and (match["app"], match["model"]) in ADDED_ELSEWHERE:
+        elsewhere = ADDED_ELSEWHERE[match["app"], match["model"]]
+        return row(to(elsewhere), to(elsewhere))
     if rest == "add/":  # the POST has no data: the form again, with its errors
         addable = (match["app"], match["model"]) in ADDABLE_ADMIN_MODELS or access in ("users", "tokens")
         return row(200, 200) if addable else row(403, 403)

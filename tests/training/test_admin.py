@@ -83,6 +83,14 @@ def test_model_admin_sees_versions_and_runs_as_tables(model_admin_client, regist
 
 
 # Outside a test transaction, as in production (no ATOMIC_REQUESTS): the task is sent at once, not on commit.
+def test_the_admin_s_retrain_form_can_ask_for_the_scorecard(model_admin_client, purge_test_queue):
+    form = model_admin_client.get(RETRAIN_URL).content.decode()
+    assert 'name="candidate"' in form
+    model_admin_client.post(RETRAIN_URL, {"profile": "quick", "seed": 3, "candidate": "scorecard"})
+    run = TrainingRun.objects.get()
+    assert run.parameters["candidate"] == "CreditScorecard", run.parameters
+
+
 @pytest.mark.django_db(transaction=True)
 def test_retrain_now_queues_a_run_and_returns_at_once(model_admin_client, model_admin, purge_test_queue):
     assert model_admin_client.get(RETRAIN_URL).status_code == 200

@@ -14,7 +14,7 @@ import pytest
 
 from applicants.services import import_loan_file
 from tests.model_cache import cached_loan_book, copy_artifacts, trained_models, training_spec
-from training.models import ModelVersion, TrainingRun
+from training.models import ModelVersion, TrainingRun, VersionValidation
 from training.services import activate_model_version
 
 AS_OF = date(2024, 6, 30)
@@ -38,6 +38,7 @@ VALID_FORM = {
 class TrainedModel:
     fields: dict
     leaderboard: list
+    validation: dict
 
 
 @pytest.fixture(scope="session")
@@ -52,18 +53,23 @@ def trained_model(django_db_setup, django_db_blocker, session_artifact_dir) -> T
     )
     [entry] = trained_models(django_db_blocker, [spec], book)
     copy_artifacts(entry, session_artifact_dir)
-    return TrainedModel(fields=entry.data["fields"], leaderboard=entry.data["leaderboard"])
+    return TrainedModel(
+        fields=entry.data["fields"], leaderboard=entry.data["leaderboard"], validation=entry.data["validation"]
+    )
 
 
 @pytest.fixture
 def make_version(db, trained_model):
-    """``make_version(activate=True, **changes)`` → a stored ModelVersion with the trained artifact and
-    the training run (with its leaderboard) that produced it."""
+    """``make_version(activate=True, validation=True, **changes)`` → a stored ModelVersion with the trained
+    artifact, the training run (with its leaderboard) that produced it and (unless ``validation`` is off,
+    as for a version trained before validation records) its validation record."""
 
-    def make(*, activate: bool = True, **changes) -> ModelVersion:
+    def make(*, activate: bool = True, validation: bool = True, **changes) -> ModelVersion:
         version = ModelVersion.objects.create(
             status=ModelVersion.Status.CANDIDATE, **{**trained_model.fields, **changes}
         )
+        if validation:
+            VersionValidation.objects.create(model_version=version, **trained_model.validation)
         TrainingRun.objects.create(
             parameters={"profile": "quick"},
             status=TrainingRun.Status.SUCCEEDED,

@@ -176,7 +176,7 @@ def test_the_smoke_profile_is_for_tests_and_not_offered(model_admin_client):
     """manage.py train --profile smoke exists for the test suite; the retrain form offers quick and full."""
     page = checked_page(model_admin_client.get("/models/retrain/"))
     offered = [attrs.get("value") for attrs in page.all("option")]
-    assert offered == ["quick", "full"]
+    assert offered == ["quick", "full", "search", "scorecard"]  # the profiles, then the candidate to register
     assert model_admin_client.post("/models/retrain/", {"profile": "smoke", "seed": "1"}).status_code == 400
     assert TrainingRun.objects.count() == 0
 

@@ -49,6 +49,11 @@ def form_of(policy, bands: str | None = None, **changes) -> dict:
     parsed = parse_grade_bands(bands or policy.grade_bands)
     data = {name: f"{getattr(policy, name):.10g}" for name in ("approve_min_score", "base_points", "base_odds", "pdo")}
     data.update({name: f"{getattr(policy, name) * 100:.10g}" for name in ("decline_min_pd", "lgd", "recall_target")})
+    for name in ("min_monthly_income", "max_tenor"):
+        data[name] = "" if getattr(policy, name) is None else str(getattr(policy, name))
+    for name in ("min_dp_share", "max_installment_to_income"):
+        data[name] = "" if getattr(policy, name) is None else f"{getattr(policy, name) * 100:.10g}"
+    data["knockout_action"] = policy.knockout_action
     data["band_grades"] = ",".join(parsed.all_grades)
     data.update(
         {
@@ -126,6 +131,44 @@ def test_a_bad_proposal_is_answered_field_by_field(model_admin_client, active_ve
     )
     assert response.status_code == 400 and message in text_of(response)
     assert DecisionPolicy.objects.count() == 1
+
+
+def test_a_proposal_with_knock_out_rules_shows_their_effect_and_is_stored_as_fractions(
+    model_admin_client, model_admin, training_book, active_version
+):
+    active = ensure_active_policy()
+    rules = {
+        "min_dp_share": "25",
+        "max_installment_to_income": "30",
+        "max_tenor": "48",
+        "min_monthly_income": "4000000",
+    }
+    preview = model_admin_client.post("/policies/new/", {**form_of(active, **rules), "action": "preview"})
+    checked_page(preview)
+    comparison = strategy.compare(
+        policy_parameters(active),
+        policy_parameters(
+            DecisionPolicy(
+                **figures_of(
+                    active, min_dp_share=0.25, max_installment_to_income=0.3, max_tenor=48, min_monthly_income=4_000_000
+                )
+            )
+        ),
+    )
+    assert comparison.proposed.declined_by_rule > 0
+    html = preview.content.decode()
+    assert "By a knock-out rule" in html and f'<td class="num">{comparison.proposed.declined_by_rule:,}</td>' in html
+    model_admin_client.post("/policies/new/", {**form_of(active, **rules), "reason": "Rules", "action": "save"})
+    saved = DecisionPolicy.objects.get(reason="Rules")
+    assert (saved.min_dp_share, saved.max_installment_to_income, saved.max_tenor, saved.min_monthly_income) == (
+        0.25,
+        0.3,
+        48,
+        4_000_000,
+    )
+    assert "Minimum down payment: 25.0 %" in text_of(model_admin_client.get(f"/policies/{saved.pk}/"))
+    bad = model_admin_client.post("/policies/new/", {**form_of(active, min_dp_share="95"), "action": "preview"})
+    assert bad.status_code == 400 and "less than or equal to 90" in text_of(bad)
 
 
 def test_a_saved_policy_is_compared_and_activated_from_its_page(

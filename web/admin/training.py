@@ -23,7 +23,7 @@ from scoring.policies import current_policy
 from training.models import ModelVersion, TrainingRun
 from training.services import ModelActivationError, activate_model_version, request_retraining, roll_back_model_version
 from web.admin_site import ReadOnlyForModelAdmins
-from web.forms.training import RetrainForm
+from web.forms.training import CandidateRetrainForm
 from web.page_selectors.training import champion_comparison_summary
 
 
@@ -49,7 +49,7 @@ def _run_link(run):
     return format_html('<a href="{}">{}</a>', url, gettext("training run #%(id)s") % {"id": run.pk})
 
 
-def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
+def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed, candidate=None):
     policy = current_policy()
     run = request_retraining(
         request.user,
@@ -58,6 +58,7 @@ def _enqueue_and_report(modeladmin, request, *, profile, as_of, seed):
         seed=seed,
         recall_target=policy.recall_target,
         score_scaling=policy.parameters,
+        candidate=candidate,
     )
     if run.status == TrainingRun.Status.FAILED:
         modeladmin.message_user(request, format_html("{}: {}", _run_link(run), run.error), messages.ERROR)
@@ -254,12 +255,20 @@ class TrainingRunAdmin(ReadOnlyForModelAdmins, admin.ModelAdmin):
         ]
 
     def retrain_view(self, request):
-        """A small form (profile, as-of date, seed); POST queues the run and returns at once."""
+        """A small form (profile, as-of date, seed, which candidate to register); POST queues the run and
+        returns at once."""
         if not is_model_admin(request.user):
             raise PermissionDenied
-        form = RetrainForm(request.POST or None)
+        form = CandidateRetrainForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            _enqueue_and_report(self, request, **form.cleaned_data)
+            _enqueue_and_report(
+                self,
+                request,
+                profile=form.cleaned_data["profile"],
+                as_of=form.cleaned_data["as_of"],
+                seed=form.cleaned_data["seed"],
+                candidate=form.requested_candidate(),
+            )
             return HttpResponseRedirect(reverse("admin:training_trainingrun_changelist"))
         context = {
             **self.admin_site.each_context(request),

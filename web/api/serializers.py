@@ -46,7 +46,7 @@ from reviews.models import ReviewDecision
 from scoring import selectors
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import grade_band_rows, policy_parameters
-from scoring.reason_wording import worded_reasons
+from scoring.reason_wording import prediction_rule_text, worded_reasons
 from scoring.services import ApplicantDataError
 from training.models import ModelVersion
 from web.api import examples as api_examples
@@ -475,6 +475,16 @@ class PredictionSerializer(serializers.Serializer):
     # The reasons worded in the request's language and the version as {id, name}: nested serializers
     # would copy their fields again for every answer.
     reasons = WordedReasonsField()
+    knockout_rule = serializers.CharField(
+        read_only=True,
+        help_text=(
+            'The decision policy\'s knock-out rule that decided the recommendation before the score: "monthly_income", '
+            '"dp_share", "tenor" or "installment_to_income"; "" when the score decided.'
+        ),
+    )
+    knockout_rule_text = serializers.SerializerMethodField(
+        help_text="The knock-out rule in words, with the policy's limit, in the request's language (\"\" when none)."
+    )
     outside_training = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,
@@ -497,6 +507,9 @@ class PredictionSerializer(serializers.Serializer):
 
     def get_app_id(self, prediction) -> int | None:
         return prediction.applicant.app_id if prediction.applicant_id else None
+
+    def get_knockout_rule_text(self, prediction) -> str:
+        return prediction_rule_text(prediction)
 
     def get_user(self, prediction) -> str | None:
         return prediction.user.get_username() if prediction.user_id else None
@@ -684,7 +697,18 @@ class PolicySummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DecisionPolicy
-        fields = ["id", "grade_bands", "approve_min_score", "decline_min_pd", "activated_at"]
+        fields = [
+            "id",
+            "grade_bands",
+            "approve_min_score",
+            "decline_min_pd",
+            "min_monthly_income",
+            "min_dp_share",
+            "max_tenor",
+            "max_installment_to_income",
+            "knockout_action",
+            "activated_at",
+        ]
 
     def get_grade_bands(self, policy) -> GradeBandSerializer(many=True):
         return grade_band_rows(policy_parameters(policy))
@@ -705,6 +729,11 @@ class PolicyDetailSerializer(PolicySummarySerializer):
             "grade_bands_text",
             "approve_min_score",
             "decline_min_pd",
+            "min_monthly_income",
+            "min_dp_share",
+            "max_tenor",
+            "max_installment_to_income",
+            "knockout_action",
             "lgd",
             "base_points",
             "base_odds",

@@ -1,7 +1,8 @@
 """The form of a proposed decision policy (the policy pages and the Django admin use it).
 
 Written for a risk manager, not for the engine: probabilities and shares (the decline probability,
-the loss given default, the NPL flag's recall target) are entered as **percentages** (30, not 0.30),
+the loss given default, the NPL flag's recall target, the knock-out rules' down-payment share and
+instalment-to-income cap) are entered as **percentages** (30, not 0.30),
 and the grade bands as **one field per grade** (the minimum credit score of each grade, best first;
 the lowest grade takes every score below the last one). The form turns them into what a policy
 stores (fractions, and the bands as ``A:600,B:545,C:500,D:455,E``); the rules of what is allowed
@@ -23,6 +24,8 @@ from credit.scorecard import (
     DECLINE_MIN_PD_RANGE,
     GRADE_BAND_RANGE,
     LGD_RANGE,
+    MAX_INSTALLMENT_TO_INCOME_RANGE,
+    MIN_DP_SHARE_RANGE,
     parse_grade_bands,
 )
 from scoring.models import DecisionPolicy
@@ -92,6 +95,21 @@ class PolicyForm(forms.ModelForm):
             "share of NPL applicants the model's NPL flag must catch, e.g. 90; training chooses its threshold by it"
         ),
     )
+    min_dp_share = PercentField(
+        fraction_range=MIN_DP_SHARE_RANGE,
+        required=False,
+        label=_("Minimum down payment (% of the vehicle price)"),
+        help_text=_("knock-out rule, optional: a smaller down payment is caught, e.g. 20"),
+    )
+    max_installment_to_income = PercentField(
+        fraction_range=MAX_INSTALLMENT_TO_INCOME_RANGE,
+        required=False,
+        label=_("Maximum instalment-to-income (%)"),
+        help_text=_(
+            "knock-out rule, optional: an instalment (amount financed ÷ tenor) above this share of income "
+            "is caught, e.g. 35"
+        ),
+    )
     band_grades = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -137,7 +155,10 @@ class PolicyForm(forms.ModelForm):
             if name == "grade_bands":
                 continue
             value = getattr(policy, name)
-            initial[name] = value if name in cls.declared_fields else f"{value:.10g}"
+            if value is None or isinstance(value, str) or name in cls.declared_fields:
+                initial[name] = value
+            else:
+                initial[name] = f"{value:.10g}"
         for grade, minimum in zip(bands.grades, bands.minimum_scores, strict=True):
             initial[cls.band_field(grade)] = f"{minimum:.10g}"
         return cls(initial=initial, grades=bands.all_grades)

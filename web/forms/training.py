@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from credit.model_search import SCORECARD
+
 # The profiles a person may choose. ``smoke`` (two algorithms × two balancings, seconds on tiny data)
 # exists for the test suite and stays available to ``manage.py train --profile smoke``; it is not
 # offered here, as a model trained with it is not one to score applicants with.
@@ -31,3 +33,29 @@ class RetrainForm(forms.Form):
         ),
     )
     seed = forms.IntegerField(label=_("Random seed"), initial=7, min_value=0, max_value=2**31 - 1)
+
+
+# What a model admin may ask the search to register: the rule's choice, or the scorecard deliberately.
+CANDIDATE_CHOICES = [
+    ("search", _("the candidate the search chooses (one-standard-error rule)")),
+    ("scorecard", _("the credit scorecard, deliberately")),
+]
+REQUESTED_CANDIDATES = {"search": None, "scorecard": SCORECARD}
+
+
+class CandidateRetrainForm(RetrainForm):
+    """The model pages' retrain form: also which candidate to register."""
+
+    candidate = forms.ChoiceField(
+        label=_("Candidate to register"),
+        choices=CANDIDATE_CHOICES,
+        initial="search",
+        required=False,  # a form posted without it (an older page, a script) registers the rule's choice
+        help_text=_(
+            "Every candidate is searched and shown either way; the scorecard, whose points a committee reads bin "
+            "by bin, may be registered even when another candidate scores better."
+        ),
+    )
+
+    def requested_candidate(self) -> str | None:
+        return REQUESTED_CANDIDATES[self.cleaned_data.get("candidate") or "search"]

@@ -311,7 +311,6 @@ def model_version_report(version: ModelVersion) -> dict:
         "test_figures": test_figures(metrics),
         "uncertain": bool(metrics.get("uncertain")),
         "npl_in_book": (version.training_data or {}).get("npl"),
-        "points_table": scorecard_points(version),
         "comparison": metrics.get("champion_comparison") or {},
         "comparison_summary": champion_comparison_summary(metrics.get("champion_comparison") or {}),
         "confusion": confusion,

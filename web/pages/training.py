@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,7 +28,9 @@ from training.services import (
     retry_training_run,
     roll_back_model_version,
 )
-from web.forms.training import RetrainForm
+from web.dossier import dossier_filename, dossier_pdf, dossier_xlsx
+from web.forms.training import CandidateRetrainForm
+from web.page_selectors.dossier import version_dossier
 from web.page_selectors.training import (
     activation_dialog,
     can_view_model_version,
@@ -49,7 +52,7 @@ def model_list(request):
         active, previous = rollback_target()
         context.update(
             {
-                "retrain_form": RetrainForm(),
+                "retrain_form": CandidateRetrainForm(),
                 "runs": [fail_if_stale(run) for run in recent_training_runs(10)],
                 "rollback_to": previous,
                 "active": active,
@@ -58,13 +61,47 @@ def model_list(request):
     return render(request, "training/model_list.html", context)
 
 
-@analyst_required
-@require_GET
-def model_detail(request, pk: int):
+def _visible_version(request, pk: int) -> ModelVersion:
     version = get_object_or_404(ModelVersion, pk=pk)
     if not can_view_model_version(request.user, version):
         raise PermissionDenied(gettext("Analysts can see the active model version only."))
-    return render(request, "training/model_detail.html", {"version": version, "report": model_version_report(version)})
+    return version
+
+
+@analyst_required
+@require_GET
+def model_detail(request, pk: int):
+    version = _visible_version(request, pk)
+    context = {"version": version, "report": model_version_report(version), "dossier": version_dossier(version)}
+    return render(request, "training/model_detail.html", context)
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@analyst_required
+@require_GET
+def model_dossier_pdf(request, pk: int):
+    """The version's dossier as a dated PDF in the reader's language."""
+    version = _visible_version(request, pk)
+    language = translation.get_language()
+    return _download(dossier_pdf(version, language), "application/pdf", dossier_filename(version, "pdf", language))
+
+
+@analyst_required
+@require_GET
+def model_dossier_xlsx(request, pk: int):
+    """The dossier's tables as an XLSX workbook in the reader's language."""
+    version = _visible_version(request, pk)
+    language = translation.get_language()
+    return _download(
+        dossier_xlsx(version, language),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        dossier_filename(version, "xlsx", language),
+    )
 
 
 @model_admin_required
@@ -104,7 +141,7 @@ def model_rollback(request):
 @require_http_methods(["GET", "POST"])
 def retrain(request):
     """GET: the retrain form; POST: queue a training run and follow its progress."""
-    form = RetrainForm(request.POST or None)
+    form = CandidateRetrainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         policy = current_policy()
         run = request_retraining(
@@ -114,6 +151,7 @@ def retrain(request):
             seed=form.cleaned_data["seed"],
             recall_target=policy.recall_target,
             score_scaling=policy.parameters,
+            candidate=form.requested_candidate(),
         )
         return redirect("training:run", pk=run.pk)
     return render(request, "training/retrain.html", {"form": form}, status=400 if form.is_bound else 200)

@@ -12,6 +12,7 @@ from django.utils.formats import date_format, number_format
 
 from applicants.attributes import label
 from nplsite.numbers import decimal_text
+from scoring.reason_wording import prediction_rule_text
 from scoring.reason_wording import worded_reasons as _worded_reasons
 
 register = template.Library()
@@ -110,3 +111,9 @@ def month(value):
     if day is None:
         return str(value)
     return date_format(day, "YEAR_MONTH_FORMAT")
+
+
+@register.filter
+def knockout_rule(prediction):
+    """The policy's knock-out rule that decided ``prediction``, in the active language (``""``: none)."""
+    return prediction_rule_text(prediction) if prediction is not None else ""

@@ -5,7 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from credit.model_search import PROFILES, UNCERTAIN_BELOW_NPL
+from credit.model_search import PROFILES, SCORECARD, UNCERTAIN_BELOW_NPL
 from scoring.policies import current_policy
 from training.models import TrainingRun
 from training.services import TrainingFailed, leaderboard_line, train_model_version
@@ -18,6 +18,10 @@ def parse_date(value: str) -> date:
         raise CommandError(f"--as-of must be a date like 2019-06-30, got {value!r}") from None
 
 
+# --candidate: what the command line says → what training registers (None: the rule's choice).
+CANDIDATES = {"search": None, "scorecard": SCORECARD}
+
+
 class Command(BaseCommand):
     help = "Search every algorithm × balancing, register the best model version, and activate it if it is better."
 
@@ -26,9 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", default=None, help="label applicants as of this date (default: latest in data)")
         parser.add_argument("--seed", type=int, default=7, help="random seed (same data + seed → same model)")
         parser.add_argument("--out-of-time", action="store_true", help="test on the most recently disbursed loans")
+        parser.add_argument(
+            "--candidate",
+            choices=sorted(CANDIDATES),
+            default="search",
+            help="which candidate to register: the one the one-standard-error rule chooses (search, the default) "
+            "or the credit scorecard (scorecard), deliberately; every candidate is searched either way",
+        )
 
-    def handle(self, *args, profile, as_of, seed, out_of_time, **options):
+    def handle(self, *args, profile, as_of, seed, out_of_time, candidate, **options):
         as_of_date = parse_date(as_of) if as_of else None
+        requested = CANDIDATES[candidate]
         run = TrainingRun.objects.create(
             parameters={
                 "profile": profile,
@@ -36,6 +48,7 @@ class Command(BaseCommand):
                 "seed": seed,
                 "out_of_time": out_of_time,
                 "source": "manage.py train",
+                **({"candidate": requested} if requested else {}),
             },
             status=TrainingRun.Status.QUEUED,
         )
@@ -57,6 +70,7 @@ class Command(BaseCommand):
                     progress=show,
                     recall_target=policy.recall_target,
                     score_scaling=policy.parameters,
+                    candidate=requested,
                 )
             except TrainingFailed as exc:
                 raise CommandError(f"Training run #{run.pk} failed: {exc}") from exc
@@ -68,6 +82,11 @@ class Command(BaseCommand):
             f"threshold {version.threshold:.4f}"
         )
         selection = metrics.get("selection") or {}
+        if selection.get("requested"):
+            self.stdout.write(
+                f"Registered the requested candidate {selection['chosen']}; the one-standard-error rule would have "
+                f"chosen {selection['rule_choice']}."
+            )
         if selection:
             self.stdout.write(
                 f"Chosen by cross-validated {selection['metric']} over {selection['folds']} shared folds, "
