@@ -2,7 +2,8 @@
 
 The index is on ``scoring_prediction`` but belongs to the review desk, so it is created here with
 SQL (a partial index, which PostgreSQL and SQLite both have): the predictions recommended *review*,
-oldest first — the queue's order — without adding anything to scoring's own model or writes.
+oldest first — the queue's order — without adding anything to scoring's own model or writes
+(``reviews/queue_index.py`` keeps it after SQLite table rebuilds).
 """
 
 from django.db import migrations
@@ -55,9 +56,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(seed, unseed),
+        # IF (NOT) EXISTS: SQLite drops the index whenever a scoring migration rebuilds the table, and
+        # reviews/queue_index.py puts it back after every migrate (see there).
         migrations.RunSQL(
-            "CREATE INDEX prediction_review_queue_idx ON scoring_prediction (created_at, id) "
+            "CREATE INDEX IF NOT EXISTS prediction_review_queue_idx ON scoring_prediction (created_at, id) "
             "WHERE recommendation = 'review'",
-            "DROP INDEX prediction_review_queue_idx",
+            "DROP INDEX IF EXISTS prediction_review_queue_idx",
         ),
     ]

@@ -271,3 +271,12 @@ def test_the_queue_is_paged_by_the_database(predict, django_assert_max_num_queri
         assert queue.count() == 20
         entries = selectors.queue_entries(queue[5:10])
     assert [entry.prediction.created_at.day for entry in entries] == [6, 7, 8, 9, 10]
+
+
+def test_the_queues_index_exists_after_migrating(db):
+    """Also on SQLite, where a later scoring migration rebuilt the predictions' table without it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "scoring_prediction")
+    assert "prediction_review_queue_idx" in indexes
