@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "scoring",
     "monitoring",
     "governance",
+    "reviews",
     "web",
 ]
 
@@ -391,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "HousingTypeEnum": "applicants.attributes.HousingType",
         "StatusPernikahanEnum": "applicants.attributes.StatusPernikahan",
         "PekerjaanEnum": "applicants.attributes.Pekerjaan",
+        "ReviewCaseStatusEnum": "reviews.models.ReviewCase.Status",
     },
 }
 
@@ -487,3 +489,16 @@ MONITORING_MIN_NPL_FOR_RECALL = env_int("MONITORING_MIN_NPL_FOR_RECALL", 20)
 for _name in ("MONITORING_OUTCOME_WINDOW_MONTHS", "MONITORING_PERIOD_DAYS", "MONITORING_SCHEDULE_SECONDS"):
     if env_int(_name, 1) < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1, got {env_int(_name, 1)}")
+
+# ---------------------------------------------------------------------------------------------
+# Review desk (reviews/services.py and credit/review_desk.py explain each)
+# ---------------------------------------------------------------------------------------------
+# A case in the review queue is due after this many working days (Monday to Friday), overdue after it.
+REVIEW_TARGET_WORKING_DAYS = env_int("REVIEW_TARGET_WORKING_DAYS", 2)
+# The largest amount financed (otr - dp, rupiah) each role may approve alone; above it an approval needs a
+# second decision by someone whose limit covers it. A user's own limit (admin: Approval limits) replaces these.
+REVIEW_ANALYST_APPROVAL_LIMIT = env_int("REVIEW_ANALYST_APPROVAL_LIMIT", 250_000_000)
+REVIEW_MODEL_ADMIN_APPROVAL_LIMIT = env_int("REVIEW_MODEL_ADMIN_APPROVAL_LIMIT", 1_000_000_000)
+for _name in ("REVIEW_TARGET_WORKING_DAYS", "REVIEW_ANALYST_APPROVAL_LIMIT", "REVIEW_MODEL_ADMIN_APPROVAL_LIMIT"):
+    if env_int(_name, 0) < 0:
+        raise ImproperlyConfigured(f"{_name} must be at least 0, got {env_int(_name, 0)}")

@@ -232,6 +232,10 @@ class Prediction(models.Model):
             models.Index(fields=["model_version", "-created_at"], name="prediction_version_idx"),
             models.Index(fields=["is_npl", "-created_at"], name="prediction_label_idx"),
             models.Index(fields=["channel", "-created_at"], name="prediction_channel_idx"),
+            # The review desk's queue: the predictions recommended for review, oldest first (reviews.selectors).
+            models.Index(
+                fields=["created_at", "id"], condition=Q(recommendation="review"), name="prediction_review_queue_idx"
+            ),
         ]
 
     def __str__(self):

@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder: users per role, and a real Celery worker process."""
 
 import contextlib
+import importlib
 import os
 import subprocess
 import sys
@@ -71,15 +72,25 @@ def _each_test_starts_in_the_default_language():
 
 @pytest.fixture(autouse=True)
 def _role_groups_exist(request):
-    """The role groups the first migration creates exist in every test that uses the database, as on
-    a migrated database: a transactional test (run before this one in this process, in whatever order
-    pytest-xdist hands out the files) flushes every table, the migration's rows too."""
+    """The role groups the first migration creates (and the review desk's reason codes) exist in every
+    test that uses the database, as on a migrated database: a transactional test (run before this one
+    in this process, in whatever order pytest-xdist hands out the files) flushes every table, the
+    migrations' rows too."""
     if "django_db_setup" not in request.fixturenames and request.node.get_closest_marker("django_db") is None:
         return
     request.getfixturevalue("django_db_setup")
     with request.getfixturevalue("django_db_blocker").unblock():
         for name in (ANALYST, MODEL_ADMIN):
             Group.objects.get_or_create(name=name)
+        _reason_codes_exist()
+
+
+def _reason_codes_exist():
+    """The review desk's reason codes, as its data migration seeds them (flushed like the groups)."""
+    from django.apps import apps
+
+    if not apps.get_model("reviews", "ReasonCode").objects.exists():
+        importlib.import_module("reviews.migrations.0002_reason_codes_and_queue_index").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

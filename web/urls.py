@@ -6,7 +6,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from web.pages import applicants, batch, dashboard, governance, health, monitoring, policies, scoring, training
+from web.pages import (
+    applicants,
+    batch,
+    dashboard,
+    governance,
+    health,
+    monitoring,
+    policies,
+    reviews,
+    scoring,
+    training,
+)
 
 applicant_patterns = [
     path("", applicants.applicant_index, name="list"),
@@ -51,6 +62,18 @@ policy_patterns = [
     path("<int:policy_id>/activate/", policies.policy_activate, name="activate"),
 ]
 
+review_patterns = [
+    path("", reviews.review_queue, name="queue"),
+    path("overrides/", reviews.override_report_page, name="overrides"),
+    path("<int:prediction_id>/", reviews.review_case, name="case"),
+    path("<int:prediction_id>/claim/", reviews.review_claim, name="claim"),
+    path("<int:prediction_id>/release/", reviews.review_release, name="release"),
+    path("<int:prediction_id>/assign/", reviews.review_assign, name="assign"),
+    path("<int:prediction_id>/notes/", reviews.review_note, name="note"),
+    path("<int:prediction_id>/send/", reviews.review_send, name="send"),
+    path("<int:prediction_id>/decision/", reviews.review_decide, name="decide"),
+]
+
 monitoring_patterns = [
     path("<int:pk>/", monitoring.version_monitoring, name="version"),
 ]
@@ -78,6 +101,7 @@ urlpatterns = [
     path("policies/", include((policy_patterns, "policies"))),
     path("monitoring/", include((monitoring_patterns, "monitoring"))),
     path("changes/", include((change_patterns, "governance"))),
+    path("reviews/", include((review_patterns, "reviews"))),
     # The REST API and /predict/.
     path("", include("web.api.urls")),
 ]

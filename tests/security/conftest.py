@@ -29,6 +29,8 @@ from governance.services import Kind, propose
 from monitoring.services import record_reference_distribution, write_monitoring_report
 from nplsite.roles import ANALYST, MODEL_ADMIN
 from nplsite.tokens import issue_api_token
+from reviews.models import ApprovalLimit, ReasonCode
+from reviews.services import record_decision
 from scoring.batch_jobs import submit_batch_file
 from scoring.policies import POLICY_FIELDS
 from scoring.policy_services import create_policy, ensure_active_policy
@@ -82,6 +84,7 @@ class Site:
     token: AuthToken
     token_key: str
     change: object  # a pending change request (a policy activation proposed by the Model admin)
+    decision: object
     users: dict = field(default_factory=dict)
     clients: dict = field(default_factory=dict)
 
@@ -101,6 +104,11 @@ class Site:
             ("monitoring", "referencedistribution"): self.version.reference_distribution.pk,
             ("governance", "changerequest"): self.change.pk,
             ("governance", "auditentry"): AuditEntry.objects.order_by("id").first().pk,
+            ("reviews", "reasoncode"): ReasonCode.objects.get(code="GUARANTOR").pk,
+            # A throwaway limit each time: the admin may delete it.
+            ("reviews", "approvallimit"): ApprovalLimit.objects.get_or_create(user=self.analyst, amount=1)[0].pk,
+            ("reviews", "reviewcase"): self.decision.case_id,
+            ("reviews", "reviewdecision"): self.decision.pk,
             ("axes", "accessattempt"): AccessAttempt.objects.first().pk,
             ("axes", "accesslog"): AccessLog.objects.first().pk,
             ("axes", "accessfailurelog"): AccessFailureLog.objects.first().pk,
@@ -124,6 +132,7 @@ def concrete_path(route: str, site: Site) -> str:
     route = re.sub(r"<(?:int|str):app_id>", str(site.applicant.app_id), route)
     route = route.replace("<slug:job_id>", site.job_id)
     route = route.replace("<int:prediction_id>", str(site.prediction.pk))
+    route = route.replace("<str:id>", str(site.prediction.pk))
     route = route.replace("<int:policy_id>", str(site.prediction.policy_id))
     route = route.replace("<int:change_id>", str(site.change.pk))
     if route.startswith("models/runs/"):
@@ -148,6 +157,9 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
     version = make_version()
     applicant = Applicant.objects.order_by("app_id").first()
     prediction = score_stored_applicant(applicant, user=analyst).prediction
+    # A decision on another applicant's prediction: the review desk's admin pages have objects to show.
+    decided = score_stored_applicant(Applicant.objects.order_by("app_id")[1], user=analyst).prediction
+    decision = record_decision(decided, user=analyst, outcome="decline", reason_code="ADVERSE_BUREAU")
     job = submit_batch_file(batch_file(), user=analyst)
     assert job.has_output and job.has_report, job
     token, token_key = issue_api_token(analyst)
@@ -180,6 +192,7 @@ def site(db, settings, tmp_path, make_version, page_book) -> Site:  # noqa: F811
         token=token,
         token_key=token_key,
         change=change,
+        decision=decision,
         users=users,
     )
     result.clients = {role: role_client(role, users) for role in ROLES}

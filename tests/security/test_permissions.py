@@ -102,6 +102,20 @@ GET = {
     "models/runs/<int:pk>/retry/": (LOGIN, 403, 405),
     # Monitoring: the sample version is the active one, which Analysts may watch.
     "monitoring/<int:pk>/": (LOGIN, 200, 200),
+    # The review desk: the queue and its cases for Analysts; the override report for Model admins.
+    "reviews/": (LOGIN, 200, 200),
+    "reviews/overrides/": (LOGIN, 403, 200),
+    "reviews/<int:prediction_id>/": (LOGIN, 200, 200),
+    "reviews/<int:prediction_id>/claim/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/release/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/assign/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/notes/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/send/": (LOGIN, 405, 405),
+    "reviews/<int:prediction_id>/decision/": (LOGIN, 405, 405),
+    # Model admins keep the reason codes and approval limits (cases and decisions: read-only).
+    "admin/reviews/reasoncode/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/delete/": (LOGIN, ADMIN_LOGIN, 200),
     # REST API: 401 without credentials, 403 with the wrong role, 405 for the wrong method.
     "api/v1/score": (401, 405, 405),
     "api/v1/score/batch": (401, 405, 405),
@@ -119,6 +133,9 @@ GET = {
     "changes/audit/": (LOGIN, 403, 200),
     "changes/<int:change_id>/approve/": (LOGIN, 403, 405),
     "changes/<int:change_id>/reject/": (LOGIN, 403, 405),
+    "api/v1/reviews": (401, 200, 200),
+    "api/v1/reviews/overrides": (401, 403, 200),
+    "api/v1/reviews/<str:id>/decision": (401, 405, 405),
     "api/v1/schema/": (401, 200, 200),
     "api/v1/docs/": (LOGIN, 200, 200),  # a page for people: the login page, not a bare 401
     "predict/": (401, 405, 405),
@@ -156,6 +173,18 @@ POST = {
     "policies/<int:policy_id>/activate/": (LOGIN, 403, to("/policies/{policy}/")),
     "models/rollback/": (LOGIN, 403, to("/models/rollback/")),
     "models/retrain/": (LOGIN, 403, 400),
+    # Each back to the case's page, with what was done or why not in a message; an empty note or
+    # decision is the case's page again, with the error (400).
+    "reviews/<int:prediction_id>/claim/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/release/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/assign/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/send/": (LOGIN, to("/reviews/{prediction}/"), to("/reviews/{prediction}/")),
+    "reviews/<int:prediction_id>/notes/": (LOGIN, 400, 400),
+    "reviews/<int:prediction_id>/decision/": (LOGIN, 400, 400),
+    "admin/reviews/reasoncode/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/change/": (LOGIN, ADMIN_LOGIN, 200),
+    "admin/reviews/approvallimit/<path:object_id>/delete/": (LOGIN, ADMIN_LOGIN, (200, 302)),
+    "api/v1/reviews/<str:id>/decision": (401, 400, 400),
     "api/v1/score": (401, 400, 400),
     "api/v1/score/batch": (401, 400, 400),
     "api/v1/applicants": (401, 400, 400),
@@ -181,11 +210,14 @@ ADMIN_APPS = {
     "nplsite": "tokens",  # API tokens (nplsite.models.ApiToken, a proxy of knox's token)
     "monitoring": "view",
     "governance": "view",  # change requests and the audit log: read-only, never edited or deleted
+    "reviews": "view",  # and Model admins keep the reason codes and approval limits (rows above)
     "axes": None,  # login attempts and lockouts: superusers only (or manage.py axes_reset_username)
 }
 # A new decision policy is proposed on the policy page (percentages, one field per band, its
 # strategy curves): the admin's "Add" leads there.
 ADDED_ELSEWHERE = {("scoring", "decisionpolicy"): "/policies/new/"}
+# Added in the admin itself: a reason code (through save_reason_code), a user's approval limit.
+ADDABLE_ADMIN_MODELS = {("reviews", "reasoncode"), ("reviews", "approvallimit")}
 ADMIN_MODEL_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/(?P<rest>.*)$")
 
 
@@ -209,7 +241,7 @@ def admin_model_expectations(route: str) -> tuple[tuple, tuple | None] | None:
         elsewhere = ADDED_ELSEWHERE[match["app"], match["model"]]
         return row(to(elsewhere), to(elsewhere))
     if rest == "add/":  # the POST has no data: the form again, with its errors
-        addable = access in ("users", "tokens")
+        addable = (match["app"], match["model"]) in ADDABLE_ADMIN_MODELS or access in ("users", "tokens")
         return row(200, 200) if addable else row(403, 403)
     if rest == "<path:object_id>/change/":
         return row(200 if may_view else 403, 200 if access == "users" else 403)
@@ -246,6 +278,7 @@ def _ids(site, path: str) -> dict:
         "run": site.run.pk,
         "policy": site.prediction.policy_id,
         "job": site.job_id,
+        "prediction": site.prediction.pk,
     }
     match = re.match(r"^/admin/(?P<app>\w+)/(?P<model>\w+)/(?P<object_id>[^/]+)/", path)
     return {**ids, **(match.groupdict() if match else {})}

@@ -144,7 +144,7 @@ def test_every_translatable_string_in_the_python_sources_is_in_the_catalogue():
     repo = Path(__file__).resolve().parents[2]
     catalogue = {entry["msgid"] for entry in catalogue_entries(repo / "locale" / "id" / "LC_MESSAGES" / "django.po")}
     missing = []
-    for app in ("credit", "nplsite", "jobs", "applicants", "training", "scoring", "monitoring", "web"):
+    for app in ("credit", "nplsite", "jobs", "applicants", "training", "scoring", "monitoring", "reviews", "web"):
         for path in sorted((repo / app).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if not isinstance(node, ast.Call) or not node.args:

@@ -2,4 +2,12 @@
 ``web/admin_site.py`` (kept outside this package: resolving the site must not register on it first)
 (Django's admin autodiscovery imports this package)."""
 
-from web.admin import accounts, applicants, governance, monitoring, scoring, training  # noqa: F401 (registers the admins)
+from web.admin import (  # noqa: F401 (registers the admins)
+    accounts,
+    applicants,
+    governance,
+    monitoring,
+    reviews,
+    scoring,
+    training,
+)

@@ -79,6 +79,7 @@ TYPICAL_ANSWER = {
     "channel": "api",
     "user": "ana",
     "created_at": "2026-12-06T09:57:17.971825+07:00",
+    "decisions": [],
 }
 
 RISKIER_ANSWER = {
@@ -135,6 +136,7 @@ RISKIER_ANSWER = {
     "channel": "api",
     "user": "ana",
     "created_at": "2026-12-06T09:57:17.980226+07:00",
+    "decisions": [],
 }
 
 STORED_APPLICANT = {
@@ -225,6 +227,7 @@ STORED_APPLICANT_DETAIL = {
         "channel": "web",
         "user": "analyst",
         "created_at": "2026-12-06T07:44:51.374490+07:00",
+        "decisions": [],
     },
 }
 APPLICANT_EXAMPLES = [
@@ -282,4 +285,95 @@ COMPAT_EXAMPLES = [
         response_only=True,
         status_codes=["400"],
     ),
+]
+
+
+# The review desk (web/api/reviews.py): a case of the queue, a low-side override recorded on it, and the
+# override report, as the API answered them on the demo setup (tests/reviews/test_api.py checks their shape).
+REVIEW_QUEUE_ITEM = {
+    "id": 2,
+    "app_id": None,
+    "credit_score": 400,
+    "risk_grade": "E",
+    "recommendation": "decline",
+    "npl_probability": 0.3888999149302509,
+    "financed_amount": 200_000_000,
+    "channel": "api",
+    "scored_at": "2026-12-06T09:57:17.980226+07:00",
+    "entered_at": "2026-12-06T10:02:41.118305+07:00",
+    "sent_to_review": True,
+    "age_working_days": 1,
+    "aging": "on_time",
+    "target_working_days": 2,
+    "status": "open",
+    "assignee": "ana",
+    "pending_decision": None,
+}
+REVIEW_QUEUE_EXAMPLES = [
+    OpenApiExample(
+        "One case: a decline sent to review, claimed by ana",
+        value={"count": 1, "next": None, "previous": None, "results": [REVIEW_QUEUE_ITEM]},
+        response_only=True,
+        status_codes=["200"],
+    )
+]
+DECISION_REQUEST = {
+    "outcome": "approve",
+    "reason_code": "GUARANTOR",
+    "note": "Parent co-signs; salary slips for six months seen.",
+}
+DECISION_ANSWER = {
+    "decision": {
+        "id": 1,
+        "prediction": 2,
+        "outcome": "approve",
+        "reason_code": {"code": "GUARANTOR", "label": "Guarantor or co-borrower added"},
+        "note": "Parent co-signs; salary slips for six months seen.",
+        "decided_by": "ana",
+        "decided_at": "2026-12-06T10:05:12.550211+07:00",
+        "recommendation": "decline",
+        "credit_score": 400,
+        "risk_grade": "E",
+        "financed_amount": 200_000_000,
+        "override": "low_side",
+        "is_final": True,
+    },
+    "case": {"id": 2, "status": "decided", "final_outcome": "approve", "assignee": "ana"},
+}
+DECISION_EXAMPLES = [
+    OpenApiExample("Approve a decline: a low-side override with its reason", value=DECISION_REQUEST, request_only=True),
+    OpenApiExample("The override recorded", value=DECISION_ANSWER, response_only=True, status_codes=["201"]),
+]
+_OVERRIDE_FIGURES = {
+    "decisions": 1,
+    "firm_recommendation_decisions": 1,
+    "overrides": 1,
+    "high_side": 0,
+    "low_side": 1,
+    "override_rate": 1.0,
+    "overridden_with_outcome": 0,
+    "overridden_npl": 0,
+    "overridden_npl_rate": None,
+    "followed_with_outcome": 0,
+    "followed_npl": 0,
+    "followed_npl_rate": None,
+}
+OVERRIDE_REPORT_ANSWER = {
+    "date_from": None,
+    "date_to": None,
+    "window_months": 12,
+    "overall": _OVERRIDE_FIGURES,
+    "awaiting_outcome": 1,
+    "by_analyst": [{"analyst": "ana", **_OVERRIDE_FIGURES}],
+    "by_reason": [{"reason": "GUARANTOR", "label": "Guarantor or co-borrower added", **_OVERRIDE_FIGURES}],
+    "by_grade": [{"grade": "E", **_OVERRIDE_FIGURES}],
+    "by_month": [{"month": "2026-12", **_OVERRIDE_FIGURES}],
+}
+OVERRIDE_REPORT_EXAMPLES = [
+    OpenApiExample(
+        "One low-side override, its outcome not known yet",
+        value=OVERRIDE_REPORT_ANSWER,
+        response_only=True,
+        status_codes=["200"],
+    )
 ]

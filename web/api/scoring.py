@@ -171,6 +171,7 @@ class ScoreView(ScoringApiView):
     )
     def post(self, request):
         result = score_requests(cleaned_requests([request.data]), user=request.user, channel=Prediction.Channel.API)[0]
+        result.prediction.review_decisions_read = []  # just stored: nobody has decided on it yet
         return Response(PredictionSerializer(result.prediction).data)
 
 
@@ -214,9 +215,7 @@ class BatchScoreView(ScoringApiView):
                 }
             )
         results = score_requests(cleaned_requests(items), user=request.user, channel=Prediction.Channel.API)
-        return Response(
-            {"count": len(results), "results": PredictionSerializer([r.prediction for r in results], many=True).data}
-        )
+        return Response({"count": len(results), "results": PredictionSerializer(just_stored(results), many=True).data})
 
 
 class CompatJsonParser(SafeJsonParser):
@@ -433,3 +432,10 @@ class PolicyListView(ScoringApiView, generics.ListAPIView):
 
     def get_queryset(self):
         return list_policies()
+
+
+def just_stored(results) -> list:
+    """The predictions of a scoring call, marked as having no review decision yet (none can exist)."""
+    for result in results:
+        result.prediction.review_decisions_read = []
+    return [result.prediction for result in results]

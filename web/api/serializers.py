@@ -17,6 +17,7 @@ Two modes:
 """
 
 import re
+from collections import defaultdict
 from datetime import date, datetime
 from pathlib import PurePath
 
@@ -40,6 +41,8 @@ from applicants.models import Applicant
 from applicants.parsing import MAX_TEXT_CHARS, parse_rupiah, too_long_message
 from applicants.validation import attribute_field_errors, dp_otr_errors, echo, required_message
 from credit.scorecard import MAX_SCORE, MIN_SCORE
+from reviews import selectors as review_selectors
+from reviews.models import ReviewDecision
 from scoring import selectors
 from scoring.models import DecisionPolicy, Prediction
 from scoring.policies import grade_band_rows, policy_parameters
@@ -435,6 +438,59 @@ class PolicyRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
 
 
+class ReasonCodeRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField(help_text="In the language of the request (Accept-Language).")
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    """A review decision, beside the prediction it decides, with what the decider saw copied."""
+
+    id = serializers.IntegerField(read_only=True)
+    prediction = serializers.IntegerField(source="prediction_id", read_only=True)
+    outcome = serializers.ChoiceField(choices=ReviewDecision.Outcome.choices, read_only=True)
+    reason_code = serializers.SerializerMethodField()
+    note = serializers.CharField(read_only=True)
+    decided_by = serializers.SerializerMethodField()
+    decided_at = serializers.DateTimeField(read_only=True)
+    recommendation = serializers.ChoiceField(
+        choices=Prediction.Recommendation.choices, read_only=True, help_text="The recommendation when decided."
+    )
+    credit_score = serializers.IntegerField(read_only=True, min_value=MIN_SCORE, max_value=MAX_SCORE)
+    risk_grade = serializers.CharField(read_only=True)
+    financed_amount = serializers.IntegerField(read_only=True, min_value=0, help_text="otr − dp, in rupiah.")
+    override = serializers.ChoiceField(
+        choices=ReviewDecision.Override.choices,
+        read_only=True,
+        help_text="high_side: declined or referred up despite approve; low_side: approved despite decline.",
+    )
+    is_final = serializers.BooleanField(
+        read_only=True,
+        help_text="False for a referral, or an approval above the decider's limit that awaits a second decision.",
+    )
+
+    @extend_schema_field(ReasonCodeRefSerializer(allow_null=True))
+    def get_reason_code(self, decision) -> dict | None:
+        reason = decision.reason_code
+        return {"code": reason.code, "label": reason.label} if reason is not None else None
+
+    def get_decided_by(self, decision) -> str:
+        return decision.decided_by.get_username()
+
+
+class PredictionListSerializer(serializers.ListSerializer):
+    """Predictions with their review decisions read in one query for the whole list."""
+
+    def to_representation(self, data):
+        predictions = list(data.all() if hasattr(data, "all") else data)
+        found = defaultdict(list)
+        for decision in review_selectors.decisions(prediction_ids=[prediction.pk for prediction in predictions]):
+            found[decision.prediction_id].append(decision)
+        for prediction in predictions:
+            prediction.review_decisions_read = found.get(prediction.pk, [])
+        return super().to_representation(predictions)
+
+
 @extend_schema_serializer(examples=api_examples.SCORE_RESPONSE_EXAMPLES)
 class PredictionSerializer(serializers.Serializer):
     # Declared field by field, not a ModelSerializer: every scoring answer is one of these, and a
@@ -475,6 +531,12 @@ class PredictionSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Prediction.Channel.choices, read_only=True)
     user = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True, label="Scored at")
+    decisions = serializers.SerializerMethodField(
+        help_text="The review decisions recorded on this prediction, newest first (empty until someone decides)."
+    )
+
+    class Meta:
+        list_serializer_class = PredictionListSerializer
 
     def get_app_id(self, prediction) -> int | None:
         return prediction.applicant.app_id if prediction.applicant_id else None
@@ -493,6 +555,15 @@ class PredictionSerializer(serializers.Serializer):
     def get_policy(self, prediction) -> dict | None:
         # From the id alone: the policy's row is not read for every answer.
         return {"id": prediction.policy_id} if prediction.policy_id is not None else None
+
+    @extend_schema_field(ReviewDecisionSerializer(many=True))
+    def get_decisions(self, prediction) -> list:
+        # A list reads every prediction's decisions in one query (PredictionListSerializer); one
+        # prediction in one indexed query.
+        decisions = getattr(prediction, "review_decisions_read", None)
+        if decisions is None:
+            decisions = list(review_selectors.decisions(prediction_ids=[prediction.pk]))
+        return ReviewDecisionSerializer(decisions, many=True).data if decisions else []
 
     def to_representation(self, prediction) -> dict:
         """What the declared fields above give (a test holds the two equal), without DRF's deep copy of
@@ -518,6 +589,7 @@ class PredictionSerializer(serializers.Serializer):
             "channel": _CHANNEL.to_representation(prediction.channel),
             "user": self.get_user(prediction),
             "created_at": _DATE_TIME.to_representation(prediction.created_at),
+            "decisions": self.get_decisions(prediction),
         }
 
 

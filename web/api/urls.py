@@ -9,7 +9,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from web.api import governance, monitoring, scoring
+from web.api import governance, monitoring, reviews, scoring
 
 
 def _api(view_class, **initkwargs):
@@ -51,5 +51,9 @@ urlpatterns = [
     ),
     path("api/v1/monitoring", _api(monitoring.MonitoringReportView), name="api-monitoring"),
     path("api/v1/audit-log", _api(governance.AuditLogView), name="api-audit-log"),
+    path("api/v1/reviews", _api(reviews.ReviewQueueView), name="api-reviews"),
+    path("api/v1/reviews/overrides", _api(reviews.OverrideReportView), name="api-review-overrides"),
+    # Any segment: a malformed id answers the API's JSON 400, not the site's HTML 404.
+    path("api/v1/reviews/<str:id>/decision", _api(reviews.ReviewDecisionView), name="api-review-decision"),
     path("predict/", _api(scoring.CompatPredictView), name="predict-compat"),
 ]

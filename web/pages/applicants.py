@@ -16,6 +16,7 @@ from web.page_selectors.applicants import (
     payment_history,
     prediction_history,
 )
+from web.page_selectors.reviews import applicant_decisions
 
 PAGE_SIZE = 25
 
@@ -47,5 +48,6 @@ def applicant_detail(request, app_id: int):
         "history": history,
         "dpd_chart": dpd_timeline_chart(history),
         "predictions": prediction_history(applicant),
+        "decisions": applicant_decisions(applicant),
     }
     return render(request, "applicants/detail.html", context)
