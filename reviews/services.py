@@ -28,6 +28,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from credit import review_desk
+from governance.models import AuditEntry
+from governance.services import record
 from nplsite.numbers import decimal_text
 from nplsite.roles import is_analyst, is_model_admin
 from reviews.models import NOTE_MAX_LENGTH, ApprovalLimit, ReasonCode, ReviewCase, ReviewDecision, ReviewNote
@@ -319,22 +321,48 @@ def save_reason_code(reason: ReasonCode | None, *, values: dict, user) -> Reason
         field, message = next(iter(problems.items()))
         raise ReviewError(message, field=field)
     with transaction.atomic():
+        before = _reason_code_state(reason) if reason is not None else None
         reason = reason or ReasonCode()
         for field, value in values.items():
             setattr(reason, field, value.strip() if isinstance(value, str) else value)
         reason.full_clean()
         reason.save()
+        after = _reason_code_state(reason)
+        if before != after:
+            action = AuditEntry.Action.CREATED if before is None else AuditEntry.Action.CHANGED
+            record(
+                user, action, AuditEntry.ObjectType.REASON_CODE, reason, label=reason.code, before=before, after=after
+            )
         return reason
+
+
+def _reason_code_state(reason: ReasonCode) -> dict:
+    """What the audit log keeps of a reason code."""
+    fields = ("code", "label_en", "label_id", "applies_to", "is_active", "sort_order")
+    return {field: getattr(reason, field) for field in fields if hasattr(reason, field)}
 
 
 def set_approval_limit(user, amount: int | None, *, by) -> ApprovalLimit | None:
     """Give ``user`` an approval limit of their own (``None``: back to their role's)."""
     if not is_model_admin(by):
         raise ReviewPermissionError(gettext("Only Model admins set approval limits."))
+    if amount is not None and amount < 0:
+        raise ReviewError(gettext("An approval limit cannot be negative."), field="amount")
+    previous = ApprovalLimit.objects.filter(user=user).values_list("amount", flat=True).first()
     if amount is None:
         ApprovalLimit.objects.filter(user=user).delete()
-        return None
-    if amount < 0:
-        raise ReviewError(gettext("An approval limit cannot be negative."), field="amount")
-    limit, _ = ApprovalLimit.objects.update_or_create(user=user, defaults={"amount": amount})
+        limit = None
+    else:
+        limit, _ = ApprovalLimit.objects.update_or_create(user=user, defaults={"amount": amount})
+    if previous != amount:
+        record(
+            by,
+            AuditEntry.Action.CHANGED,
+            AuditEntry.ObjectType.USER,
+            user,
+            label=user.get_username(),
+            before={"approval_limit": previous},
+            after={"approval_limit": amount},
+            note="approval limit",
+        )
     return limit

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant
+from governance.services import Kind, propose
 from monitoring.services import record_reference_distribution, write_monitoring_report
 from scoring.services import score_stored_applicant
 from tests.conftest import make_user
@@ -135,6 +136,9 @@ def test_every_page_fits_1280_px_in_both_languages(browsing, make_version, page_
     book = pd.DataFrame(list(Applicant.objects.values(*ATTRIBUTE_FIELDS)))
     record_reference_distribution(first, load_artifact(first), [book])
     write_monitoring_report(first, timezone.localdate(), timezone.localdate())
+    # Four eyes: a model activation another model admin proposed, waiting for this one's approval.
+    checker = make_user("max", "Model admin", is_staff=True)
+    propose(Kind.ACTIVATE_MODEL, checker, reason="Higher recall on the folds", target_id=second.pk)
     page = browsing.page
     shots: list[tuple[str, str]] = []
 
@@ -171,6 +175,8 @@ def test_every_page_fits_1280_px_in_both_languages(browsing, make_version, page_
         ("monitoring", f"/monitoring/{first.pk}/"),
         ("policies", "/policies/"),
         ("policy-new", "/policies/new/"),
+        ("changes", "/changes/"),
+        ("audit-log", "/changes/audit/"),
         ("admin", "/admin/"),
         ("admin-model-versions", "/admin/training/modelversion/"),
         ("admin-model-version", f"/admin/training/modelversion/{first.pk}/change/"),

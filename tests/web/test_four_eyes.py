@@ -195,3 +195,20 @@ def test_users_roles_and_tokens_changed_in_the_admin_are_in_the_audit_log(model_
     model_admin_client.post("/admin/nplsite/apitoken/add/", {"user": analyst.pk})
     issued = AuditEntry.objects.get(object_type="api_token", action="created")
     assert issued.object_label == analyst.username
+
+
+def test_reason_codes_and_approval_limits_changed_are_in_the_audit_log(model_admin, analyst):
+    from reviews.models import ReasonCode
+    from reviews.services import save_reason_code, set_approval_limit
+
+    values = {"code": "COLLATERAL", "label_en": "Extra collateral", "label_id": "Agunan tambahan"}
+    code = save_reason_code(None, values=values, user=model_admin)
+    save_reason_code(code, values={"label_en": "Additional collateral"}, user=model_admin)
+    entries = AuditEntry.objects.filter(object_type="reason_code").order_by("id")
+    assert [entry.action for entry in entries] == ["created", "changed"]
+    assert entries[1].before["label_en"] == "Extra collateral"
+    assert entries[1].after["label_en"] == "Additional collateral"
+    set_approval_limit(analyst, 150_000_000, by=model_admin)
+    limit = AuditEntry.objects.get(object_type="user", note="approval limit")
+    assert (limit.before, limit.after) == ({"approval_limit": None}, {"approval_limit": 150_000_000})
+    assert limit.actor == model_admin and ReasonCode.objects.filter(code="COLLATERAL").exists()
