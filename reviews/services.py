@@ -57,7 +57,8 @@ def _username(user) -> str:
 def _locked_case(prediction: Prediction) -> ReviewCase:
     """The prediction's case, created if new, locked for the rest of the transaction."""
     case, _ = ReviewCase.objects.get_or_create(prediction=prediction)
-    return ReviewCase.objects.select_for_update().select_related("assignee").get(pk=case.pk)
+    # FOR UPDATE of the case row only: PostgreSQL refuses it on the nullable side of the assignee join.
+    return ReviewCase.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=case.pk)
 
 
 def _require_reviewer(user) -> None:

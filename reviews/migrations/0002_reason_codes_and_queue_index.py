@@ -19,7 +19,7 @@ REASON_CODES = [
     ("INCOME_NOT_VERIFIED", "Income could not be verified", "Penghasilan tidak dapat diverifikasi", "decline"),
     ("ADVERSE_BUREAU", "Adverse credit bureau record (SLIK OJK)", "Catatan buruk di SLIK OJK", "decline"),
     (
-        "DOCUMENTS_INCONSISTENT",
+        "INCONSISTENT_DOCS",
         "Inconsistent documents or suspected fraud",
         "Dokumen tidak konsisten atau dugaan penipuan",
         "decline",

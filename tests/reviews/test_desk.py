@@ -260,6 +260,7 @@ def test_seeded_reason_codes_have_both_labels(db):
     codes = list(ReasonCode.objects.all())
     assert len(codes) >= 10
     assert all(code.label_en and code.label_id and code.label_en != code.label_id for code in codes)
+    assert all(services.CODE_PATTERN.match(code.code) for code in codes)  # what the admin would accept
     assert {code.applies_to for code in codes} == {"approve", "decline", "any"}
 
 
