@@ -6,7 +6,7 @@ from django.db import migrations
 CREATE = """
 CREATE OR REPLACE FUNCTION governance_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'The audit log is append-only: % of an entry is refused', TG_OP;
+    RAISE EXCEPTION 'The audit log is append-only: its entries cannot be changed or deleted';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER governance_audit_append_only
