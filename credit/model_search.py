@@ -928,16 +928,18 @@ def forest_prefix_score(pipeline, X, y, *, metric: str, trees: int, recall_targe
 
 
 def smallest_forest_without_a_gain(results: dict, best: int, tree_counts: tuple[int, ...], folds: Folds) -> int:
-    """The fewest trees whose mean fold score (of the search's ``best`` setting) is within the noise of
-    the most trees' (one standard error of the latter's fold scores: the band the candidate choice
-    uses, :func:`choose_candidate`); more trees than that gain nothing the folds can tell apart, and
-    cost prediction time in every score (each tree is evaluated for every applicant)."""
+    """The fewest trees the folds show no gain over (at the search's ``best`` setting): fold by fold,
+    the largest forest's score minus this one's, whose mean must be within one standard error of
+    zero (the same folds and the same first trees, so the comparison is paired: a small gain that
+    every fold shows counts; one the folds disagree about does not). More trees than that cost
+    prediction time in every score (each tree is evaluated for every applicant) for nothing."""
     splits = range(len(folds.splits))
     most = np.array([results[f"split{k}_test_{SELECTION_METRIC}"][best] for k in splits], dtype=float)
-    band = float(np.std(most, ddof=1) / math.sqrt(min(folds.per_repeat, len(most)))) if len(most) > 1 else 0.0
     for trees in tree_counts[:-1]:
         fewer = np.array([results[f"split{k}_test_{SELECTION_METRIC}_{trees}_trees"][best] for k in splits])
-        if np.mean(fewer) >= np.mean(most) - band - 1e-12:
+        gains = most - fewer
+        noise = float(np.std(gains, ddof=1) / math.sqrt(min(folds.per_repeat, len(gains)))) if len(gains) > 1 else 0.0
+        if float(np.mean(gains)) <= noise + 1e-12:
             return trees
     return tree_counts[-1]
 

@@ -198,3 +198,20 @@ def test_one_scored_applicant_is_one_insert_stored_before_the_answer(active_vers
     assert Prediction.objects.get(pk=result.prediction.pk).npl_probability == result.npl_probability
     batch = score_applicants([VALID_APPLICANT, RISKY_APPLICANT], user=analyst, channel="api")
     assert Prediction.objects.filter(pk__in=[r.prediction.pk for r in batch]).count() == 2
+
+
+def test_a_forest_keeps_fewer_trees_only_where_the_folds_show_no_gain():
+    from credit.model_search import Folds, smallest_forest_without_a_gain
+
+    folds = Folds(splits=tuple((np.arange(2), np.arange(2)) for _ in range(5)), per_repeat=5, repeats=1)
+
+    def results(most, twenty):
+        table = {f"split{k}_test_roc_auc": [value] for k, value in enumerate(most)}
+        table.update({f"split{k}_test_roc_auc_20_trees": [value] for k, value in enumerate(twenty)})
+        return table
+
+    most = [0.70, 0.72, 0.68, 0.71, 0.69]
+    # The folds disagree about a small gain: 20 trees.
+    assert smallest_forest_without_a_gain(results(most, [0.702, 0.715, 0.681, 0.705, 0.692]), 0, (20, 40), folds) == 20
+    # Every fold gains a little from 40 trees: 40 (the one-standard-error band of the scores, 0.007, would not see it).
+    assert smallest_forest_without_a_gain(results(most, [m - 0.004 for m in most]), 0, (20, 40), folds) == 40
