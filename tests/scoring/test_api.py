@@ -138,7 +138,7 @@ def test_a_token_request_makes_a_fixed_number_of_queries(
     assert response.status_code == 200 and Prediction.objects.latest("id").user == analyst
     settings.SCORING_ACTIVE_VERSION_RECHECK_SECONDS = 0
     # ... and with a recheck on every score: the active version and the active decision policy too.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = analyst_api.post(SCORE, VALID_APPLICANT)
     assert response.status_code == 200
 
