@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from governance.models import AuditEntry, ChangeRequest
-from governance.services import ChangeRefused, approve, pending_changes, recent_changes, reject
+from governance.services import ChangeRefused, approve, pending_changes, propose, recent_changes, reject
 from nplsite.roles import model_admin_required
 from web.forms.governance import AuditFilterForm
 
@@ -24,6 +24,24 @@ def changes(request):
     """What waits for a second approver (and for whom), and the latest decisions."""
     context = {"pending": list(pending_changes()), "recent": list(recent_changes())}
     return render(request, "governance/changes.html", context)
+
+
+def propose_from_page(request, kind: str, target_id: int | None, reason: str) -> bool:
+    """Propose a change from a page's POST and say what happened; True when it is pending (the
+    model and policy pages use it)."""
+    change = None
+
+    def make():
+        nonlocal change
+        change = propose(kind, request.user, reason=reason, target_id=target_id)
+
+    if not _report(request, make):
+        return False
+    messages.success(
+        request,
+        gettext("Proposed: %(change)s. It is made when a second model admin approves it.") % {"change": change},
+    )
+    return True
 
 
 def _report(request, action):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credit.strategy import Comparison, decline_table_rows, table_rows
-from governance.services import ChangeRefused, Kind, propose, record_policy_created
+from governance.services import Kind, record_policy_created
 from nplsite.roles import analyst_required, model_admin_required
 from scoring import strategy
 from scoring.engine import ScoringUnavailableError
@@ -22,6 +22,7 @@ from scoring.policies import grade_band_rows, list_policies, policy_parameters
 from scoring.policy_services import create_policy, ensure_active_policy, rescore_prediction
 from web.charts import Series, gauge, line_chart
 from web.forms.policies import PolicyForm
+from web.pages.governance import propose_from_page
 from web.templatetags.npl_format import percent
 
 
@@ -161,7 +162,9 @@ def policy_new(request):
                             form.add_error(field if field in form.fields else None, message)
                 else:
                     record_policy_created(policy, request.user)
-                    if action == "activate" and _proposed(request, policy, policy.reason):
+                    if action == "activate" and propose_from_page(
+                        request, Kind.ACTIVATE_POLICY, policy.pk, policy.reason
+                    ):
                         return redirect("governance:changes")
                     messages.success(request, gettext("Policy #%(id)s is saved, not active.") % {"id": policy.pk})
                     return redirect("policies:detail", policy_id=policy.pk)
@@ -197,25 +200,9 @@ def policy_detail(request, policy_id: int):
 def policy_activate(request, policy_id: int):
     """Propose the activation (four eyes): a second Model admin approves it under Changes."""
     policy = get_object_or_404(DecisionPolicy, pk=policy_id)
-    if _proposed(request, policy, request.POST.get("reason", "")):
+    if propose_from_page(request, Kind.ACTIVATE_POLICY, policy.pk, request.POST.get("reason", "")):
         return redirect("governance:changes")
     return redirect("policies:detail", policy_id=policy.pk)
-
-
-def _proposed(request, policy: DecisionPolicy, reason: str) -> bool:
-    try:
-        change = propose(Kind.ACTIVATE_POLICY, request.user, reason=reason, target_id=policy.pk)
-    except ChangeRefused as exc:
-        messages.error(request, str(exc))
-        return False
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return False
-    messages.success(
-        request,
-        gettext("Proposed: %(change)s. It is made when a second model admin approves it.") % {"change": change},
-    )
-    return True
 
 
 @analyst_required

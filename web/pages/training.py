@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from governance.services import ChangeRefused, Kind, break_glass_roll_back, propose
+from governance.services import Kind, break_glass_roll_back
 from jobs.lifecycle import fail_if_stale
 from nplsite.roles import analyst_required, is_model_admin, model_admin_required
 from scoring.policies import current_policy
@@ -36,6 +36,7 @@ from web.page_selectors.training import (
     training_run_status,
     visible_model_versions,
 )
+from web.pages.governance import propose_from_page
 
 
 @analyst_required
@@ -106,7 +107,7 @@ def model_activate(request, pk: int):
     Model admin approves it under Changes (four eyes, ``governance``)."""
     version = get_object_or_404(ModelVersion, pk=pk)
     if request.method == "POST":
-        if _proposed(request, Kind.ACTIVATE_MODEL, version.pk):
+        if propose_from_page(request, Kind.ACTIVATE_MODEL, version.pk, request.POST.get("reason", "")):
             return redirect("governance:changes")
         return redirect("training:activate", pk=version.pk)
     active, _ = rollback_target()
@@ -134,28 +135,11 @@ def model_rollback(request):
                 % {"version": version},
             )
             return redirect("training:detail", pk=version.pk)
-        if _proposed(request, Kind.ROLL_BACK_MODEL, None):
+        if propose_from_page(request, Kind.ROLL_BACK_MODEL, None, request.POST.get("reason", "")):
             return redirect("governance:changes")
         return redirect("training:rollback")
     active, previous = rollback_target()
     return render(request, "training/confirm_rollback.html", {"active": active, "previous": previous})
-
-
-def _proposed(request, kind: str, target_id: int | None) -> bool:
-    """Propose a change from a confirmation form's POST; say what happened; True when it is pending."""
-    try:
-        change = propose(kind, request.user, reason=request.POST.get("reason", ""), target_id=target_id)
-    except ChangeRefused as exc:
-        messages.error(request, str(exc))
-        return False
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return False
-    messages.success(
-        request,
-        gettext("Proposed: %(change)s. It is made when a second model admin approves it.") % {"change": change},
-    )
-    return True
 
 
 @model_admin_required
