@@ -26,8 +26,15 @@ class NplSiteConfig(AppConfig):
         user_model = get_user_model()
         pre_save.connect(revoke_tokens_when_credentials_change, sender=user_model, dispatch_uid="npl-revoke-api-tokens")
         # What this process remembers of verified API tokens is forgotten at once when access changes.
-        for signal, uid in ((post_save, "npl-forget-saved-token"), (post_delete, "npl-forget-deleted-token")):
-            signal.connect(authentication.forget_token, sender=get_token_model(), dispatch_uid=uid)
+        # Also for the admin's proxy of the token (nplsite.models.ApiToken): Django sends a proxy's
+        # deletions with the proxy as the sender.
+        from nplsite.models import ApiToken
+
+        for token_model in (get_token_model(), ApiToken):
+            for signal, uid in ((post_save, "npl-forget-saved-token"), (post_delete, "npl-forget-deleted-token")):
+                signal.connect(
+                    authentication.forget_token, sender=token_model, dispatch_uid=f"{uid}-{token_model.__name__}"
+                )
         for signal, uid in ((post_save, "npl-forget-saved-user"), (post_delete, "npl-forget-deleted-user")):
             signal.connect(authentication.forget_changed_user, sender=user_model, dispatch_uid=uid)
         m2m_changed.connect(
