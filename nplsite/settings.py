@@ -446,14 +446,25 @@ if not 0 <= SCORING_ACTIVE_VERSION_RECHECK_SECONDS <= 60:
         "SCORING_ACTIVE_VERSION_RECHECK_SECONDS must be between 0 and 60 seconds, "
         f"got {SCORING_ACTIVE_VERSION_RECHECK_SECONDS}"
     )
-# Batch-scoring uploads: largest accepted file, where files are kept (outside any static root;
-# web and worker processes must share it), and up to how many rows a file is scored in the request
-# instead of by the worker.
+# Batch-scoring uploads (scoring/batch_jobs.py): largest accepted file, and up to how many rows a file
+# is scored in the request instead of by the workers. The upload, its chunks and their results are
+# kept in the database; BATCH_UPLOAD_DIR (outside any static root) is only the web server's cache of
+# the results files it serves — workers do not need it.
 BATCH_UPLOAD_MAX_BYTES = env_int("BATCH_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 BATCH_UPLOAD_DIR = Path(os.environ.get("BATCH_UPLOAD_DIR", DATA_DIR / "uploads")).resolve()
 BATCH_INLINE_MAX_ROWS = env_int("BATCH_INLINE_MAX_ROWS", 2000)
-# Larger uploads go to the worker without being read in the request.
+# Larger uploads go to the workers without being read in the request.
 BATCH_INLINE_MAX_BYTES = env_int("BATCH_INLINE_MAX_BYTES", 1024 * 1024)
+# Applications per chunk task (each scored and committed on its own by whichever worker takes it),
+# how often a failing chunk is retried before it fails its job, and the wait before the first retry
+# (doubling, tripling… for the next ones).
+BATCH_CHUNK_APPLICATIONS = env_int("BATCH_CHUNK_APPLICATIONS", 2000)
+BATCH_CHUNK_RETRIES = env_int("BATCH_CHUNK_RETRIES", 2)
+BATCH_CHUNK_RETRY_SECONDS = env_int("BATCH_CHUNK_RETRY_SECONDS", 5)
+if BATCH_CHUNK_APPLICATIONS < 1 or BATCH_CHUNK_RETRIES < 0 or BATCH_CHUNK_RETRY_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "BATCH_CHUNK_APPLICATIONS must be at least 1, BATCH_CHUNK_RETRIES and BATCH_CHUNK_RETRY_SECONDS at least 0"
+    )
 
 # ---------------------------------------------------------------------------------------------
 # Training (training/services.py and credit/model_search.py explain each)

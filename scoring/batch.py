@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,25 @@ class BatchStatistics:
         self.expected_loss_total += int(prediction.expected_loss)
         self.scores[int(prediction.credit_score)] += 1
 
+    def merge(self, other: BatchStatistics) -> None:
+        """Add the figures of ``other`` (another chunk's) to these."""
+        self.by_recommendation.update(other.by_recommendation)
+        self.by_grade.update(other.by_grade)
+        self.flagged += other.flagged
+        self.expected_loss_total += other.expected_loss_total
+        self.scores.update(other.scores)
+
+    @classmethod
+    def from_dict(cls, figures: dict) -> BatchStatistics:
+        """The figures :meth:`as_dict` gave (as stored with a chunk)."""
+        return cls(
+            by_recommendation=Counter(figures.get("by_recommendation", {})),
+            by_grade=Counter(figures.get("by_grade", {})),
+            flagged=figures.get("flagged", 0),
+            expected_loss_total=figures.get("expected_loss_total", 0),
+            scores=Counter({int(score): count for score, count in figures.get("scores", {}).items()}),
+        )
+
     def as_dict(self) -> dict:
         return {
             "by_recommendation": dict(sorted(self.by_recommendation.items())),
@@ -93,6 +113,31 @@ class BatchScoringSummary:
     statistics: BatchStatistics = field(default_factory=BatchStatistics)
 
 
+def application_chunks(loan_file, chunk_applications: int = CHUNK_APPLICATIONS) -> Iterator[list[list]]:
+    """The accepted applications of a loan file being read, ``chunk_applications`` at a time, in the
+    order of the results file (partition by partition, ``app_id`` order within one).
+
+    Each application is ``[line, app_id, the nine attributes in ATTRIBUTE_FIELDS order]`` — plain
+    JSON values, the line of its first row in the file (which identifies it within the file) — and a
+    chunk is a list of them with the number of file rows it stands for: ``(applications, rows)``."""
+    for accepted in loan_file.partitions():
+        applications = accepted.drop_duplicates("app_id")
+        rows_per_application = accepted.groupby("app_id", sort=False).size()
+        for start in range(0, len(applications), chunk_applications):
+            chunk = applications.iloc[start : start + chunk_applications]
+            values = [
+                [str(value) for value in chunk[name]]
+                if name in CATEGORY_FIELDS
+                else [int(value) for value in chunk[name]]
+                for name in ATTRIBUTE_FIELDS
+            ]
+            records = [
+                [int(line), int(app_id), *attributes]
+                for line, app_id, *attributes in zip(chunk["line"], chunk["app_id"], *values, strict=True)
+            ]
+            yield records, int(rows_per_application.loc[chunk["app_id"]].sum())
+
+
 def score_loan_file(
     in_path,
     out_path,
@@ -102,20 +147,19 @@ def score_loan_file(
     chunk_applications: int = CHUNK_APPLICATIONS,
     progress=None,
     file_name: str | None = None,
-    chunk_stored=None,
 ) -> BatchScoringSummary:
-    """Score every valid application of ``in_path`` into ``out_path``; see the module docstring.
+    """Score every valid application of ``in_path`` into ``out_path`` in one pass (``manage.py
+    score_csv``; the web page's jobs are split into chunk tasks by ``scoring.batch_jobs``, each
+    scored by :func:`score_applications` too).
 
     The report (CSV: line, app_id, column, value, reason — one line per bad cell, line 1 is the
     header) goes to ``report_path``, by default ``<out stem>-errors.csv`` beside the output when
     there are errors. Raises :class:`applicants.loan_file.LoanFileError` for an unusable file, and
     :class:`scoring.engine.ScoringUnavailableError` when there is no usable active model (then
     nothing is stored or written). ``file_name`` is how messages name the file (default its own
-    name). ``progress(done, total)``, when given, is called after each chunk
-    with the rows dealt with so far and the rows of the file. Each chunk is committed on its own (a
-    long file never holds the database's write lock for long: on SQLite other requests would wait
-    for it); ``chunk_stored(predictions)``, when given, is called inside a chunk's transaction with
-    the predictions it stored.
+    name). ``progress(done, total)``, when given, is called after each chunk with the rows dealt
+    with so far and the rows of the file. Each chunk is committed on its own (a long file never
+    holds the database's write lock for long: on SQLite other requests would wait for it).
     """
     in_path, out_path = Path(in_path), Path(out_path)
     summary = BatchScoringSummary(out_path=str(out_path))
@@ -126,18 +170,16 @@ def score_loan_file(
         try:
             with partial.open("w", newline="", encoding="utf-8") as output:
                 write_csv(output, [], OUTPUT_COLUMNS)
-                for accepted in loan_file.partitions():
-                    applications = accepted.drop_duplicates("app_id")
-                    rows_per_application = accepted.groupby("app_id", sort=False).size()
-                    for start in range(0, len(applications), chunk_applications):
-                        chunk = applications.iloc[start : start + chunk_applications]
-                        with transaction.atomic():
-                            stored = _score_chunk(chunk, user, output, summary)
-                            if chunk_stored is not None:
-                                chunk_stored(stored)
-                        done_rows += int(rows_per_application.loc[chunk["app_id"]].sum())
-                        if progress is not None:
-                            progress(done_rows, summary.rows_read)
+                for records, rows in application_chunks(loan_file, chunk_applications):
+                    with transaction.atomic():
+                        scored = score_applications(records, user=user)
+                    write_csv(output, scored.rows)
+                    summary.statistics.merge(scored.statistics)
+                    summary.applications_scored += len(scored.rows)
+                    summary.model_version = summary.model_version or scored.model_version
+                    done_rows += rows
+                    if progress is not None:
+                        progress(done_rows, summary.rows_read)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()
@@ -155,20 +197,38 @@ def score_loan_file(
     return summary
 
 
-def _score_chunk(chunk, user, output, summary: BatchScoringSummary) -> list:
-    """Score one chunk, write its output rows, and return the predictions it stored."""
-    app_ids = chunk["app_id"].tolist()
-    attributes = [
-        {name: (str(value) if name in CATEGORY_FIELDS else int(value)) for name, value in record.items()}
-        for record in chunk[list(ATTRIBUTE_FIELDS)].to_dict("records")
-    ]
+@dataclass
+class ScoredApplications:
+    """What :func:`score_applications` gives: the results file's rows, their figures, the model's name."""
+
+    rows: list[list]
+    statistics: BatchStatistics
+    model_version: str
+    predictions: list[Prediction]
+
+
+def score_applications(records: list[list], *, user=None, batch_job=None) -> ScoredApplications:
+    """Score and store checked applications (``[line, app_id, nine attributes]``, as
+    :func:`application_chunks` gives them) and word their results rows in the active language.
+
+    With ``batch_job``, each prediction is stored with its job and file line
+    (``prediction_once_per_batch_row``: the database refuses a second one). Call it in a transaction."""
+    app_ids = [record[1] for record in records]
+    attributes = [dict(zip(ATTRIBUTE_FIELDS, record[2:], strict=True)) for record in records]
     linked = _stored_applicants(app_ids, attributes)
     # Every row was parsed and validated by the reader, so they go straight to the engine.
-    results = score_valid_applicants(attributes, user=user, channel=Prediction.Channel.BATCH, applicants=linked)
-    rows = []
+    results = score_valid_applicants(
+        attributes,
+        user=user,
+        channel=Prediction.Channel.BATCH,
+        applicants=linked,
+        batch_job=batch_job,
+        batch_rows=[record[0] for record in records] if batch_job is not None else None,
+    )
+    statistics, rows = BatchStatistics(), []
     for app_id, result in zip(app_ids, results, strict=True):
         prediction = result.prediction
-        summary.statistics.add(prediction)
+        statistics.add(prediction)
         texts = [reason["text"] for reason in worded_reasons(prediction.reasons, prediction.input_attributes)]
         texts += ["", "", ""]
         rows.append(
@@ -189,11 +249,8 @@ def _score_chunk(chunk, user, output, summary: BatchScoringSummary) -> list:
                 prediction.pk,
             ]
         )
-    write_csv(output, rows)
-    if results and not summary.model_version:
-        summary.model_version = f"{results[0].version.name} #{results[0].version.id}"
-    summary.applications_scored += len(results)
-    return [result.prediction for result in results]
+    model_version = f"{results[0].version.name} #{results[0].version.id}" if results else ""
+    return ScoredApplications(rows, statistics, model_version, [result.prediction for result in results])
 
 
 def _stored_applicants(app_ids: list[int], attributes: list[dict]) -> list[Applicant | None]:

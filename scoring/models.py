@@ -176,6 +176,12 @@ class Prediction(models.Model):
         verbose_name=_("batch job"),
         help_text=_("the batch-scoring job that stored this prediction, if any"),
     )
+    batch_row = models.PositiveIntegerField(
+        _("line in the batch file"),
+        null=True,
+        blank=True,
+        help_text=_("the file line of the application this prediction scored (with the batch job: stored once)"),
+    )
     model_version = models.ForeignKey(
         "training.ModelVersion", on_delete=models.PROTECT, related_name="predictions", verbose_name=_("model version")
     )
@@ -224,6 +230,14 @@ class Prediction(models.Model):
         verbose_name = _("prediction")
         verbose_name_plural = _("predictions")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # A batch application is stored once per job, however often its chunk is delivered or retried.
+            models.UniqueConstraint(
+                fields=["batch_job", "batch_row"],
+                condition=Q(batch_job__isnull=False),
+                name="prediction_once_per_batch_row",
+            ),
+        ]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="prediction_created_idx"),
             # The latest prediction of each applicant (the applicants page's score, grade and sort):
@@ -250,26 +264,33 @@ def new_batch_job_id() -> str:
 
 
 class BatchScoringJob(BackgroundJob):
-    """An uploaded loan file scored in the request (small files) or by the worker (large ones).
+    """An uploaded loan file scored in the request (small files) or by the workers (large ones).
 
-    Its lifecycle is every background job's (``jobs/``). The files live in the folder
-    ``BATCH_UPLOAD_DIR/<id>/`` (outside every static root; web and worker processes must share it):
-    ``input.csv`` (the upload, mode 0600, only ever read as CSV), ``scored.csv`` and, when rows
-    were rejected, ``scored-errors.csv``.
+    Its lifecycle is every background job's (``jobs/``). Everything a worker needs is in the
+    database, so workers on any machine can take its chunks: the upload (:class:`BatchFilePart`,
+    kind ``input``), the accepted applications split into :class:`BatchChunk` rows (each scored by
+    its own task, with its results rows and figures), and the rejection report (parts of kind
+    ``report``). ``BATCH_UPLOAD_DIR/<id>/`` on the web server only caches the results and report
+    files assembled from the database for the pages and downloads (``scoring.batch_jobs``).
     """
 
     kind = "batch-scoring job"
 
-    INPUT_NAME = "input.csv"
     OUTPUT_NAME = "scored.csv"
     REPORT_NAME = "scored-errors.csv"
 
-    #: 32 random hex digits chosen by the server: the job's address and its folder's name.
+    #: 32 random hex digits chosen by the server: the job's address and its cache folder's name.
     id = models.CharField(primary_key=True, max_length=32, default=new_batch_job_id, editable=False)
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.BigIntegerField(_("size (bytes)"), default=0)
     rows = models.PositiveIntegerField(_("rows"), default=0)
     in_worker = models.BooleanField(_("scored by the worker"), default=False)
+    chunks = models.PositiveIntegerField(
+        _("chunks"),
+        null=True,
+        blank=True,
+        help_text=_("parts the accepted applications were split into (empty: the file is not read yet)"),
+    )
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     # The language of whoever started the job: the results file's reasons are worded in it.
     language = models.CharField(_("language of the results file"), max_length=10, default="en")
@@ -283,11 +304,8 @@ class BatchScoringJob(BackgroundJob):
 
     @property
     def directory(self) -> Path:
+        """The web server's cache folder of this job's results and report files."""
         return Path(settings.BATCH_UPLOAD_DIR) / self.id
-
-    @property
-    def input_path(self) -> Path:
-        return self.directory / self.INPUT_NAME
 
     @property
     def output_path(self) -> Path:
@@ -299,8 +317,64 @@ class BatchScoringJob(BackgroundJob):
 
     @property
     def has_output(self) -> bool:
-        return self.status == self.Status.SUCCEEDED and self.output_path.is_file()
+        return self.status == self.Status.SUCCEEDED
 
     @property
     def has_report(self) -> bool:
-        return self.status == self.Status.SUCCEEDED and self.report_path.is_file()
+        return self.status == self.Status.SUCCEEDED and bool(self.summary.get("rejected_rows"))
+
+
+class BatchFilePart(models.Model):
+    """A piece (at most ``PART_BYTES``) of a batch job's uploaded file or of its rejection report,
+    kept in the database so that a worker on any machine can read it."""
+
+    PART_BYTES = 1024 * 1024
+
+    class Kind(models.TextChoices):
+        INPUT = "input", _("uploaded file")
+        REPORT = "report", _("rejection report")
+
+    job = models.ForeignKey(BatchScoringJob, on_delete=models.CASCADE, related_name="file_parts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    number = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "kind", "number"], name="batch_file_part_once")]
+
+    def __str__(self):
+        return f"{self.job_id} {self.kind} #{self.number}"
+
+
+class BatchChunk(models.Model):
+    """One part of a batch job's accepted applications, scored by one Celery task
+    (``scoring.score_batch_chunk``): its input rows, and once scored its results rows and figures."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DONE = "done", _("Scored")
+        FAILED = "failed", _("Failed")
+
+    job = models.ForeignKey(BatchScoringJob, on_delete=models.CASCADE, related_name="chunk_set")
+    number = models.PositiveIntegerField()  # 1, 2, … in file order
+    first_line = models.PositiveIntegerField()
+    last_line = models.PositiveIntegerField()
+    #: [[line, app_id, the nine attributes in ATTRIBUTE_FIELDS order], …] — checked by the file reader.
+    rows = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    scored = models.PositiveIntegerField(default=0)
+    statistics = models.JSONField(default=dict, blank=True)
+    model_version = models.CharField(max_length=200, blank=True)
+    #: The results file's rows of this chunk (CSV text without a header), in file order.
+    output = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="batch_chunk_once")]
+        indexes = [models.Index(fields=["job", "status"], name="batch_chunk_status_idx")]
+
+    def __str__(self):
+        return f"{self.job_id} chunk {self.number} ({self.status})"

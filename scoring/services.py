@@ -87,12 +87,18 @@ PREDICTIONS_PER_INSERT = 500
 
 
 def score_valid_applicants(
-    cleaned: list[dict], *, user=None, channel: str, applicants: Sequence[Applicant | None] | None = None
+    cleaned: list[dict],
+    *,
+    user=None,
+    channel: str,
+    applicants: Sequence[Applicant | None] | None = None,
+    batch_job=None,
+    batch_rows: Sequence[int] | None = None,
 ) -> list[ScoreResult]:
     """:func:`score_applicants` for applicants a caller has already validated with
     :func:`applicants.validation.validate_applicant_attributes` (the nine attributes, amounts and
     counts as ``int``): batch scoring checks a whole file first and would otherwise validate every
-    row twice."""
+    row twice. A batch job's predictions are stored with it and with their file lines (``batch_rows``)."""
     if channel not in Prediction.Channel.values:
         raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(Prediction.Channel.values)}")
     if applicants is not None and len(applicants) != len(cleaned):
@@ -110,6 +116,8 @@ def score_valid_applicants(
                 model_version=model_version,
                 user=user if user is not None and user.is_authenticated else None,
                 channel=channel,
+                batch_job=batch_job,
+                batch_row=batch_rows[index] if batch_rows is not None else None,
                 **scores.row(index),
             )
         )

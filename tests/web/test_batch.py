@@ -77,14 +77,20 @@ def test_small_file_is_scored_at_once_with_row_errors_listed_and_results_downloa
 
 
 @pytest.mark.django_db
-def test_the_upload_is_kept_outside_static_files_and_private(analyst_client, active_version, upload_dir):
-    job_url = upload(analyst_client, loan_file(name="../../evil.csv"))["Location"]
+def test_the_upload_is_kept_in_the_database_where_every_worker_reads_it(analyst_client, active_version, upload_dir):
+    from scoring.models import BatchFilePart
+
+    file = loan_file(name="../../evil.csv")
+    job_url = upload(analyst_client, file)["Location"]
     job_id = job_url.rstrip("/").rsplit("/", 1)[1]
 
-    stored = upload_dir / job_id / "input.csv"
-    assert stored.is_file() and (stored.stat().st_mode & 0o777) == 0o600
-    assert not list(upload_dir.parent.glob("evil.csv"))
+    parts = BatchFilePart.objects.filter(job_id=job_id, kind="input").order_by("number")
+    assert b"".join(bytes(part.data) for part in parts) == ("\n".join([HEADER, *ROWS]) + "\n").encode()
+    on_disk = [path.name for path in upload_dir.parent.rglob("*") if path.is_file()]
+    assert "input.csv" not in on_disk and "evil.csv" not in on_disk
     assert "evil.csv" in text_of(analyst_client.get(job_url))
+    # The web server's cache of the results is private to it.
+    assert (upload_dir / job_id / "scored.csv").is_file() and (upload_dir / job_id).stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.django_db

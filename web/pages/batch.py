@@ -27,6 +27,8 @@ from scoring.batch_jobs import (
     get_batch_job,
     inline_max_rows,
     recent_batch_jobs,
+    report_file,
+    results_file,
     retry_batch_job,
     submit_batch_file,
 )
@@ -118,10 +120,11 @@ def batch_job(request, job_id: str):
     if job.has_output:
         scored = job.summary.get("applications_scored", 0)
         context["summary"] = batch_summary(job.summary.get("statistics", {}), scored)
-        context["results"] = results = csv_page(job.output_path, scored, request.GET.get("page"))
+        context["results"] = results = csv_page(results_file(job), scored, request.GET.get("page"))
         with_stored_predictions(results.object_list)
     if job.has_report:
-        context["errors"] = csv_page(job.report_path, _report_lines(job.report_path), request.GET.get("errors_page"))
+        report = report_file(job)
+        context["errors"] = csv_page(report, _report_lines(report), request.GET.get("errors_page"))
     return render(request, "scoring/batch_job.html", context)
 
 
@@ -133,7 +136,7 @@ def _report_lines(path) -> int:
 @analyst_required
 @require_POST
 def batch_job_retry(request, job_id: str):
-    """ "Start again" on a failed job: a new job on the same file."""
+    """ "Start again" on a failed job: a new job on the same file that scores only what is missing."""
     job = _job_or_404(request, job_id)
     try:
         again = retry_batch_job(job, user=request.user)
@@ -176,7 +179,7 @@ def batch_job_download(request, job_id: str):
     job = _job_or_404(request, job_id)
     if not job.has_output:
         raise Http404(gettext("This job has no results."))
-    return _download(job.output_path, _download_name(job, "scored"))
+    return _download(results_file(job), _download_name(job, "scored"))
 
 
 @analyst_required
@@ -188,7 +191,7 @@ def batch_job_download_excel(request, job_id: str):
     if not job.has_output:
         raise Http404(gettext("This job has no results."))
     response = StreamingHttpResponse(
-        regional_csv_chunks(job.output_path, decimal_columns=DECIMAL_COLUMNS), content_type="text/csv; charset=utf-8"
+        regional_csv_chunks(results_file(job), decimal_columns=DECIMAL_COLUMNS), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = content_disposition_header(True, _download_name(job, "scored-excel"))
     return response
@@ -200,7 +203,7 @@ def batch_job_errors(request, job_id: str):
     job = _job_or_404(request, job_id)
     if not job.has_report:
         raise Http404(gettext("This job has no row errors."))
-    return _download(job.report_path, _download_name(job, "errors"))
+    return _download(report_file(job), _download_name(job, "errors"))
 
 
 @analyst_required
