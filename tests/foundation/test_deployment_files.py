@@ -23,9 +23,8 @@ def test_compose_has_the_five_services_built_from_the_dockerfile():
         assert env["DEBUG"] == "0"
         assert env["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"] == "redis://redis:6379/0"
-        # Web and worker share the model artifacts and the batch uploads.
-        assert {"artifacts:/artifacts", "uploads:/uploads"} <= set(services[name]["volumes"])
-        assert env["MODEL_ARTIFACT_DIR"] == "/artifacts" and env["BATCH_UPLOAD_DIR"] == "/uploads"
+        # Web and worker share the model artifacts.
+        assert "artifacts:/artifacts" in services[name]["volumes"] and env["MODEL_ARTIFACT_DIR"] == "/artifacts"
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
     web_command = services["web"]["command"]
     assert web_command.index("migrate") < web_command.index("collectstatic") < web_command.index("gunicorn")
@@ -33,6 +32,24 @@ def test_compose_has_the_five_services_built_from_the_dockerfile():
     assert services["beat"]["command"].startswith("celery -A nplsite beat")
     assert "healthcheck" in services["db"] and "healthcheck" in services["redis"]
     assert (ROOT / "Dockerfile").is_file()
+
+
+def test_the_worker_scales_with_docker_compose_up_scale_sharing_only_the_database_and_the_broker():
+    """`docker compose up --scale worker=4` (README, docs/scaling.md): copies of the worker must not
+    clash (no fixed container name, no published host port) and must not need the web server's disk
+    (batch uploads, chunks and results are in PostgreSQL; the uploads volume is the web's cache)."""
+    services = _compose()["services"]
+    worker, web = services["worker"], services["web"]
+    assert "container_name" not in worker and "ports" not in worker and "hostname" not in worker
+    assert "BATCH_UPLOAD_DIR" not in worker["environment"]
+    assert not [volume for volume in worker["volumes"] if volume.split(":")[0] == "uploads"]
+    assert worker["environment"]["DATABASE_URL"] == web["environment"]["DATABASE_URL"]
+    assert worker["environment"]["REDIS_URL"] == web["environment"]["REDIS_URL"]
+    assert {"db", "redis"} <= set(worker["depends_on"])
+    # The web server keeps its results cache on its own volume.
+    assert web["environment"]["BATCH_UPLOAD_DIR"] == "/uploads" and "uploads:/uploads" in web["volumes"]
+    assert "--scale worker=" in (ROOT / "README.md").read_text()
+    assert "--scale worker=" in (ROOT / "docs" / "scaling.md").read_text()
 
 
 def test_every_setting_read_from_the_environment_is_documented():

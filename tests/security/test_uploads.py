@@ -1,4 +1,4 @@
-"""Batch-scoring uploads: size-limited, stored where nothing serves or runs them, names harmless.
+"""Batch-scoring uploads: size-limited, stored in the database (where nothing serves or runs them), names harmless.
 
 Uploads go through the real page (``POST /batch/``) as an Analyst with an active model.
 """
@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from scoring.batch_jobs import JOB_ID
+from scoring.models import BatchFilePart
 from tests.security.conftest import BATCH_HEADER, BATCH_ROWS
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,11 @@ def csv_of_size(size: int) -> bytes:
     return body + b" " * (size - len(body))
 
 
+def stored_upload(job_id: str) -> bytes:
+    parts = BatchFilePart.objects.filter(job_id=job_id, kind=BatchFilePart.Kind.INPUT).order_by("number")
+    return b"".join(bytes(part.data) for part in parts)
+
+
 def stored_files(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
 
@@ -62,7 +68,7 @@ def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
 def test_a_file_at_the_limit_is_accepted(scoring_ready, uploads):
     response = scoring_ready.post("/batch/", {"file": SimpleUploadedFile("book.csv", csv_of_size(LIMIT))})
     assert response.status_code == 302, response.content[:500]
-    assert len(stored_files(uploads)) >= 2  # the upload and its results
+    assert len(stored_upload(response["Location"].strip("/").split("/")[-1])) == LIMIT
 
 
 @pytest.mark.parametrize("size", [LIMIT + 1, LIMIT + 200_000], ids=["one-byte-over", "far-over"])
@@ -70,22 +76,22 @@ def test_a_file_over_the_limit_is_refused_and_nothing_is_stored(scoring_ready, u
     response = scoring_ready.post("/batch/", {"file": SimpleUploadedFile("book.csv", csv_of_size(size))})
     assert response.status_code == 413
     assert "larger than the limit" in response.content.decode()
-    assert stored_files(uploads) == []
+    assert stored_files(uploads) == [] and not BatchFilePart.objects.exists()
 
 
-def test_an_upload_is_stored_under_a_random_name_outside_every_static_folder_and_not_executable(scoring_ready, uploads):
-    response = scoring_ready.post("/batch/", {"file": SimpleUploadedFile("book.csv", csv_of_size(600))})
+def test_an_upload_is_stored_in_the_database_under_a_random_id_never_as_a_file(scoring_ready, uploads, tmp_path):
+    content = csv_of_size(600)
+    response = scoring_ready.post("/batch/", {"file": SimpleUploadedFile("book.csv", content)})
     assert response.status_code == 302
     job_id = response["Location"].strip("/").split("/")[-1]
     assert JOB_ID.match(job_id)  # 32 random hex digits, chosen by the server
-    stored = uploads / job_id / "input.csv"
-    assert stored.is_file()
-    assert stored.resolve().is_relative_to(Path(settings.BATCH_UPLOAD_DIR).resolve())
-    for static_folder in [settings.STATIC_ROOT, *settings.STATICFILES_DIRS, settings.MEDIA_ROOT or None]:
-        if static_folder:
-            assert not stored.resolve().is_relative_to(Path(static_folder).resolve()), static_folder
-    mode = stat.S_IMODE(stored.stat().st_mode)
-    assert mode == 0o600 and not mode & 0o111
+    assert stored_upload(job_id) == content
+    assert scoring_ready.get(response["Location"]).status_code == 200  # the page caches the results file
+    # Only the results the web server serves are cached on its disk, in a private folder named by the job.
+    assert {path.name for path in stored_files(tmp_path)} <= {"scored.csv", "scored-errors.csv"}
+    for path in stored_files(tmp_path):
+        assert path.resolve().is_relative_to((uploads / job_id).resolve())
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o111
     assert stat.S_IMODE((uploads / job_id).stat().st_mode) == 0o700
     # The upload itself is never served: only the results have URLs.
     assert scoring_ready.get(f"/batch/{job_id}/input.csv").status_code == 404
@@ -103,11 +109,11 @@ def test_a_file_name_with_a_path_is_harmless(scoring_ready, uploads, tmp_path, f
     body, content_type = multipart(filename, csv_of_size(600))
     response = scoring_ready.post("/batch/", body, content_type=content_type)
     assert response.status_code == 302, response.content[:500]
+    page = scoring_ready.get(response["Location"])  # the page caches the results file
     files = stored_files(tmp_path)
     assert files and all(path.is_relative_to(uploads) for path in files), files
-    assert {path.name for path in files} <= {"input.csv", "scored.csv", "scored-errors.csv", "job.json"}
+    assert {path.name for path in files} <= {"scored.csv", "scored-errors.csv"}
     assert not Path("/etc/cron.d/x.csv").exists() and not Path("/tmp/x.csv").exists()
-    page = scoring_ready.get(response["Location"])
     assert page.status_code == 200 and "x.csv" in page.content.decode()  # shown by its base name only
 
 
@@ -118,5 +124,5 @@ def test_a_script_uploaded_as_csv_is_only_read_as_csv(scoring_ready, uploads):
     page = scoring_ready.get(response["Location"]).content.decode()
     assert "The file could not be scored" in page and "missing column(s)" in page  # read as CSV, rejected
     assert not Path("/tmp/npl-upload-was-executed").exists()
-    (stored,) = [path for path in stored_files(uploads) if path.name == "input.csv"]
-    assert not stat.S_IMODE(stored.stat().st_mode) & 0o111
+    assert stored_upload(response["Location"].strip("/").split("/")[-1]) == script
+    assert stored_files(uploads) == []  # a failed job has no results to cache; the script is in the database only
