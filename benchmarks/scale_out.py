@@ -37,9 +37,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch_under_load import write_batch_file  # noqa: E402 (a script beside this one)
 from benchmark_setup import production_like_environment  # noqa: E402
-from load_api import AS_OF, BIN, PROJECT_DIR, say  # noqa: E402
+from load_api import AS_OF, BIN, PROJECT_DIR  # noqa: E402
 
-BENCH_USER = "scale-out-bench"
+
+def say(text: str) -> None:
+    print(f"[scale_out] {text}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
