@@ -95,7 +95,7 @@ def start_workers(count: int, env: dict, queue: str, workdir: Path) -> list[subp
 
     workers = []
     for number in range(count):
-        name = f"bench{number}-{uuid.uuid4().hex[:6]}@%h"
+        name = f"scale-out-bench{number}-{uuid.uuid4().hex[:6]}@%h"
         command = [str(BIN / "celery"), "-A", "nplsite", "worker", "--concurrency=1", "-Q", queue, "-n", name]
         command += ["-l", "WARNING", "--without-mingle"]
         with open(workdir / f"worker-{number}.log", "ab") as log:
@@ -107,7 +107,7 @@ def start_workers(count: int, env: dict, queue: str, workdir: Path) -> list[subp
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         replies = app.control.ping(timeout=1.0) or []
-        ours = [reply for reply in replies if any(name.startswith("bench") for name in reply)]
+        ours = [reply for reply in replies if any(name.startswith("scale-out-bench") for name in reply)]
         if len(ours) >= count:
             return workers
         if any(worker.poll() is not None for worker in workers):

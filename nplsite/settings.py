@@ -458,7 +458,7 @@ BATCH_INLINE_MAX_BYTES = env_int("BATCH_INLINE_MAX_BYTES", 1024 * 1024)
 # Applications per chunk task (each scored and committed on its own by whichever worker takes it),
 # how often a failing chunk is retried before it fails its job, and the wait before the first retry
 # (doubling, tripling… for the next ones).
-BATCH_CHUNK_APPLICATIONS = env_int("BATCH_CHUNK_APPLICATIONS", 2000)
+BATCH_CHUNK_APPLICATIONS = env_int("BATCH_CHUNK_APPLICATIONS", 1000)
 BATCH_CHUNK_RETRIES = env_int("BATCH_CHUNK_RETRIES", 2)
 BATCH_CHUNK_RETRY_SECONDS = env_int("BATCH_CHUNK_RETRY_SECONDS", 5)
 if BATCH_CHUNK_APPLICATIONS < 1 or BATCH_CHUNK_RETRIES < 0 or BATCH_CHUNK_RETRY_SECONDS < 0:
