@@ -175,6 +175,8 @@ class Prediction(models.Model):
         related_name="predictions",
         verbose_name=_("batch job"),
         help_text=_("the batch-scoring job that stored this prediction, if any"),
+        # Found through prediction_once_per_batch_row (job, line): two more indexes on every insert for nothing.
+        db_index=False,
     )
     batch_row = models.PositiveIntegerField(
         _("line in the batch file"),
