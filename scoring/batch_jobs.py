@@ -315,7 +315,7 @@ def score_chunk(job_id: str, number: int, *, attempt: int = 1, final: bool = Tru
     attempt that fails records the failure on the chunk and fails the job in words.
     """
     BatchScoringJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+        status=JobStatus.RUNNING, heartbeat_at=timezone.now()
     )
     try:
         with transaction.atomic():
