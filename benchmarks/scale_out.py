@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from batch_under_load import write_batch_file  # noqa: E402 (a script beside this one)
 from benchmark_setup import production_like_environment  # noqa: E402
-from load_api import AS_OF, BIN, PROJECT_DIR  # noqa: E402
+from load_api import AS_OF, BIN, PROJECT_DIR, cpu_seconds  # noqa: E402
 
 
 def say(text: str) -> None:
@@ -151,15 +151,30 @@ def forget_earlier_runs() -> None:
     BatchScoringJob.objects.filter(pk__in=jobs).delete()
 
 
-def time_one_batch(batch_file: Path, rows: int, workers: int, max_seconds: float) -> dict:
+def database_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process of this database (the server runs here)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {pid: cpu_seconds(pid) for (pid,) in cursor.fetchall()}
+
+
+def time_one_batch(batch_file: Path, rows: int, workers: list[subprocess.Popen], max_seconds: float) -> dict:
+    """Submit the file and wait for its job; the times of its steps and the CPU the workers and the
+    database's server processes spent on it (a process's CPU does not depend on what else the shared
+    machine runs, its elapsed time does)."""
     from django.core.files import File
 
     from scoring.batch_jobs import submit_batch_file
     from scoring.models import BatchScoringJob
 
+    count = len(workers)
+    workers_before = sum(cpu_seconds(worker.pid) for worker in workers)
+    database_before = database_cpu()
     started = time.monotonic()
     with open(batch_file, "rb") as handle:
-        job = submit_batch_file(File(handle, name=f"scale-out-{workers}.csv"), user=None)
+        job = submit_batch_file(File(handle, name=f"scale-out-{count}.csv"), user=None)
     submitted = time.monotonic()
     split_at = None
     while time.monotonic() - started < max_seconds:
@@ -170,14 +185,19 @@ def time_one_batch(batch_file: Path, rows: int, workers: int, max_seconds: float
         if state["status"] in ("succeeded", "failed"):
             break
     ended = time.monotonic()
+    workers_cpu = sum(cpu_seconds(worker.pid) for worker in workers) - workers_before
+    # Server processes that ended meanwhile are not counted (each worker keeps its connection: DB_CONN_MAX_AGE).
+    database_cpu_seconds = sum(seconds - database_before.get(pid, 0.0) for pid, seconds in database_cpu().items())
     job = BatchScoringJob.objects.get(pk=job.pk)
     if job.status != "succeeded":
-        sys.exit(f"the job with {workers} worker(s) did not succeed: {job.status} {job.error}")
+        sys.exit(f"the job with {count} worker(s) did not succeed: {job.status} {job.error}")
     scored = job.summary["applications_scored"]
     assert scored == rows, (scored, rows)
     split_at = split_at or ended
     return {
-        "workers": workers,
+        "workers": count,
+        "worker_cpu": workers_cpu,
+        "database_cpu": database_cpu_seconds,
         "chunks": job.chunks,
         "upload": submitted - started,
         "split": split_at - submitted,
@@ -203,13 +223,14 @@ def batch_part(args, env: dict, workdir: Path, queue: str) -> None:
         workers = start_workers(count, env, queue, workdir)
         try:
             say(f"{count} worker process(es): scoring …")
-            result = time_one_batch(batch_file, args.rows, count, args.max_seconds)
+            result = time_one_batch(batch_file, args.rows, workers, args.max_seconds)
         finally:
             stop_workers(workers)
         results.append(result)
         say(
             f"  {result['total']:.1f} s (upload {result['upload']:.1f} s, reading {result['split']:.1f} s, "
-            f"chunks {result['chunk_phase']:.1f} s)"
+            f"chunks {result['chunk_phase']:.1f} s); CPU: workers {result['worker_cpu']:.1f} s, "
+            f"PostgreSQL {result['database_cpu']:.1f} s; load average {os.getloadavg()[0]:.1f}"
         )
     forget_earlier_runs()
 
@@ -225,6 +246,12 @@ def batch_part(args, env: dict, workdir: Path, queue: str) -> None:
             f"{result['workers']:>7} {result['total']:>8.1f} {args.rows / result['total']:>8,.0f} "
             f"{base['total'] / result['total']:>7.2f}× │ {result['split']:>7.1f} {result['chunk_phase']:>8.1f} "
             f"{args.rows / result['chunk_phase']:>12,.0f} {base['chunk_phase'] / result['chunk_phase']:>7.2f}×"
+        )
+    print("CPU per 1,000 rows (whatever else the machine runs): workers, PostgreSQL")
+    for result in results:
+        print(
+            f"{result['workers']:>7} {1000 * result['worker_cpu'] / args.rows:>8.3f} s "
+            f"{1000 * result['database_cpu'] / args.rows:>8.3f} s"
         )
 
 
