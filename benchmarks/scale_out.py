@@ -59,6 +59,9 @@ def environment(workdir: Path, queue: str) -> dict[str, str]:
             MODEL_ARTIFACT_DIR=str(workdir / "artifacts"),
             BATCH_UPLOAD_DIR=str(workdir / "uploads"),
             CELERY_TASK_DEFAULT_QUEUE=queue,
+            # Each worker keeps its one connection (its server process) for the whole run, so that the
+            # server processes' CPU is all counted (one closed after DB_CONN_MAX_AGE would take its CPU along).
+            DB_CONN_MAX_AGE="86400",
             BATCH_UPLOAD_MAX_BYTES=str(2**40),
         )
     )
@@ -186,7 +189,7 @@ def time_one_batch(batch_file: Path, rows: int, workers: list[subprocess.Popen],
             break
     ended = time.monotonic()
     workers_cpu = sum(cpu_seconds(worker.pid) for worker in workers) - workers_before
-    # Server processes that ended meanwhile are not counted (each worker keeps its connection: DB_CONN_MAX_AGE).
+    # Server processes that ended meanwhile are not counted (the workers keep theirs: DB_CONN_MAX_AGE above).
     database_cpu_seconds = sum(seconds - database_before.get(pid, 0.0) for pid, seconds in database_cpu().items())
     job = BatchScoringJob.objects.get(pk=job.pk)
     if job.status != "succeeded":
