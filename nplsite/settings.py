@@ -153,6 +153,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL connection holds no lock.
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+    # Behind PgBouncer in transaction mode (docs/scaling.md): no server-side cursors, which do not
+    # survive a pooled transaction (QuerySet.iterator() would open one).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False)
 # PostgreSQL cancels a page's statement after this many seconds and the page says so in words
 # (nplsite/database.py), below the web server's 30 s worker timeout; 0 turns it off. Not the API's.
 PAGE_STATEMENT_TIMEOUT_SECONDS = env_float("PAGE_STATEMENT_TIMEOUT_SECONDS", 20.0)
