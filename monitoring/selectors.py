@@ -4,15 +4,16 @@ database, and the reports."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, DateField, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KT
-from django.utils import timezone
+from django.db.models.functions import TruncMonth
 
 from applicants.attributes import ATTRIBUTE_FIELDS
+from applicants.models import Installment
 from credit.backtest import add_months
 from monitoring.models import MonitoringReport
 from scoring.models import Prediction
@@ -65,47 +66,52 @@ def period_chunks(
 
 def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
     """The version's predictions made up to ``until`` for applicants with a stored application, each
-    applicant's first prediction by this version only, counted by the database per vintage (the month
-    scored, local time), labels' date, risk grade, credit score, predicted and realised label.
+    applicant's first prediction by this version only, counted by the database per vintage, labels'
+    date, risk grade, credit score, predicted and realised label.
 
-    One grouped query per vintage, on a range of the (version, scored at) index: the month is the
-    range, not a function the database would call on every row.
+    **Vintage** is the month the loan was applied for, not the month it was scored: for an applicant
+    whose instalments are stored, the month before its first instalment falls due (the loan file has
+    no application date of its own; the first instalment is due a month after the application, as in
+    the generated books); for one without instalments (a new application, scored as it arrives), the
+    month of its first prediction by this version (local time). So a book
+    scored in one afternoon, or re-scored after a policy change, keeps the vintages its loans had,
+    and the outcome window counts their real months on book.
     """
     earlier = Prediction.objects.filter(
         applicant_id=OuterRef("applicant_id"), model_version_id=version.pk, id__lt=OuterRef("id")
     )
-    cohort = (
+    first_due = (
+        Installment.objects.filter(applicant_id=OuterRef("applicant_id")).order_by("due_date").values("due_date")[:1]
+    )
+    rows = (
         predictions(model_version_id=version.pk, created_to=until)
         .filter(applicant__isnull=False)
         .filter(~Exists(earlier))
         .order_by()
-    )
-    span = cohort.aggregate(first=Min("created_at"), last=Max("created_at"))
-    if span["first"] is None:
-        return []
-    groups = []
-    month = timezone.localtime(span["first"]).date().replace(day=1)
-    last_month = timezone.localtime(span["last"]).date().replace(day=1)
-    while month <= last_month:
-        following = add_months(month, 1)
-        rows = (
-            cohort.filter(created_at__gte=_start_of(month), created_at__lt=_start_of(following))
-            .values(
-                "risk_grade",
-                "credit_score",
-                labelled_as_of=F("applicant__labelled_as_of"),
-                outcome_npl=F("applicant__is_npl"),
-                predicted_npl=F("is_npl"),
-            )
-            .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
+        .annotate(
+            first_due_month=TruncMonth(Subquery(first_due, output_field=DateField())),
+            scored_month=TruncMonth("created_at", output_field=DateField()),
         )
-        groups.extend({"vintage": month, **row} for row in rows)
-        month = following
-    return groups
+        .values(
+            "first_due_month",
+            "scored_month",
+            "risk_grade",
+            "credit_score",
+            labelled_as_of=F("applicant__labelled_as_of"),
+            outcome_npl=F("applicant__is_npl"),
+            predicted_npl=F("is_npl"),
+        )
+        .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
+    )
+    groups = []
+    for row in rows:
+        first_due, scored = _as_date(row.pop("first_due_month")), _as_date(row.pop("scored_month"))
+        groups.append({**row, "vintage": add_months(first_due, -1) if first_due is not None else scored})
+    return groups  # several groups may share a vintage: the back-test adds them up
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+def _as_date(value) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def reports_of(version: ModelVersion):
