@@ -672,12 +672,12 @@ def retry_training_run(run: TrainingRun, user) -> TrainingRun:
     )
 
 
-def run_queued_training(run_id: int, *, workers_queue: str | None = None) -> dict:
+def run_queued_training(run_id: int, *, start: Callable[..., dict] | None = None) -> dict:
     """What the Celery task does: claim the queued run, train, and report the outcome as a dict.
 
-    ``workers_queue``: spread the search over the workers consuming that queue
-    (``training.distributed``: the run is still running when this returns, ``status`` "searching");
-    ``None``: search in this process.
+    ``start(run, **arguments)``: starts the run's training elsewhere and reports (the task passes
+    ``training.distributed.start_distributed_training`` to spread the search over the workers: the run
+    is still running when this returns); ``None``: train in this process.
 
     A run that is not queued any more (already taken by another worker, or finished) is skipped,
     so a redelivered message never trains twice; a run still "running" without a heartbeat for
@@ -705,10 +705,8 @@ def run_queued_training(run_id: int, *, workers_queue: str | None = None) -> dic
             "score_scaling": _scaling_from(parameters.get("score_scaling")),
             "candidate": parameters.get("candidate"),
         }
-        if workers_queue is not None:
-            from training.distributed import start_distributed_training  # it builds on this module
-
-            return start_distributed_training(run, queue=workers_queue, **arguments)
+        if start is not None:
+            return start(run, **arguments)
         version = train_model_version(run, **arguments)
     except TrainingFailed as exc:
         return {"run_id": run_id, "status": "failed", "error": str(exc)}
