@@ -92,6 +92,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import RandomizedSearchCV, StratifiedGroupKFold, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 from xgboost import XGBClassifier
 
 from credit import steps
@@ -947,7 +948,8 @@ def search_candidate_fold(
     sampled settings: the same seed draws them), on the fold ``fold`` of ``folds`` only, in this
     process (``n_jobs=1``: the parallelism is across folds and candidates). Each fit is seeded and
     independent of the others, so every score equals the one the whole search gives for that
-    setting and fold. Returns JSON: ``params`` (the sampled settings, in order), ``scores`` (per
+    setting and fold. BLAS and OpenMP use one thread (k-NN's neighbour search would take every core).
+    Returns JSON: ``params`` (the sampled settings, in order), ``scores`` (per
     scorer, the fold's score of each setting; ``None`` for NaN), ``seconds`` and ``error`` (the
     exception, in words, instead of raising: one failing candidate must not end the search);
     :func:`candidate_from_folds` puts a candidate's folds together.
@@ -968,7 +970,10 @@ def search_candidate_fold(
             score_scaling,
             1,
         )
-        results = _fit_search(search, X, y)
+        # One fit, one core: the parallelism is across the worker processes (as joblib limits each of
+        # its workers when the whole search runs with n_jobs=2 on two cores).
+        with threadpool_limits(limits=1):
+            results = _fit_search(search, X, y)
         outcome["params"] = [json_params(params) for params in results["params"]]
         outcome["scores"] = {
             key.removeprefix("split0_test_"): [None if math.isnan(v) else float(v) for v in values]

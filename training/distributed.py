@@ -179,17 +179,12 @@ def search_fit(context: dict, algorithm: str, balancing: str, fold: int) -> dict
     A run that is no longer running (failed meanwhile) is not searched: the outcome says so."""
     run = _running(context["run_id"])
     if run is None:
-        return {
-            "algorithm": algorithm,
-            "balancing": balancing,
-            "fold": fold,
-            "params": [],
-            "scores": {},
-            "seconds": 0.0,
-            "error": "Not searched: the training run is no longer running.",
-        }
+        return _not_searched(algorithm, balancing, fold, "the training run is no longer running")
     with Heartbeat(run):
-        plan = load_plan(run.pk)
+        try:
+            plan = load_plan(run.pk)
+        except Exception as exc:  # the run's callback then fails it in words, instead of the chord stopping
+            return _not_searched(algorithm, balancing, fold, f"{type(exc).__name__}: {exc}")
         X, y = plan.development
         outcome = search_candidate_fold(
             X,
@@ -205,6 +200,18 @@ def search_fit(context: dict, algorithm: str, balancing: str, fold: int) -> dict
         )
     _count_fit_done(run.pk)
     return outcome
+
+
+def _not_searched(algorithm: str, balancing: str, fold: int, why: str) -> dict:
+    return {
+        "algorithm": algorithm,
+        "balancing": balancing,
+        "fold": fold,
+        "params": [],
+        "scores": {},
+        "seconds": 0.0,
+        "error": f"Not searched: {why}."[:500],
+    }
 
 
 def _count_fit_done(run_id: int) -> None:
