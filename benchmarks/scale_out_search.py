@@ -15,7 +15,8 @@ What it does (the lead merges it into ``scale_out.py --part search``: :func:`run
    as separate machines would be), on Redis (``--redis-url``) and a queue of the run's own, with
    ``TRAINING_DISTRIBUTED=1``; a training run is requested as the retrain page does
    (``request_retraining``, profile ``--profile``, seed 7) and timed from the request until the run has
-   succeeded. Then the workers are stopped.
+   succeeded (each run starts with no active version, so none compares with a champion). Then the
+   workers are stopped.
 3. With ``--in-process`` (default): the same run once more with one worker and ``TRAINING_DISTRIBUTED=0``
    — today's single task, where the ``full`` profile's RandomizedSearchCV uses ``n_jobs=2``.
 4. Report: seconds per count, the speed-up against one worker, the time outside the parallel part
@@ -66,6 +67,7 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
         help="a PostgreSQL server (its database name is replaced by --database)",
     )
     parser.add_argument("--database", default="npl_search_bench", help="scratch database (dropped and created)")
+    parser.add_argument("--show-log", action="store_true", help="print each run's log (its steps, timed)")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6"))
 
 
@@ -111,9 +113,11 @@ def timed_run(label: str, count: int, env: dict, args, workdir: Path) -> dict:
     from django.db import connections
 
     from nplsite.celery import app
-    from training.models import TrainingRun
+    from training.models import ModelVersion, TrainingRun
     from training.services import request_retraining
 
+    # Every run starts with no active version, as the first did: no champion comparison in any of them.
+    ModelVersion.objects.filter(is_active=True).update(is_active=False, status=ModelVersion.Status.RETIRED)
     queue = f"bench-search-{uuid.uuid4().hex[:8]}"
     workers = start_workers(count, {**env, "CELERY_TASK_DEFAULT_QUEUE": queue}, queue, workdir)
     try:
@@ -135,6 +139,8 @@ def timed_run(label: str, count: int, env: dict, args, workdir: Path) -> dict:
     search_seconds = run.model_version.training_data.get("search_seconds")
     board = [{k: v for k, v in row.items() if k != "fit_seconds"} for row in run.leaderboard]
     say(f"{label}: {seconds:.1f} s, chose {run.model_version.name}")
+    if args.show_log:
+        say(run.log)
     return {
         "label": label,
         "workers": count,
