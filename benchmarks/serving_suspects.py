@@ -12,7 +12,7 @@ called alone, after a warm-up: knox's token check and the role query against the
 DRF's throttle on Redis (with one and with 1,000 request times in the period) against the
 one-round-trip script; the active model and policy queries against the engine's kept readings;
 the request and answer serializers against their quicker readings; the prediction INSERT
-(``bulk_create`` and ``save`` against ``insert_one``, SQLite's journal and synchronous modes, a new connection); one
+(``bulk_create`` and ``save``, SQLite's journal and synchronous modes, a new connection); one
 log line; the bare view through the site's middleware and through one. ``benchmarks/serving.py``
 measures the whole request over HTTP.
 """
@@ -47,7 +47,6 @@ from nplsite.tokens import issue_api_token
 from scoring.engine import engine
 from scoring.models import Prediction
 from scoring.policies import active_policy, current_policy
-from scoring.services import insert_one
 from training.models import TrainingRun
 from training.selectors import get_active_model_version
 from training.services import train_model_version
@@ -212,11 +211,6 @@ row(f"Prediction bulk_create([one]) ({connection.vendor})", lambda: Prediction.o
 row(
     f"Prediction save(force_insert=True), autocommit ({connection.vendor})",
     lambda: fresh().save(force_insert=True),
-    500,
-)
-row(
-    f"  scoring.services.insert_one: the INSERT written once, autocommit ({connection.vendor})",
-    lambda: insert_one(fresh()),
     500,
 )
 if connection.vendor == "sqlite":

@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import signals
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from applicants.attributes import ATTRIBUTE_FIELDS
@@ -115,65 +114,12 @@ def score_valid_applicants(
             )
         )
     if len(predictions) == 1:
-        insert_one(predictions[0])
+        # One INSERT in autocommit: bulk_create would wrap it in a transaction of its own (two more
+        # statements, BEGIN and COMMIT, each a round trip to PostgreSQL) and prepare it for batches.
+        predictions[0].save(force_insert=True)
     else:
         Prediction.objects.bulk_create(predictions, batch_size=PREDICTIONS_PER_INSERT)
     return [ScoreResult(prediction=prediction, version=model_version) for prediction in predictions]
-
-
-def insert_one(prediction: Prediction) -> None:
-    """Store one new prediction: one parameterised ``INSERT … RETURNING`` in autocommit, the row
-    ``save(force_insert=True)`` writes (a test holds every column equal), sent as Django's raw SQL.
-
-    A scoring request stores one prediction before it answers, and ``save()`` spent about twice
-    as long preparing the statement — the ORM compiles the INSERT afresh for every row — as the
-    database spent storing the row (``benchmarks/serving_suspects.py``). Here the statement is
-    written once per process from the model's fields and each value is prepared by its field's
-    ``pre_save`` (``created_at`` is stamped there) and ``get_db_prep_save``, as ``save()`` prepares
-    it; ``pre_save``/``post_save`` are sent as ``save()`` sends them. Autocommit: ``bulk_create``
-    would wrap the row in a transaction of its own (two more statements, BEGIN and COMMIT, each a
-    round trip to PostgreSQL). A database that cannot return the new id from an INSERT gets
-    ``save()``."""
-    connection = connections[router.db_for_write(Prediction, instance=prediction)]
-    if not connection.features.can_return_columns_from_insert:
-        prediction.save(force_insert=True)
-        return
-    fields, statement = _insert_statement(connection)
-    signals.pre_save.send(sender=Prediction, instance=prediction, raw=False, using=connection.alias, update_fields=None)
-    values = [field.get_db_prep_save(field.pre_save(prediction, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
-        (prediction.pk,) = cursor.fetchone()
-    prediction._state.adding = False
-    prediction._state.db = connection.alias
-    signals.post_save.send(
-        sender=Prediction, instance=prediction, created=True, update_fields=None, raw=False, using=connection.alias
-    )
-
-
-_insert_statements: dict[str, tuple[list, str]] = {}
-
-
-def _insert_statement(connection) -> tuple[list, str]:
-    """The fields a new prediction stores (every column but its automatic id) and the INSERT of
-    them returning the id, for ``connection``'s database (kept per database vendor)."""
-    known = _insert_statements.get(connection.vendor)
-    if known is None:
-        fields = [
-            field
-            for field in Prediction._meta.get_fields()
-            if field.concrete and not field.many_to_many and not field.primary_key
-        ]
-        quote = connection.ops.quote_name
-        # The names are the model's own, quoted; the values travel as parameters.
-        statement = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
-            quote(Prediction._meta.db_table),
-            ", ".join(quote(field.column) for field in fields),
-            ", ".join(["%s"] * len(fields)),
-            quote(Prediction._meta.pk.column),
-        )
-        known = _insert_statements[connection.vendor] = (fields, statement)
-    return known
 
 
 def score_requests(requests: Sequence[tuple[dict, int | None]], *, user=None, channel: str) -> list[ScoreResult]:

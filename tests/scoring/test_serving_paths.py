@@ -201,49 +201,6 @@ def test_one_scored_applicant_is_one_insert_stored_before_the_answer(active_vers
     assert Prediction.objects.filter(pk__in=[r.prediction.pk for r in batch]).count() == 2
 
 
-def test_the_one_insert_stores_the_row_save_stores(active_version, analyst):
-    from django.db.models import signals
-
-    from applicants.models import Applicant
-    from scoring.engine import engine
-    from scoring.services import insert_one
-
-    applicant = Applicant.objects.create(app_id=424242, source="tests", **VALID_APPLICANT)
-    scores = engine.score({name: [value] for name, value in VALID_APPLICANT.items()})
-    row = {**scores.row(0), "knockout_rule": "tenor", "outside_training": ["otr", None]}
-
-    def new_prediction(**extra):
-        fields = {"input_attributes": VALID_APPLICANT, "model_version": active_version, "channel": "api", **row}
-        return Prediction(**fields, **extra)
-
-    sent = []
-
-    def record(sender, instance, **kwargs):
-        sent.append((kwargs["signal"], instance, kwargs.get("created"), kwargs["raw"], kwargs["update_fields"]))
-
-    for signal in (signals.pre_save, signals.post_save):
-        signal.connect(record, sender=Prediction, dispatch_uid="test-insert-one")
-    try:
-        for extra in ({"user": analyst, "applicant": applicant}, {}):  # linked, and neither user nor applicant
-            saved, inserted = new_prediction(**extra), new_prediction(**extra)
-            saved.save(force_insert=True)
-            sent.clear()
-            insert_one(inserted)
-            assert [(signal, created) for signal, _, created, _, _ in sent] == [
-                (signals.pre_save, None),
-                (signals.post_save, True),
-            ]
-            assert all(instance is inserted and not raw and fields is None for _, instance, _, raw, fields in sent)
-            assert inserted.pk > saved.pk and not inserted._state.adding and inserted._state.db == "default"
-            stored = Prediction.objects.filter(pk__in=[saved.pk, inserted.pk]).order_by("pk").values()
-            columns = [{key: value for key, value in r.items() if key not in ("id", "created_at")} for r in stored]
-            assert columns[0] == columns[1]
-            assert stored[1]["created_at"] == inserted.created_at >= stored[0]["created_at"]
-    finally:
-        for signal in (signals.pre_save, signals.post_save):
-            signal.disconnect(record, sender=Prediction, dispatch_uid="test-insert-one")
-
-
 def test_a_forest_keeps_fewer_trees_only_where_the_folds_show_no_gain():
     from credit.model_search import Folds, smallest_forest_without_a_gain
 
