@@ -1,5 +1,5 @@
-"""Reads for monitoring: a period's predictions chunk by chunk, the back-test groups counted by the
-database, and the reports."""
+"""Reads for monitoring: a period's predictions chunk by chunk (SQLite) or counted into their
+stability bins by the database (PostgreSQL), the back-test groups counted by the database, and the reports."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db import connection
+from django.db.models import Count, Exists, F, FloatField, Max, Min, OuterRef, Q, Sum, TextField, Value
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from applicants.attributes import ATTRIBUTE_FIELDS
+from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
+from credit import encoder, stability
 from credit.backtest import add_months
 from monitoring.models import MonitoringReport
 from scoring.models import Prediction
@@ -61,6 +64,136 @@ def period_chunks(
         columns = list(zip(*rows, strict=True))
         attributes = pd.DataFrame({name: columns[1 + index] for index, name in enumerate(ATTRIBUTE_FIELDS)})
         yield attributes, np.asarray(columns[0], dtype=np.float64)
+
+
+def counts_in_database() -> bool:
+    """Whether the database counts a period into its stability bins itself (PostgreSQL); otherwise
+    (SQLite) the period is read chunk by chunk (:func:`period_chunks`) and counted in Python."""
+    return connection.vendor == "postgresql"
+
+
+# The derived ratios as SQL over the extracted attributes (``income``, ``otr``, ``dp``, ``tenor``:
+# double precision, NULL when missing), operation for operation as credit.encoder.write_derived_features
+# computes them in float64 (NULL where it gives NaN): the same IEEE operations in the same order give
+# the same numbers, which tests/monitoring/test_stability_in_database.py checks against the Python path.
+_CLAMPED = {  # max(x, 0) that keeps NULL (GREATEST would turn a NULL into 0)
+    name: f"CASE WHEN a.{name} < 0 THEN 0.0 ELSE a.{name} END" for name in ("monthly_income", "otr", "dp")
+}
+_FINANCED = (
+    f"CASE WHEN ({_CLAMPED['otr']}) - ({_CLAMPED['dp']}) < 0 THEN 0.0 ELSE ({_CLAMPED['otr']}) - ({_CLAMPED['dp']}) END"
+)
+_INSTALLMENT = f"(({_FINANCED}) / (CASE WHEN a.tenor > 0 THEN a.tenor END))"
+_INCOME = _CLAMPED["monthly_income"]
+
+
+def _capped_ratio(amount: str, cap: float) -> str:
+    ratio = f"({amount}) / ({_INCOME})"
+    return (
+        f"CASE WHEN ({_INCOME}) > 0 THEN (CASE WHEN {ratio} > {cap!r} THEN {cap!r} ELSE {ratio} END)"
+        f" WHEN ({_INCOME}) = 0 AND ({amount}) > 0 THEN {cap!r} END"
+    )
+
+
+_RATIO_SQL = {
+    "dp_ratio": (
+        f"CASE WHEN ({_CLAMPED['otr']}) > 0 THEN (CASE WHEN ({_CLAMPED['dp']}) / ({_CLAMPED['otr']}) > 1.0 THEN 1.0"
+        f" ELSE ({_CLAMPED['dp']}) / ({_CLAMPED['otr']}) END) END"
+    ),
+    "installment_to_income": _capped_ratio(_INSTALLMENT, encoder.MAX_INSTALLMENT_TO_INCOME),
+    "loan_to_income": _capped_ratio(_FINANCED, encoder.MAX_LOAN_TO_INCOME),
+}
+
+
+def period_stability_counts(
+    version: ModelVersion, start: date, end: date, channel: str | None, references: dict[str, dict]
+) -> tuple[int, dict[str, dict]]:
+    """(applications, counts per feature) of the period's applications (:func:`period_applications`),
+    counted by PostgreSQL into the bins of ``references`` (feature name → reference distribution, the
+    score's under :data:`credit.stability.SCORE`): for each feature ``{"counts": [per bin], "missing",
+    "outside", "sum"}``, as :meth:`credit.stability.StabilityCounter.add_counts` takes them.
+
+    One pass over the rows, which never leave the database: the attributes are extracted from the
+    stored JSON once per row (the inner query, kept apart by ``OFFSET 0``), each feature's bin is
+    computed by a ``CASE`` on the bounds :func:`credit.stability.number_bin_bounds` gives (or the
+    categories), and the rows are grouped by (feature, bin) — a few hundred groups whatever the count.
+    """
+    numbers = [name for name in ATTRIBUTE_FIELDS if name not in CATEGORY_FIELDS]
+    extract = {name: Cast(KT(f"input_attributes__{name}"), FloatField()) for name in numbers}
+    extract |= {
+        name: Coalesce(KT(f"input_attributes__{name}"), Value(""), output_field=TextField()) for name in CATEGORY_FIELDS
+    }
+    inner = (
+        period_applications(version, start, end, channel)
+        .order_by()
+        .annotate(**{f"attribute_{name}": expression for name, expression in extract.items()})
+        .values_list("npl_probability", *(f"attribute_{name}" for name in ATTRIBUTE_FIELDS))
+    )
+    inner_sql, inner_params = inner.query.sql_with_params()
+    columns = ", ".join(["score", *ATTRIBUTE_FIELDS])
+    value_sql = {stability.SCORE: "a.score", **{name: f"a.{name}" for name in ATTRIBUTE_FIELDS}, **_RATIO_SQL}
+    features = [name for name in references if name in value_sql]
+    rows_sql, params = [], []
+    for index, name in enumerate(features):
+        reference = references[name]
+        if reference["kind"] == "number":
+            # Finite values only: NULL is missing (and NaN, which PostgreSQL sorts above every number).
+            known = "(v.{0} < 'Infinity'::float8 AND v.{0} > '-Infinity'::float8)".format(f"f{index}")
+            bounds = stability.number_bin_bounds(reference)
+            whens = " ".join(f"WHEN v.f{index} <= %s THEN {bin_}" for bin_, _ in bounds)
+            bin_sql = f"CASE WHEN NOT {known} OR v.f{index} IS NULL THEN -1 {whens} ELSE {len(bounds)} END"
+            params += [bound for _, bound in bounds]
+            if reference["minimum"] is None:
+                outside_sql = "false"
+            else:
+                outside_sql = f"({known} AND (v.f{index} < %s OR v.f{index} > %s))"
+                params += [float(reference["minimum"]), float(reference["maximum"])]
+            value = f"CASE WHEN {known} THEN v.f{index} END"
+        else:
+            categories = stability.category_bins(reference)
+            whens = " ".join(f"WHEN v.f{index} = %s THEN {bin_}" for bin_ in range(len(categories)))
+            bin_sql = f"CASE {whens} ELSE {len(categories)} END"
+            params += categories
+            outside_sql, value = "false", "NULL::float8"
+        rows_sql.append(f"({index}, {bin_sql}, {outside_sql}, {value})")
+    values_sql = ", ".join(
+        f"({value_sql[name]})::{_sql_type(references[name])} AS f{index}" for index, name in enumerate(features)
+    )
+    # Built from the ORM's own query and this module's fragments; every value is a parameter.
+    sql = (
+        f"SELECT f.feature, f.bin, count(*), count(*) FILTER (WHERE f.outside), sum(f.value)"  # noqa: S608
+        f" FROM (SELECT {values_sql} FROM ({inner_sql} OFFSET 0) AS a ({columns})) AS v"
+        f" CROSS JOIN LATERAL (VALUES {', '.join(rows_sql)}) AS f (feature, bin, outside, value)"
+        f" GROUP BY f.feature, f.bin"
+    )
+    counts = {
+        name: {
+            "counts": [0] * (len(references[name].get("edges", references[name].get("categories", []))) + 1),
+            "missing": 0,
+            "outside": 0,
+            "sum": 0.0,
+        }
+        for name in features
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, *params])
+        rows = cursor.fetchall()
+    applications = 0
+    for feature, bin_, n, outside, value_sum in rows:
+        name = features[feature]
+        entry = counts[name]
+        if name == stability.SCORE:
+            applications += n
+        if bin_ < 0:
+            entry["missing"] += n
+            continue
+        entry["counts"][bin_] += n
+        entry["outside"] += outside
+        entry["sum"] += value_sum or 0.0
+    return applications, counts
+
+
+def _sql_type(reference: dict) -> str:
+    return "float8" if reference["kind"] == "number" else "text"
 
 
 def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
