@@ -4,14 +4,15 @@ stability bins by the database (PostgreSQL), the back-test groups counted by the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
-from django.db import connection
-from django.db.models import Count, Exists, F, FloatField, Max, Min, OuterRef, Q, Sum, TextField, Value
+from django.db import connection, transaction
+from django.db.models import Count, DateField, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
@@ -38,7 +39,9 @@ def period_applications(version: ModelVersion, start: date, end: date, channel: 
     earlier = Prediction.objects.filter(model_version_id=version.pk, applicant_id=OuterRef("applicant_id")).filter(
         Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
     )
-    return period_predictions(version, start, end, channel).exclude(Q(applicant__isnull=False) & Exists(earlier))
+    # An application not stored (``applicant_id`` NULL) equals no earlier row, so it always stays; the plain
+    # NOT EXISTS lets PostgreSQL make it one anti-join rather than a lookup per prediction.
+    return period_predictions(version, start, end, channel).filter(~Exists(earlier))
 
 
 def period_chunks(
@@ -64,6 +67,22 @@ def period_chunks(
         columns = list(zip(*rows, strict=True))
         attributes = pd.DataFrame({name: columns[1 + index] for index, name in enumerate(ATTRIBUTE_FIELDS)})
         yield attributes, np.asarray(columns[0], dtype=np.float64)
+
+
+# PostgreSQL settings for the few large monitoring queries, in their transaction only: the anti-join
+# that keeps each applicant's first prediction hashes every prediction of the version, and in the
+# default 4 MB it spills to disk in a hundred batches; JIT compiling takes seconds and gains nothing
+# on a scan that is mostly JSON extraction.
+LARGE_QUERY_SETTINGS = {"work_mem": "256MB", "jit": "off"}
+
+
+@contextmanager
+def large_query():
+    """A transaction whose queries run with :data:`LARGE_QUERY_SETTINGS` (PostgreSQL's ``SET LOCAL``)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, value in LARGE_QUERY_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        yield
 
 
 def counts_in_database() -> bool:
@@ -112,56 +131,52 @@ def period_stability_counts(
     score's under :data:`credit.stability.SCORE`): for each feature ``{"counts": [per bin], "missing",
     "outside", "sum"}``, as :meth:`credit.stability.StabilityCounter.add_counts` takes them.
 
-    One pass over the rows, which never leave the database: the attributes are extracted from the
-    stored JSON once per row (the inner query, kept apart by ``OFFSET 0``), each feature's bin is
-    computed by a ``CASE`` on the bounds :func:`credit.stability.number_bin_bounds` gives (or the
-    categories), and the rows are grouped by (feature, bin) — a few hundred groups whatever the count.
+    One pass over the rows, which never leave the database: ``jsonb_to_record`` extracts the
+    attributes from the stored JSON once per row, each feature's bin is computed from the bounds
+    :func:`credit.stability.number_bin_bounds` gives (``width_bucket`` on the negated bounds: the
+    number of bounds below the value, the value computed once) or the categories, and the rows are
+    grouped by (feature, bin) — a few hundred groups whatever the count, counted in parallel workers.
     """
-    numbers = [name for name in ATTRIBUTE_FIELDS if name not in CATEGORY_FIELDS]
-    extract = {name: Cast(KT(f"input_attributes__{name}"), FloatField()) for name in numbers}
-    extract |= {
-        name: Coalesce(KT(f"input_attributes__{name}"), Value(""), output_field=TextField()) for name in CATEGORY_FIELDS
-    }
     inner = (
-        period_applications(version, start, end, channel)
-        .order_by()
-        .annotate(**{f"attribute_{name}": expression for name, expression in extract.items()})
-        .values_list("npl_probability", *(f"attribute_{name}" for name in ATTRIBUTE_FIELDS))
+        period_applications(version, start, end, channel).order_by().values_list("npl_probability", "input_attributes")
     )
     inner_sql, inner_params = inner.query.sql_with_params()
-    columns = ", ".join(["score", *ATTRIBUTE_FIELDS])
-    value_sql = {stability.SCORE: "a.score", **{name: f"a.{name}" for name in ATTRIBUTE_FIELDS}, **_RATIO_SQL}
+    record = ", ".join(f"{name} {'text' if name in CATEGORY_FIELDS else 'float8'}" for name in ATTRIBUTE_FIELDS)
+    value_sql = {
+        stability.SCORE: "p.score",
+        **{name: f"coalesce(a.{name}, '')" if name in CATEGORY_FIELDS else f"a.{name}" for name in ATTRIBUTE_FIELDS},
+        **_RATIO_SQL,
+    }
     features = [name for name in references if name in value_sql]
     rows_sql, params = [], []
     for index, name in enumerate(features):
-        reference = references[name]
+        reference, value = references[name], f"({value_sql[name]})"
         if reference["kind"] == "number":
-            # Finite values only: NULL is missing (and NaN, which PostgreSQL sorts above every number).
-            known = "(v.{0} < 'Infinity'::float8 AND v.{0} > '-Infinity'::float8)".format(f"f{index}")
+            # Finite values only: NULL is missing, and so is NaN (PostgreSQL sorts it above every number).
+            known = f"{value} BETWEEN '-Infinity'::float8 AND 'Infinity'::float8"
+            if name != stability.SCORE:
+                known = f"{value} IS NOT NULL"  # from JSON or the guarded ratios: never NaN or infinite
             bounds = stability.number_bin_bounds(reference)
-            whens = " ".join(f"WHEN v.f{index} <= %s THEN {bin_}" for bin_, _ in bounds)
-            bin_sql = f"CASE WHEN NOT {known} OR v.f{index} IS NULL THEN -1 {whens} ELSE {len(bounds)} END"
-            params += [bound for _, bound in bounds]
+            bin_sql = f"CASE WHEN {known} THEN %s - width_bucket(-{value}, %s::float8[]) ELSE -1 END"
+            params += [len(bounds), [-bound for _, bound in reversed(bounds)]]
             if reference["minimum"] is None:
                 outside_sql = "false"
             else:
-                outside_sql = f"({known} AND (v.f{index} < %s OR v.f{index} > %s))"
+                outside_sql = f"({value} < %s OR {value} > %s)"
                 params += [float(reference["minimum"]), float(reference["maximum"])]
-            value = f"CASE WHEN {known} THEN v.f{index} END"
+            sum_sql = f"CASE WHEN {known} THEN {value} END"
         else:
             categories = stability.category_bins(reference)
-            whens = " ".join(f"WHEN v.f{index} = %s THEN {bin_}" for bin_ in range(len(categories)))
-            bin_sql = f"CASE {whens} ELSE {len(categories)} END"
+            whens = " ".join(f"WHEN %s THEN {bin_}" for bin_ in range(len(categories)))
+            bin_sql = f"CASE {value} {whens} ELSE {len(categories)} END"
             params += categories
-            outside_sql, value = "false", "NULL::float8"
-        rows_sql.append(f"({index}, {bin_sql}, {outside_sql}, {value})")
-    values_sql = ", ".join(
-        f"({value_sql[name]})::{_sql_type(references[name])} AS f{index}" for index, name in enumerate(features)
-    )
+            outside_sql, sum_sql = "false", "NULL::float8"
+        rows_sql.append(f"({index}, {bin_sql}, {outside_sql}, {sum_sql})")
     # Built from the ORM's own query and this module's fragments; every value is a parameter.
     sql = (
         f"SELECT f.feature, f.bin, count(*), count(*) FILTER (WHERE f.outside), sum(f.value)"  # noqa: S608
-        f" FROM (SELECT {values_sql} FROM ({inner_sql} OFFSET 0) AS a ({columns})) AS v"
+        f" FROM ({inner_sql}) AS p (score, attributes)"
+        f" CROSS JOIN LATERAL jsonb_to_record(p.attributes) AS a ({record})"
         f" CROSS JOIN LATERAL (VALUES {', '.join(rows_sql)}) AS f (feature, bin, outside, value)"
         f" GROUP BY f.feature, f.bin"
     )
@@ -174,7 +189,7 @@ def period_stability_counts(
         }
         for name in features
     }
-    with connection.cursor() as cursor:
+    with large_query(), connection.cursor() as cursor:
         cursor.execute(sql, [*inner_params, *params])
         rows = cursor.fetchall()
     applications = 0
@@ -192,17 +207,14 @@ def period_stability_counts(
     return applications, counts
 
 
-def _sql_type(reference: dict) -> str:
-    return "float8" if reference["kind"] == "number" else "text"
-
-
 def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
     """The version's predictions made up to ``until`` for applicants with a stored application, each
     applicant's first prediction by this version only, counted by the database per vintage (the month
     scored, local time), labels' date, risk grade, credit score, predicted and realised label.
 
-    One grouped query per vintage, on a range of the (version, scored at) index: the month is the
-    range, not a function the database would call on every row.
+    On PostgreSQL one grouped query (the month truncated by the database, one anti-join for the first
+    predictions). On SQLite one grouped query per vintage, on a range of the (version, scored at)
+    index: the month is the range, not a function SQLite would call in Python on every row.
     """
     earlier = Prediction.objects.filter(
         applicant_id=OuterRef("applicant_id"), model_version_id=version.pk, id__lt=OuterRef("id")
@@ -213,6 +225,19 @@ def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
         .filter(~Exists(earlier))
         .order_by()
     )
+    counted = {
+        "labelled_as_of": F("applicant__labelled_as_of"),
+        "outcome_npl": F("applicant__is_npl"),
+        "predicted_npl": F("is_npl"),
+    }
+    if counts_in_database():
+        with large_query():
+            rows = list(
+                cohort.annotate(vintage=TruncMonth("created_at", output_field=DateField()))
+                .values("vintage", "risk_grade", "credit_score", **counted)
+                .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
+            )
+        return sorted(rows, key=lambda row: row["vintage"])
     span = cohort.aggregate(first=Min("created_at"), last=Max("created_at"))
     if span["first"] is None:
         return []
@@ -223,13 +248,7 @@ def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
         following = add_months(month, 1)
         rows = (
             cohort.filter(created_at__gte=_start_of(month), created_at__lt=_start_of(following))
-            .values(
-                "risk_grade",
-                "credit_score",
-                labelled_as_of=F("applicant__labelled_as_of"),
-                outcome_npl=F("applicant__is_npl"),
-                predicted_npl=F("is_npl"),
-            )
+            .values("risk_grade", "credit_score", **counted)
             .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
         )
         groups.extend({"vintage": month, **row} for row in rows)
