@@ -148,8 +148,8 @@ def period_stability_counts(
         **_RATIO_SQL,
     }
     features = [name for name in references if name in value_sql]
-    rows_sql, params = [], []
-    for index, name in enumerate(features):
+    bins, bin_params, outsides, outside_params, sums = [], [], [], [], []
+    for name in features:
         reference, value = references[name], f"({value_sql[name]})"
         if reference["kind"] == "number":
             # Finite values only: NULL is missing, and so is NaN (PostgreSQL sorts it above every number).
@@ -157,27 +157,34 @@ def period_stability_counts(
             if name != stability.SCORE:
                 known = f"{value} IS NOT NULL"  # from JSON or the guarded ratios: never NaN or infinite
             bounds = stability.number_bin_bounds(reference)
-            bin_sql = f"CASE WHEN {known} THEN %s - width_bucket(-{value}, %s::float8[]) ELSE -1 END"
-            params += [len(bounds), [-bound for _, bound in reversed(bounds)]]
+            bins.append(f"CASE WHEN {known} THEN %s - width_bucket(-{value}, %s::float8[]) ELSE -1 END")
+            bin_params += [len(bounds), [-bound for _, bound in reversed(bounds)]]
             if reference["minimum"] is None:
-                outside_sql = "false"
+                outsides.append("false")
             else:
-                outside_sql = f"({value} < %s OR {value} > %s)"
-                params += [float(reference["minimum"]), float(reference["maximum"])]
-            sum_sql = f"CASE WHEN {known} THEN {value} END"
+                outsides.append(f"({value} < %s OR {value} > %s)")
+                outside_params += [float(reference["minimum"]), float(reference["maximum"])]
+            sums.append(f"CASE WHEN {known} THEN {value} END")
         else:
             categories = stability.category_bins(reference)
             whens = " ".join(f"WHEN %s THEN {bin_}" for bin_ in range(len(categories)))
-            bin_sql = f"CASE {value} {whens} ELSE {len(categories)} END"
-            params += categories
-            outside_sql, sum_sql = "false", "NULL::float8"
-        rows_sql.append(f"({index}, {bin_sql}, {outside_sql}, {sum_sql})")
-    # Built from the ORM's own query and this module's fragments; every value is a parameter.
+            bins.append(f"CASE {value} {whens} ELSE {len(categories)} END")
+            bin_params += categories
+            outsides.append("false")
+            sums.append("NULL::float8")
+    # One row per (prediction, feature) by unnest over arrays (a LATERAL VALUES list would prepare its
+    # expressions again for every prediction: a hundred times slower). Built from the ORM's own query
+    # and this module's fragments; every value is a parameter.
+    unpivot = (
+        f"unnest(ARRAY[{', '.join(str(index) for index in range(len(features)))}], ARRAY[{', '.join(bins)}],"
+        f" ARRAY[{', '.join(outsides)}], ARRAY[{', '.join(sums)}]::float8[])"
+    )
+    params = [*bin_params, *outside_params]
     sql = (
         f"SELECT f.feature, f.bin, count(*), count(*) FILTER (WHERE f.outside), sum(f.value)"  # noqa: S608
         f" FROM ({inner_sql}) AS p (score, attributes)"
         f" CROSS JOIN LATERAL jsonb_to_record(p.attributes) AS a ({record})"
-        f" CROSS JOIN LATERAL (VALUES {', '.join(rows_sql)}) AS f (feature, bin, outside, value)"
+        f" CROSS JOIN LATERAL {unpivot} AS f (feature, bin, outside, value)"
         f" GROUP BY f.feature, f.bin"
     )
     counts = {
