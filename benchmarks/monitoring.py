@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/monitoring.py                       # 100,000 and 1,000,000 predictions
     .venv/bin/python benchmarks/monitoring.py --sizes 20000,200000
+    DATABASE_URL=postgres://…/<own db> .venv/bin/python benchmarks/monitoring.py --postgres   # 1M and 10M
+
+With ``--postgres`` the database DATABASE_URL names is filled size by size by SQL (``INSERT … SELECT``
+over ``generate_series`` from a pool of 100,000 generated applicants) and emptied afterwards unless
+``--keep``; the rest is as below.
 
 For each size, in a temporary folder with its own SQLite database:
 
