@@ -12,7 +12,7 @@ called alone, after a warm-up: knox's token check and the role query against the
 DRF's throttle on Redis (with one and with 1,000 request times in the period) against the
 one-round-trip script; the active model and policy queries against the engine's kept readings;
 the request and answer serializers against their quicker readings; the prediction INSERT
-(``bulk_create`` against ``save``, SQLite's journal and synchronous modes, a new connection); one
+(``bulk_create`` and ``save``, SQLite's journal and synchronous modes, a new connection); one
 log line; the bare view through the site's middleware and through one. ``benchmarks/serving.py``
 measures the whole request over HTTP.
 """

@@ -59,12 +59,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import math
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import joblib
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling import SMOTE, RandomOverSampler
@@ -90,6 +92,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import RandomizedSearchCV, StratifiedGroupKFold, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 from xgboost import XGBClassifier
 
 from credit import steps
@@ -806,6 +809,7 @@ class SearchResult:
                 "cv_mean": None,
                 "cv_se": None,
                 "cv_folds": 0,
+                "fold_scores": [],
                 "cv_pr_auc": candidate.cv_pr_auc,
                 "cv_precision_at_recall": candidate.cv_precision_at_recall,
                 "fit_seconds": round(candidate.fit_seconds, 3),
@@ -820,6 +824,9 @@ class SearchResult:
                         "cv_mean": round(candidate.cv_mean, 6),
                         "cv_se": round(candidate.cv_standard_error(self.folds.per_repeat), 6),
                         "cv_folds": len(candidate.fold_scores),
+                        # Every fold's score as it is (JSON keeps a float exactly): the record that a
+                        # search spread over workers gave what one process gives.
+                        "fold_scores": [None if math.isnan(v) else float(v) for v in candidate.fold_scores],
                     }
                 )
             rows.append(row)
@@ -838,19 +845,27 @@ def _clean_params(params: dict) -> dict:
     return cleaned
 
 
-def _search_candidate(
-    candidate: CandidateResult,
+def json_params(params: dict) -> dict:
+    """Sampled pipeline parameters as plain Python values (numpy scalars unwrapped; values unchanged), so
+    that they travel as JSON and set the same pipeline in whichever process rebuilds it."""
+    return {key: value.item() if isinstance(value, np.generic) else value for key, value in params.items()}
+
+
+def _candidate_search(
+    algorithm: str,
+    balancing: str,
     profile: SearchProfile,
     seed: int,
     X: pd.DataFrame,
     y: pd.Series,
-    folds: Folds,
+    splits: list,
     sampler_factory: SamplerFactory,
     recall_target: float,
-    score_scaling: ScorecardParameters | None = None,
-) -> None:
-    """Tune one candidate on the shared folds and record its per-fold scores at its best setting."""
-    algorithm, balancing = candidate.algorithm, candidate.balancing
+    score_scaling: ScorecardParameters | None,
+    n_jobs: int,
+) -> tuple[Pipeline, RandomizedSearchCV, tuple[int, ...]]:
+    """(the candidate's untuned pipeline, its unfitted RandomizedSearchCV over ``splits``, the forest's
+    tree counts): one definition for the whole search in one process and for one fold of it on a worker."""
     classifier = make_classifier(algorithm, balancing, profile, seed, y, score_scaling)
     pipeline = build_candidate_pipeline(algorithm, balancing, classifier, sampler_factory(balancing, seed))
     scoring = {
@@ -869,20 +884,165 @@ def _search_candidate(
         parameter_distributions(algorithm, len(X)),
         n_iter=profile.n_iter,
         scoring=scoring,
-        cv=list(folds.splits),
+        cv=splits,
         refit=False,
         random_state=seed,
-        n_jobs=profile.n_jobs,
+        n_jobs=n_jobs,
         error_score="raise",
     )
+    return pipeline, search, tree_counts
+
+
+def _fit_search(search: RandomizedSearchCV, X: pd.DataFrame, y: pd.Series) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         warnings.simplefilter("ignore", category=UserWarning)  # "the total space of parameters is smaller than n_iter"
         search.fit(X, y)
-    results = search.cv_results_
+    return search.cv_results_
+
+
+def _search_candidate(
+    candidate: CandidateResult,
+    profile: SearchProfile,
+    seed: int,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
+    sampler_factory: SamplerFactory,
+    recall_target: float,
+    score_scaling: ScorecardParameters | None = None,
+) -> None:
+    """Tune one candidate on the shared folds and record its per-fold scores at its best setting."""
+    pipeline, search, tree_counts = _candidate_search(
+        candidate.algorithm,
+        candidate.balancing,
+        profile,
+        seed,
+        X,
+        y,
+        list(folds.splits),
+        sampler_factory,
+        recall_target,
+        score_scaling,
+        profile.n_jobs,
+    )
+    _record_best(candidate, _fit_search(search, X, y), tree_counts, folds, pipeline)
+
+
+def search_candidate_fold(
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
+    fold: int,
+    *,
+    algorithm: str,
+    balancing: str,
+    profile: SearchProfile,
+    seed: int,
+    recall_target: float,
+    score_scaling: ScorecardParameters | None = None,
+) -> dict:
+    """One candidate's search on one of the shared folds: the unit of work a worker does.
+
+    The same ``RandomizedSearchCV`` as :func:`search_best_model` runs for the candidate (the same
+    sampled settings: the same seed draws them), on the fold ``fold`` of ``folds`` only, in this
+    process (``n_jobs=1``: the parallelism is across folds and candidates). Each fit is seeded and
+    independent of the others, so every score equals the one the whole search gives for that
+    setting and fold. BLAS and OpenMP use one thread (k-NN's neighbour search would take every core).
+    Returns JSON: ``params`` (the sampled settings, in order), ``scores`` (per
+    scorer, the fold's score of each setting; ``None`` for NaN), ``seconds`` and ``error`` (the
+    exception, in words, instead of raising: one failing candidate must not end the search);
+    :func:`candidate_from_folds` puts a candidate's folds together.
+    """
+    started = time.perf_counter()
+    outcome = {"algorithm": algorithm, "balancing": balancing, "fold": int(fold), "params": [], "scores": {}}
+    try:
+        _, search, _ = _candidate_search(
+            algorithm,
+            balancing,
+            profile,
+            seed,
+            X,
+            y,
+            [folds.splits[fold]],
+            make_sampler,
+            recall_target,
+            score_scaling,
+            1,
+        )
+        # One fit, one core: the parallelism is across the worker processes (as joblib limits each of
+        # its workers when the whole search runs with n_jobs=2 on two cores).
+        with threadpool_limits(limits=1):
+            results = _fit_search(search, X, y)
+        outcome["params"] = [json_params(params) for params in results["params"]]
+        outcome["scores"] = {
+            key.removeprefix("split0_test_"): [None if math.isnan(v) else float(v) for v in values]
+            for key, values in results.items()
+            if key.startswith("split0_test_")
+        }
+        outcome["error"] = ""
+    except Exception as exc:  # recorded on the candidate, as the search in one process does
+        outcome["error"] = f"{type(exc).__name__}: {exc}"[:500]
+    outcome["seconds"] = time.perf_counter() - started
+    return outcome
+
+
+def candidate_from_folds(
+    algorithm: str,
+    balancing: str,
+    outcomes: list[dict],
+    *,
+    profile: SearchProfile,
+    seed: int,
+    X: pd.DataFrame,
+    y: pd.Series,
+    folds: Folds,
+    recall_target: float,
+    score_scaling: ScorecardParameters | None = None,
+) -> CandidateResult:
+    """A candidate's result from its folds' :func:`search_candidate_fold` outcomes (any order): the
+    scores laid out and averaged exactly as ``RandomizedSearchCV`` does over all folds at once, then
+    the best setting recorded as in :func:`search_best_model` — the same fold scores, to the bit.
+    ``fit_seconds`` is the sum of the folds' seconds; ``error`` the first failing fold's."""
+    candidate = CandidateResult(algorithm=algorithm, balancing=balancing)
+    outcomes = sorted(outcomes, key=lambda outcome: outcome["fold"])
+    candidate.fit_seconds = float(sum(outcome["seconds"] for outcome in outcomes))
+    failed = [outcome["error"] for outcome in outcomes if outcome["error"]]
+    if failed:
+        candidate.error = failed[0]
+        return candidate
+    if [outcome["fold"] for outcome in outcomes] != list(range(len(folds.splits))):
+        candidate.error = f"Folds missing: got {[outcome['fold'] for outcome in outcomes]} of {len(folds.splits)}"
+        return candidate
+    settings = outcomes[0]["params"]
+    if any(outcome["params"] != settings for outcome in outcomes):
+        raise ValueError(f"{algorithm}-{balancing}: the folds sampled different settings (not the same seed?)")
+    results: dict = {"params": settings}
+    n_settings, n_splits = len(settings), len(outcomes)
+    for name in outcomes[0]["scores"]:
+        # RandomizedSearchCV's layout: setting by setting, each setting's folds in order.
+        flat = [
+            np.nan if (value := outcome["scores"][name][index]) is None else value
+            for index in range(n_settings)
+            for outcome in outcomes
+        ]
+        table = np.array(flat, dtype=np.float64).reshape(n_settings, n_splits)
+        for split in range(n_splits):
+            results[f"split{split}_test_{name}"] = table[:, split]
+        results[f"mean_test_{name}"] = np.average(table, axis=1)
+    pipeline, _, tree_counts = _candidate_search(
+        algorithm, balancing, profile, seed, X, y, [], make_sampler, recall_target, score_scaling, 1
+    )
+    _record_best(candidate, results, tree_counts, folds, pipeline)
+    return candidate
+
+
+def _record_best(candidate: CandidateResult, results: dict, tree_counts: tuple[int, ...], folds: Folds, pipeline):
+    """Record the candidate's best setting (by mean ROC AUC over the folds; for a forest, at the fewest
+    trees without a gain), its per-fold scores there and its unfitted pipeline at that setting."""
     best = int(np.argmax(results[f"mean_test_{SELECTION_METRIC}"]))
     suffix = ""  # the scores of the forest's smallest tree count without a gain (below), or the model's
-    params = dict(results["params"][best])
+    params = json_params(results["params"][best])
     if tree_counts:
         trees = smallest_forest_without_a_gain(results, best, tree_counts, folds)
         suffix = "" if trees == tree_counts[-1] else f"_{trees}_trees"
@@ -957,6 +1117,106 @@ def out_of_fold_scores(pipeline, X: pd.DataFrame, y: pd.Series, folds: Folds) ->
     return np.concatenate(labels), np.concatenate(scores)
 
 
+@dataclass
+class SearchPlan:
+    """What every part of a search shares, decided before any candidate is fitted: the profile (with a
+    requested candidate added), the seed, the held-out split and the shared folds, and the book's
+    counts. :func:`plan_search` makes it; :func:`plan_to_bytes` hands it to other processes once."""
+
+    profile: SearchProfile
+    seed: int
+    requested: str | None
+    split: DevelopmentSplit
+    folds: Folds
+    applicants: int
+    npl: int
+    npl_rate: float
+
+    @functools.cached_property
+    def development(self) -> tuple[pd.DataFrame, pd.Series]:
+        return features_and_labels(self.split.development)
+
+    @functools.cached_property
+    def test(self) -> tuple[pd.DataFrame, pd.Series]:
+        return features_and_labels(self.split.test)
+
+    @property
+    def candidates(self) -> list[tuple[str, str]]:
+        return candidate_names(self.profile)
+
+    def fits(self) -> list[tuple[str, str, int]]:
+        """(algorithm, balancing, fold) of every candidate on every shared fold: the search's units of work."""
+        return [(a, b, fold) for a, b in self.candidates for fold in range(len(self.folds.splits))]
+
+
+def plan_search(
+    frame: pd.DataFrame,
+    *,
+    profile: str | SearchProfile = "quick",
+    seed: int = 7,
+    out_of_time: bool = False,
+    candidate: str | None = None,
+) -> SearchPlan:
+    """Check the data, hold out the test applicants and make the shared folds (steps 1 and 2 of the
+    module docstring). Raises :class:`TrainingDataError` when the data cannot train a model."""
+    profile = get_profile(profile)
+    if candidate is not None and candidate not in REQUESTABLE_CANDIDATES:
+        raise ValueError(f"Unknown candidate {candidate!r}: choose one of {', '.join(REQUESTABLE_CANDIDATES)}")
+    if candidate is not None and candidate not in profile.algorithms:
+        profile = replace(profile, algorithms=(*profile.algorithms, candidate))
+    check_training_data(frame)
+    split = split_development_test(frame, seed=seed, out_of_time=out_of_time)
+    for part_name, part in (("development", split.development), ("test", split.test)):
+        positives = int(part["is_npl"].sum())
+        if positives < 2 or positives == len(part):
+            raise TrainingDataError(
+                f"The {part_name} applicants include {positives} NPL among {len(part)}: both classes are needed "
+                "on both sides (with an out-of-time split, choose an as-of date that leaves the latest loans time "
+                "to mature)."
+            )
+    _, y_dev = features_and_labels(split.development)
+    folds = development_folds(
+        y_dev,
+        seed=seed,
+        n_splits=profile.cv_folds,
+        min_predictions=profile.min_oof_predictions,
+        max_repeats=profile.max_repeats,
+    )
+    return SearchPlan(
+        profile=profile,
+        seed=seed,
+        requested=candidate,
+        split=split,
+        folds=folds,
+        applicants=len(frame),
+        npl=int(frame["is_npl"].sum()),
+        npl_rate=_rate(frame),
+    )
+
+
+def plan_to_bytes(plan: SearchPlan) -> bytes:
+    """The plan as bytes (joblib), to hand a search's data to other processes once: see
+    :func:`plan_from_bytes`. Only for a trusted store (it is a pickle, like a model artifact)."""
+    buffer = io.BytesIO()
+    state = {name: getattr(plan, name) for name in SearchPlan.__dataclass_fields__}
+    joblib.dump(state, buffer, compress=3)
+    return buffer.getvalue()
+
+
+def plan_from_bytes(data: bytes) -> SearchPlan:
+    return SearchPlan(**joblib.load(io.BytesIO(data)))
+
+
+def _reporter(progress: ProgressCallback | None, progress_range: tuple[int, int]) -> Callable[[float, str], None]:
+    low, high = progress_range
+
+    def report(fraction: float, step: str):
+        if progress is not None:
+            progress(int(low + (high - low) * min(max(fraction, 0.0), 1.0)), step)
+
+    return report
+
+
 def search_best_model(
     frame: pd.DataFrame,
     *,
@@ -972,7 +1232,8 @@ def search_best_model(
     score_scaling: ScorecardParameters | None = None,
     candidate: str | None = None,
 ) -> SearchResult:
-    """Search, choose, calibrate, refit and test a model on labelled applicants; see the module docstring.
+    """Search, choose, calibrate, refit and test a model on labelled applicants, in this process; see
+    the module docstring.
 
     ``candidate``: ``None`` registers what the one-standard-error rule chooses; ``"CreditScorecard"``
     registers the scorecard candidate deliberately (searched even when the profile leaves it out; the
@@ -983,57 +1244,73 @@ def search_best_model(
     ``progress(percent, step)`` is called as the search goes, with percents within ``progress_range``.
     ``sampler_factory(balancing, seed)`` builds each candidate's sampler (``None``: no resampling).
     Raises :class:`TrainingDataError` when the data cannot train a model.
+
+    The same search spread over processes or machines is :func:`plan_search`, then
+    :func:`search_candidate_fold` for each of the plan's ``fits()`` anywhere, then
+    :func:`candidate_from_folds` and :func:`finish_search`: it gives the same result.
     """
-    started = time.perf_counter()
-    profile = get_profile(profile)
-    requested = candidate  # the name `candidate` is each searched candidate below
-    if requested is not None and requested not in REQUESTABLE_CANDIDATES:
-        raise ValueError(f"Unknown candidate {requested!r}: choose one of {', '.join(REQUESTABLE_CANDIDATES)}")
-    if requested is not None and requested not in profile.algorithms:
-        profile = replace(profile, algorithms=(*profile.algorithms, requested))
-    low, high = progress_range
-
-    def report(fraction: float, step: str):
-        if progress is not None:
-            progress(int(low + (high - low) * min(max(fraction, 0.0), 1.0)), step)
-
-    check_training_data(frame)
+    started = time.time()
+    report = _reporter(progress, progress_range)
     report(0.0, steps.SPLITTING.text())
-    split = split_development_test(frame, seed=seed, out_of_time=out_of_time)
-    for part_name, part in (("development", split.development), ("test", split.test)):
-        positives = int(part["is_npl"].sum())
-        if positives < 2 or positives == len(part):
-            raise TrainingDataError(
-                f"The {part_name} applicants include {positives} NPL among {len(part)}: both classes are needed "
-                "on both sides (with an out-of-time split, choose an as-of date that leaves the latest loans time "
-                "to mature)."
-            )
-    X_dev, y_dev = features_and_labels(split.development)
-    X_test, y_test = features_and_labels(split.test)
-    folds = development_folds(
-        y_dev,
-        seed=seed,
-        n_splits=profile.cv_folds,
-        min_predictions=profile.min_oof_predictions,
-        max_repeats=profile.max_repeats,
-    )
-
-    pairs = candidate_names(profile)
+    plan = plan_search(frame, profile=profile, seed=seed, out_of_time=out_of_time, candidate=candidate)
+    X_dev, y_dev = plan.development
+    pairs = plan.candidates
     candidates: list[CandidateResult] = []
     for number, (algorithm, balancing) in enumerate(pairs):
         step = steps.CANDIDATE.text(number=number + 1, total=len(pairs), algorithm=algorithm, balancing=balancing)
         report(0.02 + 0.78 * number / len(pairs), step)
-        candidate = CandidateResult(algorithm=algorithm, balancing=balancing)
+        searched = CandidateResult(algorithm=algorithm, balancing=balancing)
         fit_started = time.perf_counter()
         try:
             _search_candidate(
-                candidate, profile, seed, X_dev, y_dev, folds, sampler_factory, recall_target, score_scaling
+                searched,
+                plan.profile,
+                seed,
+                X_dev,
+                y_dev,
+                plan.folds,
+                sampler_factory,
+                recall_target,
+                score_scaling,
             )
         except Exception as exc:  # one failing candidate (e.g. SMOTE on a tiny fold) must not end the search
-            candidate.error = f"{type(exc).__name__}: {exc}"[:500]
-            candidate.fold_scores = candidate.pipeline = None
-        candidate.fit_seconds = time.perf_counter() - fit_started
-        candidates.append(candidate)
+            searched.error = f"{type(exc).__name__}: {exc}"[:500]
+            searched.fold_scores = searched.pipeline = None
+        searched.fit_seconds = time.perf_counter() - fit_started
+        candidates.append(searched)
+    return finish_search(
+        plan,
+        candidates,
+        recall_target=recall_target,
+        recall_margin_se=recall_margin_se,
+        calibration_method=calibration_method,
+        score_scaling=score_scaling,
+        progress=progress,
+        progress_range=progress_range,
+        started=started,
+    )
+
+
+def finish_search(
+    plan: SearchPlan,
+    candidates: list[CandidateResult],
+    *,
+    recall_target: float = DEFAULT_RECALL_TARGET,
+    recall_margin_se: float = DEFAULT_RECALL_MARGIN_SE,
+    calibration_method: str = "sigmoid",
+    score_scaling: ScorecardParameters | None = None,
+    progress: ProgressCallback | None = None,
+    progress_range: tuple[int, int] = (0, 100),
+    started: float | None = None,
+) -> SearchResult:
+    """Choose among the searched ``candidates`` (in the plan's order), calibrate and threshold out of
+    fold, refit and test once (steps 5 to 8 of the module docstring). ``started``: when the search
+    began (``time.time()``), for the result's ``seconds``."""
+    started = time.time() if started is None else started
+    report = _reporter(progress, progress_range)
+    profile, seed, requested, split, folds = plan.profile, plan.seed, plan.requested, plan.split, plan.folds
+    X_dev, y_dev = plan.development
+    X_test, y_test = plan.test
 
     if not any(c.scored for c in candidates):
         errors = "; ".join(f"{c.name}: {c.error}" for c in candidates[:3])
@@ -1084,13 +1361,13 @@ def search_best_model(
     test_metrics["recall_target"] = recall_target
     test_metrics["reached_recall_target"] = test_metrics["recall"] >= recall_target
 
-    npl_total = int(frame["is_npl"].sum())
+    npl_total = plan.npl
     training_data = split.summary()
     training_data.update(
         {
-            "applicants": len(frame),
+            "applicants": plan.applicants,
             "npl": npl_total,
-            "npl_rate": _rate(frame),
+            "npl_rate": plan.npl_rate,
             "uncertain": npl_total < UNCERTAIN_BELOW_NPL,
             "test_app_ids_sha256": applicant_ids_digest(split.test["app_id"]),
         }
@@ -1146,7 +1423,7 @@ def search_best_model(
         out_of_fold_metrics=out_of_fold_metrics,
         test_metrics=test_metrics,
         training_data=training_data,
-        seconds=time.perf_counter() - started,
+        seconds=time.time() - started,
         development_scores=oof_probability[:once],
         test_probability=test_probability,
         rule_choice=rule_choice,

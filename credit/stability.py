@@ -92,8 +92,22 @@ def reference_of(values, categorical: bool) -> dict:
     return category_reference(values) if categorical else number_reference(values)
 
 
+def number_bin_bounds(reference: dict) -> list[tuple[int, float]]:
+    """The bins of a number as (bin, upper bound), in order: a value belongs to the first bin whose
+    bound it does not exceed, above every bound to the last bin (``len(edges)``). This is the rule
+    :class:`StabilityCounter` applies (``np.searchsorted(edges, value, side="left")``) and the rule a
+    database is given to count a period itself (``monitoring.selectors``)."""
+    return list(enumerate(float(edge) for edge in reference["edges"]))
+
+
+def category_bins(reference: dict) -> list[str]:
+    """The categories of a categorical reference in bin order; one more bin follows them: any other value."""
+    return list(reference["categories"])
+
+
 class StabilityCounter:
-    """Counts one feature of a period into its training bins, chunk by chunk; :meth:`result` compares."""
+    """Counts one feature of a period into its training bins, chunk by chunk (:meth:`add`), or takes
+    counts made elsewhere, by a database (:meth:`add_counts`); :meth:`result` compares."""
 
     def __init__(self, reference: dict):
         self.reference = reference
@@ -105,7 +119,7 @@ class StabilityCounter:
             self.edges = np.asarray(reference["edges"], dtype=np.float64)
             self.counts = np.zeros(len(self.edges) + 1, dtype=np.int64)
         else:
-            self.categories = list(reference["categories"])
+            self.categories = category_bins(reference)
             self.counts = np.zeros(len(self.categories) + 1, dtype=np.int64)  # the last: unseen
 
     def add(self, values) -> None:
@@ -127,6 +141,19 @@ class StabilityCounter:
             self.outside += int((codes == len(self.categories)).sum())
             self.total += len(codes)
 
+    def add_counts(self, counts, *, missing: int = 0, outside: int = 0, value_sum: float = 0.0) -> None:
+        """Counts per bin made elsewhere by the same rules (:func:`number_bin_bounds`, :func:`category_bins`),
+        with the number of missing values, of values outside the training range (for a category: the
+        last bin's) and the sum of the values counted (numbers)."""
+        counts = np.asarray(counts, dtype=np.int64)
+        if counts.shape != self.counts.shape:
+            raise ValueError(f"expected {len(self.counts)} bin counts, got {len(counts)}")
+        self.counts += counts
+        self.total += int(counts.sum())
+        self.missing += int(missing)
+        self.outside += int(counts[-1]) if self.reference["kind"] == "category" else int(outside)
+        self.sum += float(value_sum)
+
     def result(self) -> dict:
         """PSI, its reading, the out-of-range (or unseen) share and what moved, as plain numbers."""
         if self.total == 0:
@@ -135,7 +162,8 @@ class StabilityCounter:
         if self.reference["kind"] == "number":
             expected = np.asarray(self.reference["shares"], dtype=np.float64)
             psi = population_stability_index(expected, actual)
-            moved = {"training_mean": self.reference["mean"], "period_mean": self.sum / self.total}
+            # Ten significant digits: a sum's last bits depend on the order it was added in (chunks, a database).
+            moved = {"training_mean": self.reference["mean"], "period_mean": float(f"{self.sum / self.total:.10g}")}
             bins = {"training": expected.tolist(), "period": actual.tolist(), "edges": self.reference["edges"]}
         else:
             expected_by_category = self.reference["categories"]

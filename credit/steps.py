@@ -48,6 +48,10 @@ LOADING = Step(gettext_noop("Loading labelled applicants"))
 LOADING_AS_OF = Step(gettext_noop("Loading labelled applicants as of %(as_of)s"))
 SPLITTING = Step(gettext_noop("Holding out the test applicants"))
 CANDIDATE = Step(gettext_noop("Candidate %(number)s/%(total)s: %(algorithm)s with %(balancing)s"))
+SEARCHING_ON_WORKERS = Step(
+    gettext_noop("Searching %(candidates)s candidates on %(folds)s folds: %(fits)s tasks for the workers")
+)
+FITS_DONE = Step(gettext_noop("%(done)s of %(fits)s candidate-fold tasks done on the workers"))
 CALIBRATING = Step(gettext_noop("Calibrating %(name)s out of fold and refitting it on every development applicant"))
 TESTING = Step(gettext_noop("Testing %(name)s on the untouched test applicants"))
 CHOSE = Step(gettext_noop("Chose %(name)s"))
@@ -63,6 +67,8 @@ STEPS = (
     LOADING_AS_OF,
     SPLITTING,
     CANDIDATE,
+    SEARCHING_ON_WORKERS,
+    FITS_DONE,
     CALIBRATING,
     TESTING,
     CHOSE,

@@ -1,18 +1,22 @@
-"""Reads for monitoring: a period's predictions chunk by chunk, the back-test groups counted by the
-database, and the reports."""
+"""Reads for monitoring: a period's predictions chunk by chunk (SQLite) or counted into their
+stability bins by the database (PostgreSQL), the back-test groups counted by the database, and the reports."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from contextlib import contextmanager, nullcontext
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, DateField, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KT
-from django.utils import timezone
+from django.db.models.functions import TruncMonth
 
-from applicants.attributes import ATTRIBUTE_FIELDS
+from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
+from applicants.models import Installment
+from credit import encoder, stability
 from credit.backtest import add_months
 from monitoring.models import MonitoringReport
 from scoring.models import Prediction
@@ -35,7 +39,9 @@ def period_applications(version: ModelVersion, start: date, end: date, channel: 
     earlier = Prediction.objects.filter(model_version_id=version.pk, applicant_id=OuterRef("applicant_id")).filter(
         Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
     )
-    return period_predictions(version, start, end, channel).exclude(Q(applicant__isnull=False) & Exists(earlier))
+    # An application not stored (``applicant_id`` NULL) equals no earlier row, so it always stays; the plain
+    # NOT EXISTS lets PostgreSQL make it one anti-join rather than a lookup per prediction.
+    return period_predictions(version, start, end, channel).filter(~Exists(earlier))
 
 
 def period_chunks(
@@ -63,49 +69,204 @@ def period_chunks(
         yield attributes, np.asarray(columns[0], dtype=np.float64)
 
 
+# PostgreSQL settings for the few large monitoring queries, in their transaction only: the anti-join
+# that keeps each applicant's first prediction hashes every prediction of the version, and in the
+# default 4 MB it spills to disk in a hundred batches; JIT compiling takes seconds and gains nothing
+# on a scan that is mostly JSON extraction.
+LARGE_QUERY_SETTINGS = {"work_mem": "256MB", "jit": "off"}
+
+
+@contextmanager
+def large_query():
+    """A transaction whose queries run with :data:`LARGE_QUERY_SETTINGS` (PostgreSQL's ``SET LOCAL``)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, value in LARGE_QUERY_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        yield
+
+
+def counts_in_database() -> bool:
+    """Whether the database counts a period into its stability bins itself (PostgreSQL); otherwise
+    (SQLite) the period is read chunk by chunk (:func:`period_chunks`) and counted in Python."""
+    return connection.vendor == "postgresql"
+
+
+# The derived ratios as SQL over the extracted attributes (``income``, ``otr``, ``dp``, ``tenor``:
+# double precision, NULL when missing), operation for operation as credit.encoder.write_derived_features
+# computes them in float64 (NULL where it gives NaN): the same IEEE operations in the same order give
+# the same numbers, which tests/monitoring/test_stability_in_database.py checks against the Python path.
+_CLAMPED = {  # max(x, 0) that keeps NULL (GREATEST would turn a NULL into 0)
+    name: f"CASE WHEN a.{name} < 0 THEN 0.0 ELSE a.{name} END" for name in ("monthly_income", "otr", "dp")
+}
+_FINANCED = (
+    f"CASE WHEN ({_CLAMPED['otr']}) - ({_CLAMPED['dp']}) < 0 THEN 0.0 ELSE ({_CLAMPED['otr']}) - ({_CLAMPED['dp']}) END"
+)
+_INSTALLMENT = f"(({_FINANCED}) / (CASE WHEN a.tenor > 0 THEN a.tenor END))"
+_INCOME = _CLAMPED["monthly_income"]
+
+
+def _capped_ratio(amount: str, cap: float) -> str:
+    ratio = f"({amount}) / ({_INCOME})"
+    return (
+        f"CASE WHEN ({_INCOME}) > 0 THEN (CASE WHEN {ratio} > {cap!r} THEN {cap!r} ELSE {ratio} END)"
+        f" WHEN ({_INCOME}) = 0 AND ({amount}) > 0 THEN {cap!r} END"
+    )
+
+
+_RATIO_SQL = {
+    "dp_ratio": (
+        f"CASE WHEN ({_CLAMPED['otr']}) > 0 THEN (CASE WHEN ({_CLAMPED['dp']}) / ({_CLAMPED['otr']}) > 1.0 THEN 1.0"
+        f" ELSE ({_CLAMPED['dp']}) / ({_CLAMPED['otr']}) END) END"
+    ),
+    "installment_to_income": _capped_ratio(_INSTALLMENT, encoder.MAX_INSTALLMENT_TO_INCOME),
+    "loan_to_income": _capped_ratio(_FINANCED, encoder.MAX_LOAN_TO_INCOME),
+}
+
+
+def period_stability_counts(
+    version: ModelVersion, start: date, end: date, channel: str | None, references: dict[str, dict]
+) -> tuple[int, dict[str, dict]]:
+    """(applications, counts per feature) of the period's applications (:func:`period_applications`),
+    counted by PostgreSQL into the bins of ``references`` (feature name → reference distribution, the
+    score's under :data:`credit.stability.SCORE`): for each feature ``{"counts": [per bin], "missing",
+    "outside", "sum"}``, as :meth:`credit.stability.StabilityCounter.add_counts` takes them.
+
+    One pass over the rows, which never leave the database: ``jsonb_to_record`` extracts the
+    attributes from the stored JSON once per row, each feature's bin is computed from the bounds
+    :func:`credit.stability.number_bin_bounds` gives (``width_bucket`` on the negated bounds: the
+    number of bounds below the value, the value computed once) or the categories, and the rows are
+    grouped by (feature, bin) — a few hundred groups whatever the count, counted in parallel workers.
+    """
+    inner = (
+        period_applications(version, start, end, channel).order_by().values_list("npl_probability", "input_attributes")
+    )
+    inner_sql, inner_params = inner.query.sql_with_params()
+    record = ", ".join(f"{name} {'text' if name in CATEGORY_FIELDS else 'float8'}" for name in ATTRIBUTE_FIELDS)
+    value_sql = {
+        stability.SCORE: "p.score",
+        **{name: f"coalesce(a.{name}, '')" if name in CATEGORY_FIELDS else f"a.{name}" for name in ATTRIBUTE_FIELDS},
+        **_RATIO_SQL,
+    }
+    features = [name for name in references if name in value_sql]
+    bins, bin_params, outsides, outside_params, sums = [], [], [], [], []
+    for name in features:
+        reference, value = references[name], f"({value_sql[name]})"
+        if reference["kind"] == "number":
+            # Finite values only: NULL is missing, and so is NaN (PostgreSQL sorts it above every number).
+            known = f"{value} BETWEEN '-Infinity'::float8 AND 'Infinity'::float8"
+            if name != stability.SCORE:
+                known = f"{value} IS NOT NULL"  # from JSON or the guarded ratios: never NaN or infinite
+            bounds = stability.number_bin_bounds(reference)
+            bins.append(f"CASE WHEN {known} THEN %s - width_bucket(-{value}, %s::float8[]) ELSE -1 END")
+            bin_params += [len(bounds), [-bound for _, bound in reversed(bounds)]]
+            if reference["minimum"] is None:
+                outsides.append("false")
+            else:
+                outsides.append(f"({value} < %s OR {value} > %s)")
+                outside_params += [float(reference["minimum"]), float(reference["maximum"])]
+            sums.append(f"CASE WHEN {known} THEN {value} END")
+        else:
+            categories = stability.category_bins(reference)
+            whens = " ".join(f"WHEN %s THEN {bin_}" for bin_ in range(len(categories)))
+            bins.append(f"CASE {value} {whens} ELSE {len(categories)} END")
+            bin_params += categories
+            outsides.append("false")
+            sums.append("NULL::float8")
+    # One row per (prediction, feature) by unnest over arrays (a LATERAL VALUES list would prepare its
+    # expressions again for every prediction: a hundred times slower). Built from the ORM's own query
+    # and this module's fragments; every value is a parameter.
+    unpivot = (
+        f"unnest(ARRAY[{', '.join(str(index) for index in range(len(features)))}], ARRAY[{', '.join(bins)}],"
+        f" ARRAY[{', '.join(outsides)}], ARRAY[{', '.join(sums)}]::float8[])"
+    )
+    params = [*bin_params, *outside_params]
+    sql = (
+        f"SELECT f.feature, f.bin, count(*), count(*) FILTER (WHERE f.outside), sum(f.value)"  # noqa: S608
+        f" FROM ({inner_sql}) AS p (score, attributes)"
+        f" CROSS JOIN LATERAL jsonb_to_record(p.attributes) AS a ({record})"
+        f" CROSS JOIN LATERAL {unpivot} AS f (feature, bin, outside, value)"
+        f" GROUP BY f.feature, f.bin"
+    )
+    counts = {
+        name: {
+            "counts": [0] * (len(references[name].get("edges", references[name].get("categories", []))) + 1),
+            "missing": 0,
+            "outside": 0,
+            "sum": 0.0,
+        }
+        for name in features
+    }
+    with large_query(), connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, *params])
+        rows = cursor.fetchall()
+    applications = 0
+    for feature, bin_, n, outside, value_sum in rows:
+        name = features[feature]
+        entry = counts[name]
+        if name == stability.SCORE:
+            applications += n
+        if bin_ < 0:
+            entry["missing"] += n
+            continue
+        entry["counts"][bin_] += n
+        entry["outside"] += outside
+        entry["sum"] += value_sum or 0.0
+    return applications, counts
+
+
 def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
     """The version's predictions made up to ``until`` for applicants with a stored application, each
-    applicant's first prediction by this version only, counted by the database per vintage (the month
-    scored, local time), labels' date, risk grade, credit score, predicted and realised label.
+    applicant's first prediction by this version only, counted by the database per vintage, labels'
+    date, risk grade, credit score, predicted and realised label.
 
-    One grouped query per vintage, on a range of the (version, scored at) index: the month is the
-    range, not a function the database would call on every row.
+    **Vintage** is the month the loan was applied for, not the month it was scored: for an applicant
+    whose instalments are stored, the month before its first instalment falls due (the loan file has
+    no application date of its own; the first instalment is due a month after the application, as in
+    the generated books); for one without instalments (a new application, scored as it arrives), the
+    month of its first prediction by this version (local time). So a book
+    scored in one afternoon, or re-scored after a policy change, keeps the vintages its loans had,
+    and the outcome window counts their real months on book.
+
+    One grouped query (on PostgreSQL with :func:`large_query`'s settings: one anti-join for the first
+    predictions).
     """
     earlier = Prediction.objects.filter(
         applicant_id=OuterRef("applicant_id"), model_version_id=version.pk, id__lt=OuterRef("id")
     )
-    cohort = (
+    first_due = (
+        Installment.objects.filter(applicant_id=OuterRef("applicant_id")).order_by("due_date").values("due_date")[:1]
+    )
+    rows = (
         predictions(model_version_id=version.pk, created_to=until)
         .filter(applicant__isnull=False)
         .filter(~Exists(earlier))
         .order_by()
-    )
-    span = cohort.aggregate(first=Min("created_at"), last=Max("created_at"))
-    if span["first"] is None:
-        return []
-    groups = []
-    month = timezone.localtime(span["first"]).date().replace(day=1)
-    last_month = timezone.localtime(span["last"]).date().replace(day=1)
-    while month <= last_month:
-        following = add_months(month, 1)
-        rows = (
-            cohort.filter(created_at__gte=_start_of(month), created_at__lt=_start_of(following))
-            .values(
-                "risk_grade",
-                "credit_score",
-                labelled_as_of=F("applicant__labelled_as_of"),
-                outcome_npl=F("applicant__is_npl"),
-                predicted_npl=F("is_npl"),
-            )
-            .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
+        .annotate(
+            first_due_month=TruncMonth(Subquery(first_due, output_field=DateField())),
+            scored_month=TruncMonth("created_at", output_field=DateField()),
         )
-        groups.extend({"vintage": month, **row} for row in rows)
-        month = following
-    return groups
+        .values(
+            "first_due_month",
+            "scored_month",
+            "risk_grade",
+            "credit_score",
+            labelled_as_of=F("applicant__labelled_as_of"),
+            outcome_npl=F("applicant__is_npl"),
+            predicted_npl=F("is_npl"),
+        )
+        .annotate(n=Count("id"), probability_sum=Sum("npl_probability"))
+    )
+    with large_query() if counts_in_database() else nullcontext():
+        rows = list(rows)
+    groups = []
+    for row in rows:
+        first_due, scored = _as_date(row.pop("first_due_month")), _as_date(row.pop("scored_month"))
+        groups.append({**row, "vintage": add_months(first_due, -1) if first_due is not None else scored})
+    return groups  # several groups may share a vintage: the back-test adds them up
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+def _as_date(value) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def reports_of(version: ModelVersion):

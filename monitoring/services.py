@@ -5,10 +5,11 @@
   finds it, or builds it for a version trained before monitoring existed from the training
   applicants its artifact records (``seen_app_ids``), or says why it cannot.
 - :func:`compute_monitoring_figures` measures one version over one period: population stability of
-  the period's predictions against the reference (``credit.stability``), counted chunk by chunk,
-  and the back-test of every earlier prediction whose outcome window has passed
-  (``credit.backtest``), counted by the database. It returns the figures, the alerts and the
-  status (``ok`` / ``watch`` / ``alert``: the most severe alert).
+  the period's predictions against the reference (``credit.stability``), counted by PostgreSQL
+  into the reference's bins (SQLite: read and counted chunk by chunk), and the back-test of every
+  earlier prediction whose outcome window has passed (``credit.backtest``), counted by the database.
+  It returns the figures, the alerts and the status (``ok`` / ``watch`` / ``alert``: the most
+  severe alert).
 - :func:`write_monitoring_report` stores that as the one report of (version, period, channel):
   writing the same period again updates it. :func:`write_scheduled_reports` is what the periodic
   Celery task does.
@@ -30,7 +31,13 @@ from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from applicants.models import Applicant
 from credit import backtest, stability
 from monitoring.models import MonitoringReport, ReferenceDistribution
-from monitoring.selectors import backtest_groups, period_applications, period_chunks
+from monitoring.selectors import (
+    backtest_groups,
+    counts_in_database,
+    period_applications,
+    period_chunks,
+    period_stability_counts,
+)
 from scoring.models import Prediction
 from scoring.policies import current_policy
 from scoring.selectors import predictions
@@ -137,8 +144,16 @@ def outcome_window_months() -> int:
     return int(settings.MONITORING_OUTCOME_WINDOW_MONTHS)
 
 
-def stability_figures(version: ModelVersion, start: date, end: date, channel: str | None) -> dict:
-    """PSI and out-of-range share per monitored feature and for the score, over the period's predictions."""
+def stability_figures(
+    version: ModelVersion, start: date, end: date, channel: str | None, *, in_database: bool | None = None
+) -> dict:
+    """PSI and out-of-range share per monitored feature and for the score, over the period's predictions.
+
+    ``in_database``: count the bins in the database (PostgreSQL only; the default there) or read the
+    rows chunk by chunk and count them in Python (the default on SQLite). Both give the same figures.
+    """
+    if in_database is None:
+        in_database = counts_in_database()
     try:
         reference = reference_distribution(version)
     except NoReferenceDistribution as exc:
@@ -151,13 +166,22 @@ def stability_figures(version: ModelVersion, start: date, end: date, channel: st
         if name in reference.attributes
     }
     score = stability.StabilityCounter(reference.score)
-    count = 0
-    for attributes, probabilities in period_chunks(version, start, end, channel):
-        count += len(probabilities)
-        columns = stability.feature_columns(attributes)
-        for name, counter in counters.items():
-            counter.add(columns[name])
-        score.add(probabilities)
+    if in_database:
+        references = {name: counter.reference for name, counter in counters.items()} | {
+            stability.SCORE: score.reference
+        }
+        count, counted = period_stability_counts(version, start, end, channel, references)
+        for name, counter in [*counters.items(), (stability.SCORE, score)]:
+            made = counted[name]
+            counter.add_counts(made["counts"], missing=made["missing"], outside=made["outside"], value_sum=made["sum"])
+    else:
+        count = 0
+        for attributes, probabilities in period_chunks(version, start, end, channel):
+            count += len(probabilities)
+            columns = stability.feature_columns(attributes)
+            for name, counter in counters.items():
+                counter.add(columns[name])
+            score.add(probabilities)
     return {
         "reference": {
             "applicants": reference.applicants,

@@ -482,6 +482,11 @@ TRAINING_RECALL_MARGIN_SE = env_float("TRAINING_RECALL_MARGIN_SE", 1.0)
 MODEL_PROMOTION_RULE = os.environ.get("MODEL_PROMOTION_RULE", "roc_auc").strip()
 # How the winner's probabilities are calibrated to the real NPL rate: sigmoid or isotonic.
 TRAINING_CALIBRATION_METHOD = os.environ.get("TRAINING_CALIBRATION_METHOD", "sigmoid").strip()
+# Spread a run's model search over the Celery workers (a chord of candidate × fold tasks, then one
+# task that chooses, calibrates and registers: training/distributed.py); off, the run's one task searches
+# in its own process. On by default with Redis, whose result backend joins the chord at once; the
+# embedded broker's file result backend can only poll for it.
+TRAINING_DISTRIBUTED = env_bool("TRAINING_DISTRIBUTED", bool(REDIS_URL))
 
 # ---------------------------------------------------------------------------------------------
 # Monitoring (monitoring/services.py and docs/monitoring.md explain each)

@@ -5,14 +5,17 @@ override report's groups.
 of each application (an ad hoc one without an application is its own) that is recommended *review*,
 or that an analyst sent to review, and that no final decision has settled. It is read in pages: the
 database picks a page of ``(prediction id, entered)`` pairs, oldest first, from the partial index on
-predictions recommended review (``reviews/migrations/0002``) and the few cases sent by hand, then one
-query reads those predictions — nothing loops over the predictions in Python.
+predictions recommended review (``prediction_review_queue_idx``, scoring migration 0009) and the few
+cases sent by hand (:class:`ReviewQueue`), then one query reads those predictions — nothing loops over
+the predictions in Python.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -64,7 +67,7 @@ def queue(
     status: str | None = None,
     on: date | None = None,
 ):
-    """The queue as ``(prediction id, entered)`` rows, oldest first: a queryset to count and slice.
+    """The queue as ``(prediction id, entered)`` rows, oldest first: a :class:`ReviewQueue` to count and slice.
 
     ``assignee`` a user or :data:`UNASSIGNED`; ``age`` ``overdue`` (past the target in working days) or
     ``within_target``; ``status`` one of the open statuses (``open``, ``referred``, ``second_decision``);
@@ -94,13 +97,39 @@ def queue(
         condition = "lt" if age == review_desk.OVERDUE else "gte"
         scored = scored.filter(**{f"created_at__{condition}": cutoff})
         sent = sent.filter(**{f"review_case__sent_at__{condition}": cutoff})
-    columns = ("id", "entered_at")
-    return (
-        scored.order_by()
-        .values_list(*columns)
-        .union(sent.order_by().values_list(*columns), all=True)
-        .order_by("entered_at", "id")
-    )
+    return ReviewQueue(scored, sent)
+
+
+class ReviewQueue:
+    """The queue's ``(prediction id, entered)`` rows, oldest first, for a paginator: ``count()`` and slices.
+
+    Its two halves — predictions recommended review, and cases an analyst sent to review — never share a
+    row. A slice asks each half for its own first rows in queue order (the recommended half walks the
+    partial index ``prediction_review_queue_idx`` and stops) and merges the two: one ``UNION … ORDER
+    BY … LIMIT`` would make the database sort every row of the queue for every page.
+    """
+
+    ordered = True  # for Django's paginator: the rows come in a defined order
+    COLUMNS = ("id", "entered_at")
+
+    def __init__(self, scored: QuerySet, sent: QuerySet):
+        self.halves = [half.order_by("entered_at", "id").values_list(*self.COLUMNS) for half in (scored, sent)]
+
+    def count(self) -> int:
+        return sum(half.count() for half in self.halves)
+
+    def __getitem__(self, item):
+        if isinstance(item, int):
+            rows = self[item : item + 1]
+            if not rows:
+                raise IndexError(f"the review queue has no row {item}")
+            return rows[0]
+        if item.step not in (None, 1) or (item.start or 0) < 0 or (item.stop is not None and item.stop < 0):
+            raise ValueError("the review queue takes slices from the start, step 1")
+        start, stop = item.start or 0, item.stop
+        firsts = [list(half[:stop]) if stop is not None else list(half) for half in self.halves]
+        merged = heapq.merge(*firsts, key=lambda row: (row[1], row[0]))
+        return list(islice(merged, start, stop))
 
 
 @dataclass

@@ -107,3 +107,35 @@ class VersionValidation(models.Model):
 
     def __str__(self):
         return f"Validation of {self.model_version}"
+
+
+class SearchSnapshot(models.Model):
+    """A training run's search data, handed to the workers once (``training.distributed``).
+
+    When the search is spread over Celery workers, the run's first task reads the labelled applicants
+    once, holds out the test applicants and makes the shared folds (``credit.model_search.plan_search``)
+    and stores that plan here; every candidate-fold task loads it from here (not from the loan tables)
+    and the last task deletes it. The database is the one place every worker, on any machine, already
+    reaches. ``data`` is ``credit.model_search.plan_to_bytes`` (a compressed joblib pickle, written only
+    by this application: ``sha256`` is checked before it is read).
+    """
+
+    run = models.OneToOneField(
+        TrainingRun,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_snapshot",
+        verbose_name=_("training run"),
+    )
+    data = models.BinaryField(_("search data"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    fits = models.PositiveIntegerField(_("fits"))
+    fits_done = models.PositiveIntegerField(_("fits done"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("search snapshot")
+        verbose_name_plural = _("search snapshots")
+
+    def __str__(self):
+        return f"Search snapshot of training run #{self.run_id}"

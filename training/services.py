@@ -165,19 +165,12 @@ def train_model_version(
     leaderboard). Returns the new ``ModelVersion``; raises :class:`TrainingFailed` (after marking
     the run failed, with the active version unchanged) when no model can be trained.
     """
-    from applicants.models import Applicant
-    from applicants.selectors import labelled_applicants_frame, latest_installment_date
+    from applicants.selectors import latest_installment_date
 
     report = RunProgress(run, progress)
-    now = timezone.now()
-    run.status = TrainingRun.Status.RUNNING
-    run.started_at = run.started_at or now
-    run.heartbeat_at = now
-    run.error = ""
-    run.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
+    mark_running(run)
     # The default "as of" is resolved here, so the version records the date its labels are from.
     as_of = as_of or latest_installment_date()
-    as_of_label = as_of.isoformat() if as_of else ""
     try:
         search_profile = get_profile(profile)
     except ValueError as exc:
@@ -185,16 +178,9 @@ def train_model_version(
         raise TrainingFailed(run, str(exc)) from exc
     heartbeat = Heartbeat(run).__enter__()
     try:
-        target = float(recall_target if recall_target is not None else settings.TRAINING_RECALL_TARGET)
-        report(1, steps.LOADING_AS_OF.text(as_of=as_of_label) if as_of_label else steps.LOADING.text())
-        frame = labelled_applicants_frame(as_of=as_of)
-        check_training_data(frame, as_of_label)
-        # Stored applicants with no installment due by the as-of date (or no payment history) have no label: unused.
-        unlabelled = Applicant.objects.count() - len(frame)
-        report.note(
-            f"{len(frame)} applicants, {int(frame['is_npl'].sum())} NPL ({frame['is_npl'].mean():.1%}); "
-            f"profile {search_profile.name}: {search_profile.description}"
-        )
+        target = resolved_recall_target(recall_target)
+        frame, unlabelled = load_training_frame(report, as_of, search_profile)
+        report.note(in_process_note())
         result = search_best_model(
             frame,
             profile=search_profile,
@@ -206,50 +192,121 @@ def train_model_version(
             calibration_method=settings.TRAINING_CALIBRATION_METHOD,
             out_of_time=out_of_time,
             progress=report,
-            progress_range=(3, 88),
+            progress_range=SEARCH_PROGRESS,
         )
-        run.leaderboard = result.leaderboard()
-        run.save(update_fields=["leaderboard"])
-        for row in run.leaderboard:
-            report.note(leaderboard_line(row))
-
-        report(89, steps.COMPARING.text())
-        comparison = compare_with_active_version(result, target, promotion_rule())
-        report.note(comparison["reason"])
-
-        report(93, steps.SAVING.text())
-        result.model.metadata.update(
-            {
-                "seen_app_ids": sorted(int(i) for i in result.split.development["app_id"]),
-                "training_run_id": run.pk,
-                "as_of": as_of.isoformat() if as_of else None,
-            }
+        version = conclude_training(
+            run, result, report, target=target, as_of=as_of, seed=seed, profile=search_profile, unlabelled=unlabelled
         )
-        stored = save_artifact(result.model, f"{result.winner.name}-run{run.pk}")
-        try:
-            version = _register_version(run, result, stored, comparison, as_of, seed, search_profile, unlabelled)
-        except BaseException:
-            resolve_artifact_path(stored.path).unlink(missing_ok=True)
-            raise
-    except TrainingDataError as exc:
-        mark_failed(run, str(exc))
-        raise TrainingFailed(run, str(exc)) from exc
     except Exception as exc:
-        logger.exception("Training run %s failed", run.pk)
-        message = failure_message(exc, "Training")
-        mark_failed(run, message)
-        raise TrainingFailed(run, message) from exc
+        raise training_failed(run, exc) from exc
     finally:
         heartbeat.__exit__(None, None, None)
+    return version
 
-    finished = timezone.now()
+
+# The share of a run's progress bar the search itself takes (loading before it; comparing, saving after).
+SEARCH_PROGRESS = (3, 88)
+
+
+def mark_running(run: TrainingRun) -> None:
+    now = timezone.now()
+    run.status = TrainingRun.Status.RUNNING
+    run.started_at = run.started_at or now
+    run.heartbeat_at = now
+    run.error = ""
+    run.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
+
+
+def in_process_note() -> str:
+    """The run's log line saying where the search runs when it runs in the run's own process."""
+    if not settings.TRAINING_DISTRIBUTED:
+        return (
+            "The search runs in this process, candidate after candidate (TRAINING_DISTRIBUTED is off; with "
+            "Redis it is on and the workers share the search)."
+        )
+    return "The search runs in this process (the run was not started by a Celery worker)."
+
+
+def resolved_recall_target(recall_target: float | None) -> float:
+    return float(recall_target if recall_target is not None else settings.TRAINING_RECALL_TARGET)
+
+
+def load_training_frame(report: RunProgress, as_of: date | None, profile: SearchProfile):
+    """(the applicants labelled as of ``as_of``, how many stored applicants have no label yet), read once
+    per run from the loan tables; raises ``TrainingDataError`` when they cannot train a model."""
+    from applicants.models import Applicant
+    from applicants.selectors import labelled_applicants_frame
+
+    as_of_label = as_of.isoformat() if as_of else ""
+    report(1, steps.LOADING_AS_OF.text(as_of=as_of_label) if as_of_label else steps.LOADING.text())
+    frame = labelled_applicants_frame(as_of=as_of)
+    check_training_data(frame, as_of_label)
+    # Stored applicants with no installment due by the as-of date (or no payment history) have no label: unused.
+    unlabelled = Applicant.objects.count() - len(frame)
+    report.note(
+        f"{len(frame)} applicants, {int(frame['is_npl'].sum())} NPL ({frame['is_npl'].mean():.1%}); "
+        f"profile {profile.name}: {profile.description}"
+    )
+    return frame, unlabelled
+
+
+def conclude_training(
+    run: TrainingRun,
+    result: SearchResult,
+    report: RunProgress,
+    *,
+    target: float,
+    as_of: date | None,
+    seed: int,
+    profile: SearchProfile,
+    unlabelled: int | None,
+) -> ModelVersion:
+    """After the search: the leaderboard on the run, champion/challenger, the artifact, the version
+    registered (and activated when it wins); the run marked succeeded."""
+    run.leaderboard = result.leaderboard()
+    run.save(update_fields=["leaderboard"])
+    for row in run.leaderboard:
+        report.note(leaderboard_line(row))
+
+    report(89, steps.COMPARING.text())
+    comparison = compare_with_active_version(result, target, promotion_rule())
+    report.note(comparison["reason"])
+
+    report(93, steps.SAVING.text())
+    result.model.metadata.update(
+        {
+            "seen_app_ids": sorted(int(i) for i in result.split.development["app_id"]),
+            "training_run_id": run.pk,
+            "as_of": as_of.isoformat() if as_of else None,
+        }
+    )
+    stored = save_artifact(result.model, f"{result.winner.name}-run{run.pk}")
+    try:
+        version = _register_version(run, result, stored, comparison, as_of, seed, profile, unlabelled)
+    except BaseException:
+        resolve_artifact_path(stored.path).unlink(missing_ok=True)
+        raise
     run.status = TrainingRun.Status.SUCCEEDED
-    run.finished_at = finished
+    run.finished_at = timezone.now()
     run.model_version = version
     run.save(update_fields=["status", "finished_at", "model_version"])
     done = steps.DONE_ACTIVATED if version.is_active else steps.DONE_INACTIVE
     report(100, done.text(name=version.name, pk=version.pk))
     return version
+
+
+def training_failed(run: TrainingRun, exc: Exception) -> TrainingFailed:
+    """Mark ``run`` failed because of ``exc`` (in words; a traceback in the log when unexpected) and
+    return the :class:`TrainingFailed` to raise."""
+    if isinstance(exc, TrainingFailed):
+        return exc
+    if isinstance(exc, TrainingDataError):
+        message = str(exc)
+    else:
+        logger.exception("Training run %s failed", run.pk)
+        message = failure_message(exc, "Training")
+    mark_failed(run, message)
+    return TrainingFailed(run, message)
 
 
 def leaderboard_line(row: dict) -> str:
@@ -615,8 +672,12 @@ def retry_training_run(run: TrainingRun, user) -> TrainingRun:
     )
 
 
-def run_queued_training(run_id: int) -> dict:
+def run_queued_training(run_id: int, *, start: Callable[..., dict] | None = None) -> dict:
     """What the Celery task does: claim the queued run, train, and report the outcome as a dict.
+
+    ``start(run, **arguments)``: starts the run's training elsewhere and reports (the task passes
+    ``training.distributed.start_distributed_training`` to spread the search over the workers: the run
+    is still running when this returns); ``None``: train in this process.
 
     A run that is not queued any more (already taken by another worker, or finished) is skipped,
     so a redelivered message never trains twice; a run still "running" without a heartbeat for
@@ -636,15 +697,17 @@ def run_queued_training(run_id: int) -> dict:
     parameters = run.parameters or {}
     try:
         as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
-        version = train_model_version(
-            run,
-            profile=parameters.get("profile", "quick"),
-            as_of=as_of,
-            seed=int(parameters.get("seed", 7)),
-            recall_target=parameters.get("recall_target"),
-            score_scaling=_scaling_from(parameters.get("score_scaling")),
-            candidate=parameters.get("candidate"),
-        )
+        arguments = {
+            "profile": parameters.get("profile", "quick"),
+            "as_of": as_of,
+            "seed": int(parameters.get("seed", 7)),
+            "recall_target": parameters.get("recall_target"),
+            "score_scaling": _scaling_from(parameters.get("score_scaling")),
+            "candidate": parameters.get("candidate"),
+        }
+        if start is not None:
+            return start(run, **arguments)
+        version = train_model_version(run, **arguments)
     except TrainingFailed as exc:
         return {"run_id": run_id, "status": "failed", "error": str(exc)}
     except (ValueError, TypeError) as exc:  # bad parameters stored on the run

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from nplsite.roles import is_analyst, is_model_admin
+from nplsite.roles import is_analyst, is_auditor, is_model_admin
 
 
 def _logs_in(username: str, password: str) -> bool:
@@ -30,7 +30,7 @@ def _run() -> dict[str, str]:
 @pytest.mark.django_db
 def test_demo_users_get_random_printed_passwords_that_work():
     first = _run()
-    assert set(first) == {"analyst", "modeladmin", "checker"}
+    assert set(first) == {"analyst", "modeladmin", "checker", "auditor"}
     for username, password in first.items():
         assert _logs_in(username, password)
     second = _run()
@@ -49,6 +49,8 @@ def test_demo_users_have_their_roles():
     assert is_model_admin(admin) and admin.is_staff and not admin.is_superuser
     checker = User.objects.get(username="checker")  # the second model admin four eyes need
     assert is_model_admin(checker) and checker.is_staff and not checker.is_superuser
+    auditor = User.objects.get(username="auditor")
+    assert is_auditor(auditor) and not is_analyst(auditor) and not is_model_admin(auditor) and not auditor.is_staff
 
 
 @pytest.mark.django_db
@@ -60,4 +62,4 @@ def test_with_debug_off_demo_users_are_refused_and_nothing_is_reset(settings):
     with pytest.raises(CommandError, match="Refusing to create demo users: DEBUG is off"):
         _run()
     assert _logs_in("analyst", first["analyst"])  # the password was not reset
-    assert get_user_model().objects.count() == 3
+    assert get_user_model().objects.count() == 4

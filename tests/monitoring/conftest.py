@@ -10,7 +10,7 @@ each test re-creates the version row with :func:`monitored_version`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.models import Applicant, Installment
+from credit.backtest import add_months
 from monitoring.models import ReferenceDistribution
 from scoring.models import Prediction
 from scoring.services import score_applicants
@@ -94,14 +95,21 @@ def score_stored_applicants(app_ids, channel: str = Prediction.Channel.BATCH) ->
     return len(applicants)
 
 
+def as_new_applications(app_ids) -> None:
+    """The applicants ``app_ids`` as applications that have just arrived: their loans' payment histories
+    are removed, so their back-test vintage is the month they are scored (nothing has an outcome yet)."""
+    Installment.objects.filter(applicant__app_id__in=list(app_ids)).delete()
+
+
 def date_predictions_at_application() -> None:
-    """Each prediction dated when its loan was applied for (a month before the first installment),
-    as if it had been scored then: the book is generated after the fact."""
+    """Each prediction dated when its loan was applied for (a calendar month before the first
+    installment, as the generator draws them), as if it had been scored then: the book is generated
+    after the fact."""
     first_due = dict(
         Installment.objects.values("applicant_id").annotate(first=Min("due_date")).values_list("applicant_id", "first")
     )
     predictions = list(Prediction.objects.filter(applicant__isnull=False))
     for prediction in predictions:
-        applied = first_due[prediction.applicant_id] - timedelta(days=30)
+        applied = add_months(first_due[prediction.applicant_id], -1)
         prediction.created_at = timezone.make_aware(datetime.combine(applied, time(10)))
     Prediction.objects.bulk_update(predictions, ["created_at"], batch_size=1000)

@@ -1,13 +1,19 @@
 """Back-testing against the generator's truth: the same applicants scored at application, their
 histories imported as of a later date, compared per grade, by vintage and at the version's threshold."""
 
-import pytest
+from collections import Counter
 
+import pytest
+from django.db.models import Min
+from django.utils import timezone
+
+from applicants.models import Installment
 from applicants.services import import_loan_file
 from credit import scorecard
-from credit.backtest import GREEN, RED, roc_auc_from_counts, window_end
+from credit.backtest import GREEN, RED, add_months, roc_auc_from_counts, window_end
 from monitoring.alerts import alert_message
 from monitoring.models import MonitoringReport
+from monitoring.selectors import backtest_groups
 from monitoring.services import write_monitoring_report
 from scoring.models import Prediction
 from scoring.policies import current_policy
@@ -166,6 +172,32 @@ def test_an_applicant_scored_twice_counts_once(monitored_version, scored_book, t
     again = write_monitoring_report(monitored_version, LATER_AS_OF, LATER_AS_OF)
     assert again.pk == first.pk
     assert again.figures["backtest"]["overall"]["n"] == BOOK_APPLICANTS
+
+
+def test_vintages_are_application_months_whenever_the_book_was_scored(monitored_version, scored_book):
+    """Issue 22, item 19: a book scored (or re-scored) today keeps its loans' application months."""
+    at_application = sorted((row["vintage"], row["n"]) for row in backtest_groups(monitored_version, LATER_AS_OF))
+    assert len({vintage for vintage, _ in at_application}) >= 30
+    Prediction.objects.update(created_at=timezone.now())
+    today = sorted((row["vintage"], row["n"]) for row in backtest_groups(monitored_version, timezone.localdate()))
+    assert today == at_application
+    # The month before each applicant's first instalment, as the generator drew its disbursement.
+    first_due = dict(
+        Installment.objects.values("applicant_id").annotate(first=Min("due_date")).values_list("applicant_id", "first")
+    )
+    expected = Counter(add_months(day, -1).replace(day=1) for day in first_due.values())
+    counted = Counter()
+    for vintage, n in today:
+        counted[vintage] += n
+    assert counted == expected
+    # A new application without instalments: its vintage is the month it was scored.
+    Installment.objects.filter(applicant__app_id=FIRST_APP_ID).delete()
+    newest = [
+        row
+        for row in backtest_groups(monitored_version, timezone.localdate())
+        if row["vintage"] == timezone.localdate().replace(day=1)
+    ]
+    assert sum(row["n"] for row in newest) == 1
 
 
 def test_auc_from_score_counts_counts_ties_half():

@@ -7,7 +7,13 @@ from applicants.services import import_loan_file
 from monitoring.services import write_monitoring_report
 from nplsite.tokens import issue_api_token
 from tests.conftest import make_user
-from tests.monitoring.conftest import KNOWN_SHIFT, LATER_AS_OF, score_stored_applicants, write_book
+from tests.monitoring.conftest import (
+    KNOWN_SHIFT,
+    LATER_AS_OF,
+    as_new_applications,
+    score_stored_applicants,
+    write_book,
+)
 from tests.web.pagecheck import checked_page, text_of
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +101,7 @@ def test_a_stable_period_before_any_outcome_says_nothing_is_back_tested_yet(
     moved, and the page does not claim that back-tested grades agree when none is back-tested."""
     book, _ = write_book(tmp_path, "same", n_applicants=1000, seed=32, as_of=LATER_AS_OF, first_app_id=FIRST_APP_ID)
     import_loan_file(book, as_of=LATER_AS_OF)
+    as_new_applications(range(FIRST_APP_ID, FIRST_APP_ID + 1000))
     score_stored_applicants(range(FIRST_APP_ID, FIRST_APP_ID + 1000))
     today = timezone.localdate()
     report = write_monitoring_report(monitored_version, today, today)

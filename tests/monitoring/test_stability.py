@@ -19,6 +19,7 @@ from tests.monitoring.conftest import (
     SHIFTED_ATTRIBUTES,
     TRAINING_APPLICANTS,
     TRAINING_AS_OF,
+    as_new_applications,
     score_stored_applicants,
     write_book,
 )
@@ -41,6 +42,7 @@ def scored_later_book(tmp_path, *, seed: int, shift: str | None = None) -> None:
         shift=shift,
     )
     import_loan_file(book, as_of=LATER_AS_OF)
+    as_new_applications(range(FIRST_LATER_APP_ID, FIRST_LATER_APP_ID + PERIOD_APPLICANTS))
     assert score_stored_applicants(range(FIRST_LATER_APP_ID, FIRST_LATER_APP_ID + PERIOD_APPLICANTS)) == (
         PERIOD_APPLICANTS
     )

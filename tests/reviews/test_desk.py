@@ -268,10 +268,34 @@ def test_the_queue_is_paged_by_the_database(predict, django_assert_max_num_queri
     for day in range(20):
         predict(created_at=local(2026, 11, 1) + timedelta(days=day))
     queue = selectors.queue()
-    with django_assert_max_num_queries(4):
+    # Each half of the queue (recommended review; sent by hand) is counted and read by a query of its
+    # own, then the page's predictions, then their pending decisions: six at most, whatever the size.
+    with django_assert_max_num_queries(6):
         assert queue.count() == 20
         entries = selectors.queue_entries(queue[5:10])
     assert [entry.prediction.created_at.day for entry in entries] == [6, 7, 8, 9, 10]
+
+
+def test_every_page_of_the_queue_merges_recommended_and_sent_cases_in_entry_order(predict, analyst):
+    """A page is cut from both halves of the queue at once: a slice anywhere gives the rows of the
+    whole queue sorted by (entered, id), sent cases placed by the time they were sent."""
+    from django.utils import timezone
+
+    for day in range(1, 13):
+        predict(created_at=local(2026, 11, day))
+    for day in (3, 6, 6, 20):
+        approve = predict(recommendation="approve", created_at=local(2026, 10, 1))
+        case = services.send_to_review(approve, user=analyst)
+        case.sent_at = local(2026, 11, day, hour=11)  # sent on a day between recommended ones
+        case.save(update_fields=["sent_at"])
+    queue = selectors.queue()
+    everything = sorted(queue[0:100], key=lambda row: (row[1], row[0]))
+    assert queue[0:100] == everything and queue.count() == len(everything) == 16
+    for start, stop in ((0, 5), (3, 9), (5, 10), (14, 20), (16, 30)):
+        assert queue[start:stop] == everything[start:stop]
+    assert queue[4] == everything[4] and timezone.localtime(everything[3][1]).day == 3
+    with pytest.raises(IndexError):
+        queue[16]
 
 
 def test_the_queues_index_exists_after_migrating(db):

@@ -149,6 +149,8 @@ def test_the_pages_propose_show_the_pending_change_and_let_only_the_other_admin_
     assert ModelVersion.objects.get(is_active=True) == second
     audit = text_of(client.get("/changes/audit/?object_type=model_version"))
     assert "Approved" in audit and "Proposed" in audit and "Better recall" in audit
+    # What changed is written field by field, not as a Python dictionary.
+    assert f"active_model_version {first.pk} → {second.pk}" in audit and "{'" not in audit
 
     no_reason = model_admin_client.post(f"/models/{first.pk}/activate/", {"reason": ""}, follow=True)
     assert "Say why" in text_of(no_reason) and ChangeRequest.objects.count() == 1

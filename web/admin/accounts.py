@@ -26,12 +26,17 @@ from knox.models import AuthToken
 from governance.models import AuditEntry
 from governance.services import record
 from nplsite.models import ApiToken
-from nplsite.roles import ANALYST, MODEL_ADMIN, ROLES, is_model_admin
+from nplsite.roles import ANALYST, AUDITOR, MODEL_ADMIN, ROLES, is_model_admin, main_role
 from nplsite.tokens import issue_api_token, revoke_api_tokens
 
 User = get_user_model()
 Action, ObjectType = AuditEntry.Action, AuditEntry.ObjectType
-ROLE_CHOICES = [("", _("No role (cannot use the platform)")), (ANALYST, _("Analyst")), (MODEL_ADMIN, _("Model admin"))]
+ROLE_CHOICES = [
+    ("", _("No role (cannot use the platform)")),
+    (ANALYST, _("Analyst")),
+    (MODEL_ADMIN, _("Model admin")),
+    (AUDITOR, _("Auditor (reads the audit log, changes nothing)")),
+]
 
 for model in (User, Group, AuthToken):  # Django's and knox's own admins, replaced below (tokens as ApiToken)
     if admin.site.is_registered(model):
@@ -56,8 +61,7 @@ def _user_state(user) -> dict:
 
 
 def role_of(user) -> str:
-    names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-    return MODEL_ADMIN if MODEL_ADMIN in names else ANALYST if ANALYST in names else ""
+    return main_role(set(user.groups.filter(name__in=ROLES).values_list("name", flat=True)))
 
 
 class RoleField(forms.ChoiceField):
@@ -181,8 +185,8 @@ class AccountAdmin(ModelAdminsOnly, UserAdmin):
 
     @admin.display(description=_("role"))
     def role(self, obj):
-        names = {group.name for group in obj.groups.all()}
-        return gettext(MODEL_ADMIN) if MODEL_ADMIN in names else gettext(ANALYST) if ANALYST in names else "—"
+        role = main_role({group.name for group in obj.groups.all()})
+        return gettext(role) if role else "—"
 
     def save_model(self, request, obj, form, change):
         before = _user_state(User.objects.get(pk=obj.pk)) if change else None

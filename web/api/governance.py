@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 
 from governance.models import AuditEntry
-from web.api.scoring import ERROR_RESPONSES, PAGE_NOT_FOUND_RESPONSE, ApiPagination, IsModelAdmin, ScoringApiView
+from web.api.scoring import ERROR_RESPONSES, PAGE_NOT_FOUND_RESPONSE, ApiPagination, IsAuditor, ScoringApiView
 from web.forms.governance import AuditFilterForm
 
 
@@ -50,12 +50,12 @@ FILTERS = [
 
 
 class AuditLogView(ScoringApiView, generics.ListAPIView):
-    permission_classes = [IsAuthenticated, IsModelAdmin]
+    permission_classes = [IsAuthenticated, IsAuditor]
     serializer_class = AuditEntrySerializer
     pagination_class = ApiPagination
 
     @extend_schema(
-        summary="The configuration audit log (Model admins)",
+        summary="The configuration audit log (Auditors and Model admins)",
         description=(
             "Every change to models, decision policies and their knock-out rules, users, roles and API tokens: "
             "who proposed, who approved, when, what changed (before/after). Append-only. Newest first."

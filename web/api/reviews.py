@@ -21,15 +21,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from nplsite.roles import is_model_admin
 from reviews import selectors, services
 from reviews.models import NOTE_MAX_LENGTH, ReviewCase, ReviewDecision
 from scoring.models import Prediction
 from web.api import examples as api_examples
-from web.api.scoring import ERROR_RESPONSES, PAGE_NOT_FOUND_RESPONSE, ApiPagination, ScoringApiView
+from web.api.scoring import ERROR_RESPONSES, PAGE_NOT_FOUND_RESPONSE, ApiPagination, IsAuditor, ScoringApiView
 from web.api.serializers import ErrorSerializer, ReviewDecisionSerializer
 from web.page_selectors.reviews import override_report
 
@@ -255,22 +254,15 @@ class OverrideReportFilterSerializer(serializers.Serializer):
         return data
 
 
-class IsModelAdmin(BasePermission):
-    message = "Only Model admins may read the override report."
-
-    def has_permission(self, request, view):
-        return is_model_admin(request.user)
-
-
 class OverrideReportView(ScoringApiView):
-    permission_classes = [*ScoringApiView.permission_classes, IsModelAdmin]
+    permission_classes = [IsAuthenticated, IsAuditor]
 
     @extend_schema(
         summary="The override report",
         description="Override rate (overrides over decisions on an approve or decline recommendation), high-side "
         "and low-side overrides, and the realised NPL rate of overridden and followed decisions whose applicants' "
         "outcome is known (labelled MONITORING_OUTCOME_WINDOW_MONTHS after the application month): overall and by "
-        "analyst, reason code, grade and month of decision. For Model admins.",
+        "analyst, reason code, grade and month of decision. For Auditors and Model admins.",
         parameters=[OverrideReportFilterSerializer],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The report."), **ERROR_RESPONSES},
         examples=api_examples.OVERRIDE_REPORT_EXAMPLES,

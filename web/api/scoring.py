@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants.models import Applicant
-from nplsite.roles import is_analyst, is_model_admin
+from nplsite.roles import is_analyst, is_auditor, is_model_admin
 from scoring import selectors
 from scoring.models import Prediction
 from scoring.policies import list_policies
@@ -76,6 +76,13 @@ class IsModelAdmin(BasePermission):
 
     def has_permission(self, request, view):
         return is_model_admin(request.user)
+
+
+class IsAuditor(BasePermission):
+    message = "Only Auditors and Model admins may read this."
+
+    def has_permission(self, request, view):
+        return is_auditor(request.user)
 
 
 class ApiPagination(PageNumberPagination):

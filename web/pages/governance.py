@@ -1,5 +1,6 @@
-"""Pages of the four eyes and the audit log (Model admins): what is waiting for a second approver,
-approving or rejecting it, and the configuration audit log with its filters."""
+"""Pages of the four eyes and the audit log: what is waiting for a second approver (Auditors read it,
+Model admins approve or reject), and the configuration audit log with its filters (Auditors and
+Model admins)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance.models import AuditEntry, ChangeRequest
 from governance.services import ChangeRefused, approve, pending_changes, propose, recent_changes, reject
-from nplsite.roles import model_admin_required
+from nplsite.roles import auditor_required, model_admin_required
 from web.forms.governance import AuditFilterForm
 
 AUDIT_ROWS_PER_PAGE = 50
 
 
-@model_admin_required
+@auditor_required
 @require_GET
 def changes(request):
     """What waits for a second approver (and for whom), and the latest decisions."""
@@ -74,7 +75,7 @@ def change_reject(request, change_id: int):
     return redirect("governance:changes")
 
 
-@model_admin_required
+@auditor_required
 @require_GET
 def audit_log(request):
     """Every configuration change, newest first, filtered by what, action, who, dates and break-glass."""

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from nplsite.roles import analyst_required, is_model_admin, model_admin_required
+from nplsite.roles import analyst_required, auditor_required, is_model_admin
 from reviews import selectors, services
 from reviews.models import ReviewDecision
 from scoring.models import Prediction
@@ -184,7 +184,7 @@ def decision_message(decision: ReviewDecision) -> str:
     return gettext("Decision recorded: %(outcome)s.") % {"outcome": decision.get_outcome_display()}
 
 
-@model_admin_required
+@auditor_required
 @require_GET
 def override_report_page(request):
     form = OverrideReportForm(request.GET or None)

@@ -117,3 +117,14 @@ def month(value):
 def knockout_rule(prediction):
     """The policy's knock-out rule that decided ``prediction``, in the active language (``""``: none)."""
     return prediction_rule_text(prediction) if prediction is not None else ""
+
+
+@register.filter
+def changed_fields(entry):
+    """An audit entry's before/after as ``(field, before, after)`` rows, one per field either side names
+    (a value missing on one side is ``None``), in the order the entry recorded them."""
+    before = entry.before if isinstance(entry.before, dict) else {}
+    after = entry.after if isinstance(entry.after, dict) else {}
+    if not isinstance(entry.before, (dict, type(None))) or not isinstance(entry.after, (dict, type(None))):
+        return [("", entry.before, entry.after)]
+    return [(field, before.get(field), after.get(field)) for field in dict.fromkeys([*before, *after])]

@@ -6,19 +6,20 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from nplsite.roles import ANALYST, MODEL_ADMIN
+from nplsite.roles import ANALYST, AUDITOR, MODEL_ADMIN
 
 DEMO_USERS = (
     ("analyst", ANALYST, False),
     ("modeladmin", MODEL_ADMIN, True),
     ("checker", MODEL_ADMIN, True),  # a second model admin: four eyes approve what the first proposes
+    ("auditor", AUDITOR, False),  # reads the audit log and the override report, changes nothing
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Create (or reset) one demo user per role, 'analyst' (Analyst) and 'modeladmin' (Model admin), "
-        "with fresh random passwords printed here and nowhere else. Development only (DEBUG on)."
+        "Create (or reset) the demo users, 'analyst' (Analyst), 'modeladmin' and 'checker' (Model admins) and "
+        "'auditor' (Auditor), with fresh random passwords printed here and nowhere else. Development only (DEBUG on)."
     )
 
     def handle(self, *args, **options):

@@ -1,0 +1,99 @@
+"""Issue 25: on PostgreSQL the database counts a period into its stability bins; the figures are the
+ones the Python path (what SQLite runs) gives on the same rows, number for number."""
+
+import pandas as pd
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from applicants.attributes import ATTRIBUTE_FIELDS
+from applicants.generator import generate_applicants
+from monitoring.models import ReferenceDistribution
+from monitoring.selectors import counts_in_database
+from monitoring.services import compute_monitoring_figures, stability_figures
+from scoring.models import Prediction
+from scoring.services import score_applicants
+from tests.support import VALID_APPLICANT
+
+pytestmark = pytest.mark.django_db
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the database counts the bins on PostgreSQL only (SQLite: Python)"
+)
+
+
+def stored_copy(prediction: Prediction, **changes) -> Prediction:
+    """Another stored prediction like ``prediction`` with other inputs or probability: rows the
+    scoring service would never write (missing or odd inputs), which a report must still read alike."""
+    fields = {
+        field.name: getattr(prediction, field.name)
+        for field in Prediction._meta.concrete_fields
+        if field.name not in ("id", "created_at")
+    }
+    return Prediction.objects.create(**{**fields, "applicant": None, **changes})
+
+
+def book_with_edge_cases(version) -> None:
+    """500 generated applicants scored by ``version``, and stored rows on every edge the bins have:
+    values equal to a bin edge, below and above the training range, no income (capped ratios), no
+    amount financed (ratios 0 or undefined), missing attributes and a category never seen."""
+    generated = pd.DataFrame(generate_applicants(500, seed=25))[list(ATTRIBUTE_FIELDS)].astype(object)
+    rows = [
+        {name: getattr(value, "item", lambda v=value: v)() for name, value in row.items()}
+        for row in generated.to_dict("records")
+    ]
+    for i in range(0, len(rows), 7):  # tenors on a bin edge
+        rows[i]["tenor"] = 24
+    score_applicants(rows, channel=Prediction.Channel.API)
+    template = Prediction.objects.filter(model_version=version).first()
+    reference = ReferenceDistribution.objects.get(model_version=version)
+    income, score = reference.attributes["monthly_income"], reference.score
+    edge_cases = [
+        {**VALID_APPLICANT, "monthly_income": int(income["edges"][3])},  # on an edge
+        {**VALID_APPLICANT, "monthly_income": 0},  # no income: installment and loan ratios at their caps
+        {**VALID_APPLICANT, "monthly_income": 0, "dp": VALID_APPLICANT["otr"]},  # nothing financed, no income
+        {**VALID_APPLICANT, "dp": VALID_APPLICANT["otr"]},  # nothing financed: ratios 0, down payment 1
+        {**VALID_APPLICANT, "monthly_income": int(income["maximum"]) * 10},  # above the training range
+        {**VALID_APPLICANT, "monthly_income": 1},  # below it
+        {**VALID_APPLICANT, "pekerjaan": "Astronaut"},  # a category never seen
+        {key: value for key, value in VALID_APPLICANT.items() if key not in ("otr", "housing_type")},  # missing
+    ]
+    for attributes in edge_cases:
+        stored_copy(template, input_attributes=attributes)
+    for probability in (score["edges"][0], score["edges"][5], score["minimum"], 0.0, 1.0):
+        stored_copy(template, npl_probability=probability)
+
+
+@needs_postgresql
+def test_the_database_counts_the_bins_the_python_path_counts(monitored_version):
+    book_with_edge_cases(monitored_version)
+    today = timezone.localdate()
+    assert counts_in_database()
+
+    in_database = stability_figures(monitored_version, today, today, None, in_database=True)
+    in_python = stability_figures(monitored_version, today, today, None, in_database=False)
+
+    assert in_database == in_python
+    assert in_database["predictions"] == 500 + 8 + 5
+    features = in_database["features"]
+    # The edge cases were counted (the comparison is not between two empty reports).
+    assert features["otr"]["missing"] == 1 and features["monthly_income"]["outside_share"] > 0
+    assert features["pekerjaan"]["bins"]["period"][-1] > 0  # the unseen category's bin
+    # Undefined: no income and nothing to pay; no vehicle price.
+    assert features["installment_to_income"]["missing"] == 2
+    assert in_database["score"]["count"] == 513
+    # Every bin of the score, counted per bin (not only in total).
+    assert in_database["score"]["bins"] == in_python["score"]["bins"]
+
+
+@needs_postgresql
+def test_a_channel_and_the_whole_report_agree_on_both_paths(monitored_version):
+    book_with_edge_cases(monitored_version)
+    today = timezone.localdate()
+    for channel in (Prediction.Channel.API, Prediction.Channel.WEB):
+        assert stability_figures(monitored_version, today, today, channel, in_database=True) == stability_figures(
+            monitored_version, today, today, channel, in_database=False
+        )
+    # The report itself takes the database's path on PostgreSQL.
+    figures, _, _ = compute_monitoring_figures(monitored_version, today, today)
+    assert figures["stability"] == stability_figures(monitored_version, today, today, None, in_database=False)
