@@ -5,7 +5,7 @@ Usage::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/npl_batch REDIS_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python benchmarks/scale_out.py --part batch [--rows 1000000] [--workers 1,2,4]
 
-Parts (``--part``; ``all`` runs each in turn):
+Parts (``--part``, one per run; ``batch`` by default):
 
 - ``batch``: batch scoring of one file (:func:`batch_part`). A ``--rows``-row loan file (one row per
   application, varied valid values) is submitted as a batch job (the service the upload page calls:
@@ -15,7 +15,13 @@ Parts (``--part``; ``all`` runs each in turn):
   timed from the submission until it has succeeded, split into the reading of the file (one task,
   serial) and the chunk tasks (shared by the workers). Printed: seconds, rows/s, and the speed-up
   of each N over N = 1, overall and for the chunks alone.
-- ``search``: distributed model search — a later part (another change adds it here).
+- ``search``: the distributed model search (``scale_out_search_part.py``, its own options after
+  ``--part search``: ``--applicants`` (20000), ``--profile`` (full), ``--workers`` (1,2,4),
+  ``--database-url``, ``--redis-url``; see that module): one training run with 1, 2 and 4 worker
+  processes in a scratch database, timed, with the check that every run chose the same model with
+  the same fold scores and leaderboard.
+
+    .venv/bin/python benchmarks/scale_out.py --part search [--applicants 20000] [--profile full]
 
 Needs PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``): the embedded SQLite default writes
 through one lock, which is exactly what scale-out is not about. The database is migrated; a model is
@@ -35,6 +41,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scale_out_search_part  # noqa: E402
 from batch_under_load import write_batch_file  # noqa: E402 (a script beside this one)
 from benchmark_setup import production_like_environment  # noqa: E402
 from load_api import AS_OF, BIN, PROJECT_DIR, cpu_seconds  # noqa: E402
@@ -265,8 +272,15 @@ PARTS = {"batch": batch_part}
 
 
 def main() -> int:
+    part = argparse.ArgumentParser(add_help=False)
+    part.add_argument("--part", choices=[*PARTS, "search"], default="batch")
+    chosen, rest = part.parse_known_args()
+    if chosen.part == "search":  # its own options (a scratch database, its own workers)
+        search = argparse.ArgumentParser(description=scale_out_search_part.__doc__.split("\n\n")[0])
+        scale_out_search_part.add_search_arguments(search)
+        return scale_out_search_part.run_search_part(search.parse_args(rest))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=[*PARTS, "all"], default="all")
+    parser.add_argument("--part", choices=[*PARTS, "search"], default="batch")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the batch file (default 1000000)")
     parser.add_argument(
         "--workers", default="1,2,4", type=lambda text: [int(n) for n in text.split(",")], help="default 1,2,4"
@@ -279,9 +293,7 @@ def main() -> int:
     queue = f"scale-out-{uuid.uuid4().hex[:8]}"
     env = environment(args.workdir, queue)
     setup_django(env, args.profile)
-    for name, part in PARTS.items():
-        if args.part in (name, "all"):
-            part(args, env, args.workdir, queue)
+    PARTS[args.part](args, env, args.workdir, queue)
     return 0
 
 

@@ -2,11 +2,11 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/scale_out_search.py \\
+    .venv/bin/python benchmarks/scale_out.py --part search \\
         [--applicants 20000] [--profile full] [--workers 1,2,4] [--no-in-process] \\
         [--database-url postgres://postgres@127.0.0.1:5432/npl_search] [--redis-url redis://127.0.0.1:6379/6]
 
-What it does (the lead merges it into ``scale_out.py --part search``: :func:`run_search_part`):
+What it does (:func:`run_search_part`, run by ``scale_out.py --part search``):
 
 1. A scratch PostgreSQL database (``--database``, dropped and created on the server of
    ``--database-url``), migrated; a generated book of ``--applicants`` applicants (seed 11) imported
@@ -228,13 +228,3 @@ def run_search_part(args) -> int:
         verdict = "met" if one / two >= SPEED_UP_TARGET else "NOT met"
         print(f"speed-up with 2 worker processes: {one / two:.2f}x (target >= {SPEED_UP_TARGET}x: {verdict})")
     return 0 if identical else 1
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_search_arguments(parser)
-    return run_search_part(parser.parse_args())
-
-
-if __name__ == "__main__":
-    sys.exit(main())
