@@ -319,7 +319,14 @@ def score_chunk(job_id: str, number: int, *, attempt: int = 1, final: bool = Tru
     )
     try:
         with transaction.atomic():
-            chunk = BatchChunk.objects.select_for_update().filter(job_id=job_id, number=number).first()
+            # The chunk's row only (of=self, no ordering): the model's default order joins the job, and
+            # FOR UPDATE would then lock the job's row too, for the whole chunk — one chunk at a time.
+            chunk = (
+                BatchChunk.objects.select_for_update(of=("self",))
+                .filter(job_id=job_id, number=number)
+                .order_by("pk")
+                .first()
+            )
             if chunk is None:
                 return {"job_id": job_id, "chunk": number, "status": "skipped", "reason": "no such chunk"}
             if chunk.status == ChunkStatus.DONE:

@@ -160,3 +160,24 @@ def test_a_chunk_failing_after_its_retries_fails_the_job_and_start_again_scores_
     assert len(stored) == len(SCORED) == Prediction.objects.filter(channel="batch").count()
     assert [int(row["app_id"]) for row in rows_of(results_file(again))] == SCORED
     assert not Prediction.objects.filter(batch_job=job).exists() and not BatchChunk.objects.filter(job=job).exists()
+
+
+@pytest.mark.django_db
+def test_a_chunk_locks_its_own_row_not_the_jobs(chunked, active_version, settings):
+    """Chunks of one job are scored side by side: a chunk's transaction locks its chunk's row only. (The
+    chunk model's default order joins the job; a plain FOR UPDATE then locked the job's row for the
+    whole chunk too, and the workers took turns: two were no faster than one.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite locks the whole file)")
+    settings.BATCH_INLINE_MAX_ROWS = 1000  # scored in this process, by the chunk tasks' own steps
+    with CaptureQueriesContext(connection) as queries:
+        job = submit_batch_file(upload(), user=None)
+    assert job.status == "succeeded" and job.chunks == 3, job.error
+    locks = [query["sql"] for query in queries.captured_queries if "FOR UPDATE" in query["sql"]]
+    chunk_locks = [sql for sql in locks if "scoring_batchchunk" in sql]
+    assert len(chunk_locks) == 3
+    for sql in chunk_locks:
+        assert 'FOR UPDATE OF "scoring_batchchunk"' in sql and "scoring_batchscoringjob" not in sql, sql
