@@ -57,35 +57,11 @@ def child_setup(size: int, data_dir: str) -> dict:
     from applicants.attributes import ATTRIBUTE_FIELDS
     from applicants.generator import generate_applicants, true_npl_probability
     from credit import scorecard
-    from credit.stability import feature_columns, number_reference, reference_of
-    from monitoring.services import store_reference_distribution
     from scoring.policies import current_policy
-    from training.models import ModelVersion
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    version = ModelVersion.objects.create(
-        name="benchmark",
-        algorithm="true probability",
-        balancing="none",
-        threshold=0.10,
-        artifact_path="none",
-        artifact_sha256="0" * 64,
-        artifact_size=0,
-        is_active=True,
-        status=ModelVersion.Status.ACTIVE,
-    )
-    development = pd.DataFrame(generate_applicants(20_000, seed=1))
-    columns = feature_columns(development)
-    store_reference_distribution(
-        version,
-        {
-            "applicants": len(development),
-            "attributes": {name: reference_of(values, values.dtype == object) for name, values in columns.items()},
-            "score": number_reference(true_npl_probability(development)),
-        },
-        "training",
-    )
+    version = _new_version_with_reference()
 
     rng = np.random.default_rng(2)
     applicants = pd.DataFrame(generate_applicants(size, seed=3))
