@@ -106,8 +106,8 @@ def child_setup(size: int, data_dir: str) -> dict:
                 cursor.executemany(
                     "INSERT INTO scoring_prediction (applicant_id, input_attributes, model_version_id,"
                     " npl_probability, is_npl, threshold, credit_score, risk_grade, expected_loss, recommendation,"
-                    " reasons, user_id, channel, created_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " reasons, user_id, channel, first_of_version, created_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, true, %s)",
                     [
                         (
                             i + 1,
@@ -319,9 +319,9 @@ def child_setup_postgres(size: int, data_dir: str) -> dict:
             cursor.execute(
                 "INSERT INTO scoring_prediction (id, applicant_id, input_attributes, model_version_id,"
                 " npl_probability, is_npl, threshold, credit_score, risk_grade, expected_loss, recommendation,"
-                " reasons, knockout_rule, outside_training, user_id, channel, created_at)"
+                " reasons, knockout_rule, outside_training, user_id, channel, first_of_version, created_at)"
                 " SELECT i, i, p.attributes, %s, p.probability, p.probability >= %s, %s, p.credit_score,"
-                " p.risk_grade, 0, 'review', '[]', '', '[]', NULL, 'batch',"
+                " p.risk_grade, 0, 'review', '[]', '', '[]', NULL, 'batch', true,"
                 " (%s::date + ((i * 2654435761) %% %s)::int + time '10:00') AT TIME ZONE %s"
                 " FROM generate_series(%s::bigint, %s::bigint) AS i JOIN bench_pool p ON p.slot = i %% %s",
                 [

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Count, DateField, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DateField, F, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncMonth
 
@@ -19,7 +19,6 @@ from applicants.models import Installment
 from credit import encoder, stability
 from credit.backtest import add_months
 from monitoring.models import MonitoringReport
-from scoring.models import Prediction
 from scoring.selectors import predictions
 from training.models import ModelVersion
 
@@ -35,13 +34,9 @@ def period_applications(version: ModelVersion, start: date, end: date, channel: 
     """:func:`period_predictions` counting each application once, when it was first scored by the
     version: a later prediction of a stored applicant (a re-score after a policy change, "score now"
     again) is not a new applicant entering the period, so it is left out, as the back-test does.
-    Predictions of applications not stored (no ``applicant``) each count."""
-    earlier = Prediction.objects.filter(model_version_id=version.pk, applicant_id=OuterRef("applicant_id")).filter(
-        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
-    )
-    # An application not stored (``applicant_id`` NULL) equals no earlier row, so it always stays; the plain
-    # NOT EXISTS lets PostgreSQL make it one anti-join rather than a lookup per prediction.
-    return period_predictions(version, start, end, channel).filter(~Exists(earlier))
+    Predictions of applications not stored (no ``applicant``) each count. Scoring marks the first
+    prediction when it stores it (``Prediction.first_of_version``, scoring.services.store_predictions)."""
+    return period_predictions(version, start, end, channel).filter(first_of_version=True)
 
 
 def period_chunks(
@@ -69,10 +64,9 @@ def period_chunks(
         yield attributes, np.asarray(columns[0], dtype=np.float64)
 
 
-# PostgreSQL settings for the few large monitoring queries, in their transaction only: the anti-join
-# that keeps each applicant's first prediction hashes every prediction of the version, and in the
-# default 4 MB it spills to disk in a hundred batches; JIT compiling takes seconds and gains nothing
-# on a scan that is mostly JSON extraction.
+# PostgreSQL settings for the few large monitoring queries, in their transaction only: the back-test's
+# hash joins and aggregates spill to disk in the default 4 MB; JIT compiling takes seconds and gains
+# nothing on a scan that is mostly JSON extraction.
 LARGE_QUERY_SETTINGS = {"work_mem": "256MB", "jit": "off"}
 
 
@@ -227,19 +221,14 @@ def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
     scored in one afternoon, or re-scored after a policy change, keeps the vintages its loans had,
     and the outcome window counts their real months on book.
 
-    One grouped query (on PostgreSQL with :func:`large_query`'s settings: one anti-join for the first
-    predictions).
+    One grouped query (on PostgreSQL with :func:`large_query`'s settings).
     """
-    earlier = Prediction.objects.filter(
-        applicant_id=OuterRef("applicant_id"), model_version_id=version.pk, id__lt=OuterRef("id")
-    )
     first_due = (
         Installment.objects.filter(applicant_id=OuterRef("applicant_id")).order_by("due_date").values("due_date")[:1]
     )
     rows = (
         predictions(model_version_id=version.pk, created_to=until)
-        .filter(applicant__isnull=False)
-        .filter(~Exists(earlier))
+        .filter(applicant__isnull=False, first_of_version=True)
         .order_by()
         .annotate(
             first_due_month=TruncMonth(Subquery(first_due, output_field=DateField())),

@@ -226,6 +226,17 @@ class Prediction(models.Model):
         verbose_name=_("requested by"),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # Set when scoring stores the prediction (scoring.services): monitoring counts these rows as the
+    # applications entering a period, so a report reads a flag instead of searching every applicant's
+    # earlier predictions (docs/scaling.md, "Monitoring aggregation").
+    first_of_version = models.BooleanField(
+        _("first by this model version"),
+        default=False,
+        help_text=_(
+            "the applicant's first prediction by this model version (always for a request that named no "
+            "application); a re-score of a stored applicant is not"
+        ),
+    )
     created_at = models.DateTimeField(_("scored at"), auto_now_add=True)
 
     class Meta:
@@ -238,6 +249,13 @@ class Prediction(models.Model):
                 fields=["batch_job", "batch_row"],
                 condition=Q(batch_job__isnull=False),
                 name="prediction_once_per_batch_row",
+            ),
+            # One first prediction per stored applicant and version, even when two requests score the
+            # same applicant at once (the later insert is refused and stored again as a re-score).
+            models.UniqueConstraint(
+                fields=["applicant", "model_version"],
+                condition=Q(first_of_version=True),
+                name="prediction_first_of_version_once",
             ),
         ]
         indexes = [

@@ -35,6 +35,7 @@ from scoring.policies import (
     environment_parameters,
     policy_parameters,
 )
+from scoring.services import store_predictions
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def rescore_prediction(prediction: Prediction, *, user) -> Prediction:
         monthly_income=np.array([attributes["monthly_income"]]),
         tenor=np.array([attributes["tenor"]]),
     )
-    return Prediction.objects.create(
+    again = Prediction(
         applicant=prediction.applicant,
         input_attributes=attributes,
         model_version=prediction.model_version,
@@ -214,3 +215,5 @@ def rescore_prediction(prediction: Prediction, *, user) -> Prediction:
         user=user if user is not None and user.is_authenticated else None,
         channel=Prediction.Channel.WEB,
     )
+    store_predictions([again])
+    return again

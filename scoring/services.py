@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext
 
 from applicants.attributes import ATTRIBUTE_FIELDS
@@ -121,13 +121,52 @@ def score_valid_applicants(
                 **scores.row(index),
             )
         )
+    store_predictions(predictions)
+    return [ScoreResult(prediction=prediction, version=model_version) for prediction in predictions]
+
+
+def store_predictions(predictions: list[Prediction]) -> None:
+    """Insert new predictions of one model version, each marked whether it is its applicant's first
+    by that version (``first_of_version``: what monitoring counts as an application entering a
+    period; a prediction without a stored applicant always is).
+
+    The database holds one first prediction per applicant and version
+    (``prediction_first_of_version_once``): when a concurrent request stored one since the lookup
+    here, the insert is refused and the predictions are marked again and stored once more.
+    """
+    _mark_first_of_version(predictions)
+    try:
+        # Inside a transaction, a refused insert must not abort it: a savepoint around the attempt.
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            _insert(predictions)
+    except IntegrityError:
+        if not any(prediction.first_of_version and prediction.applicant_id for prediction in predictions):
+            raise
+        _mark_first_of_version(predictions)
+        _insert(predictions)  # refused again (a batch line stored twice, say): the error goes up
+
+
+def _mark_first_of_version(predictions: list[Prediction]) -> None:
+    linked = {prediction.applicant_id for prediction in predictions if prediction.applicant_id is not None}
+    scored = set()
+    if linked:
+        scored = set(
+            Prediction.objects.filter(
+                model_version_id=predictions[0].model_version_id, applicant_id__in=linked, first_of_version=True
+            ).values_list("applicant_id", flat=True)
+        )
+    for prediction in predictions:
+        prediction.first_of_version = prediction.applicant_id is None or prediction.applicant_id not in scored
+        scored.add(prediction.applicant_id)
+
+
+def _insert(predictions: list[Prediction]) -> None:
     if len(predictions) == 1:
         # One INSERT in autocommit: bulk_create would wrap it in a transaction of its own (two more
         # statements, BEGIN and COMMIT, each a round trip to PostgreSQL) and prepare it for batches.
         predictions[0].save(force_insert=True)
     else:
         Prediction.objects.bulk_create(predictions, batch_size=PREDICTIONS_PER_INSERT)
-    return [ScoreResult(prediction=prediction, version=model_version) for prediction in predictions]
 
 
 def score_requests(requests: Sequence[tuple[dict, int | None]], *, user=None, channel: str) -> list[ScoreResult]:
