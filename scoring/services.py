@@ -134,19 +134,20 @@ def store_predictions(predictions: list[Prediction]) -> None:
     (``prediction_first_of_version_once``): when a concurrent request stored one since the lookup
     here, the insert is refused and the predictions are marked again and stored once more.
     """
-    _mark_first_of_version(predictions)
+    if not _mark_first_of_version(predictions):
+        _insert(predictions)  # no stored applicant's first: nothing the flag's constraint could refuse
+        return
     try:
         # Inside a transaction, a refused insert must not abort it: a savepoint around the attempt.
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
             _insert(predictions)
     except IntegrityError:
-        if not any(prediction.first_of_version and prediction.applicant_id for prediction in predictions):
-            raise
         _mark_first_of_version(predictions)
         _insert(predictions)  # refused again (a batch line stored twice, say): the error goes up
 
 
-def _mark_first_of_version(predictions: list[Prediction]) -> None:
+def _mark_first_of_version(predictions: list[Prediction]) -> bool:
+    """Set ``first_of_version`` on each prediction; whether any stored applicant's first is among them."""
     linked = {prediction.applicant_id for prediction in predictions if prediction.applicant_id is not None}
     scored = set()
     if linked:
@@ -158,6 +159,7 @@ def _mark_first_of_version(predictions: list[Prediction]) -> None:
     for prediction in predictions:
         prediction.first_of_version = prediction.applicant_id is None or prediction.applicant_id not in scored
         scored.add(prediction.applicant_id)
+    return any(prediction.first_of_version for prediction in predictions if prediction.applicant_id is not None)
 
 
 def _insert(predictions: list[Prediction]) -> None:

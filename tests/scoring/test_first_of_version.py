@@ -82,15 +82,7 @@ def concurrent_first_prediction(applicant):
     return wrapper
 
 
-@pytest.mark.parametrize(
-    "in_transaction",
-    [
-        pytest.param(True, id="inside-a-transaction"),
-        pytest.param(False, id="autocommit", marks=pytest.mark.django_db(transaction=True)),
-    ],
-)
-@pytest.mark.django_db
-def test_a_first_prediction_stored_meanwhile_makes_this_one_a_rescore(make_version, analyst, in_transaction):
+def store_while_another_request_stores_the_first(make_version, analyst, *, in_transaction: bool) -> None:
     make_version("LogisticRegression")
     applicant = create_applicant(VALID_APPLICANT, app_id=5004)
     assert connection.in_atomic_block is in_transaction
@@ -99,6 +91,17 @@ def test_a_first_prediction_stored_meanwhile_makes_this_one_a_rescore(make_versi
     assert result.prediction.pk is not None and result.prediction.first_of_version is False
     assert flags(applicant) == [True, False]  # the other request's prediction is the first; both are stored
     assert list(applicant.predictions.order_by("id").values_list("user", flat=True)) == [None, analyst.pk]
+
+
+def test_a_first_prediction_stored_meanwhile_makes_this_one_a_rescore(make_version, analyst):
+    """Inside a transaction (a batch chunk's): the refused insert is undone to a savepoint only."""
+    store_while_another_request_stores_the_first(make_version, analyst, in_transaction=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_a_first_prediction_stored_meanwhile_makes_this_one_a_rescore(make_version, analyst):
+    """In autocommit (a web request's): the other request's prediction is committed before this insert."""
+    store_while_another_request_stores_the_first(make_version, analyst, in_transaction=False)
 
 
 def test_an_insert_refused_for_another_reason_is_not_retried_into_success(active_version, analyst):
@@ -145,7 +148,7 @@ def test_the_migration_marks_the_predictions_stored_before_the_flag(active_versi
         call_command("migrate", "scoring", "0011", verbosity=0)
         old_prediction = (
             MigrationExecutor(connection)
-            .loader.project_state(("scoring", "0011"))
+            .loader.project_state(("scoring", "0011_batch_job_found_by_its_unique_lines"))
             .apps.get_model("scoring", "Prediction")
         )
         ids = []
