@@ -1,4 +1,5 @@
-"""Batch-scoring jobs of the web page: an uploaded loan file, split into chunks that any worker scores.
+"""Batch-scoring jobs: an uploaded loan file, or a re-score of the stored applications, split into chunks
+that any worker scores.
 
 A job goes through three steps, each reading and writing the database only, so that workers on any
 number of machines can share the work (docs/scaling.md):
@@ -21,9 +22,20 @@ the chunks already scored are kept. "Start again" (:func:`retry_batch_job`) make
 (``retry_of`` the failed one) that takes over the file, the chunks and their predictions and scores
 only the chunks that are missing.
 
+**A re-score of the stored applications** (:func:`submit_rescore`, a model admin's, after a change of
+the policy or of the active model) is the same job with ``source`` "stored": no upload, and its split
+step reads the applicants table instead of a file — in ``app_id`` order, ``BATCH_CHUNK_APPLICATIONS``
+at a time by keyset pagination (``app_id`` greater than the last one read; never the whole table in
+memory) — and stores each page as a chunk in the records :func:`scoring.batch.application_chunks`
+gives, the "line" being the applicant's position in the job (1, 2, …). Steps 3, the finishing,
+"Start again" and the pages are the same; there is no rejection report (nothing is rejected). Each
+prediction is linked to its applicant, so one by a version that scored the applicant before is a
+re-score (``Prediction.first_of_version`` false).
+
 Files of at most ``BATCH_INLINE_MAX_BYTES`` (default 1 MiB) and ``BATCH_INLINE_MAX_ROWS`` rows
 (default 2,000; rows as the CSV reader sees them, whatever the line endings:
-:func:`applicants.loan_file.count_rows`) go through the same steps during the upload request.
+:func:`applicants.loan_file.count_rows`) go through the same steps during the upload request; so does
+a re-score of at most ``BATCH_INLINE_MAX_ROWS`` stored applications.
 The results file's reasons are worded in the language of the person who started the job
 (``BatchScoringJob.language``); the job page words each row's reason again in its reader's language.
 The results and report files the pages serve are assembled from the database into the web server's
@@ -44,11 +56,13 @@ from pathlib import Path
 
 from celery import current_app, group
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.loan_file import LoanFileError, count_rows, read_loan_file
 from applicants.models import Applicant
 from jobs.lifecycle import (
@@ -65,7 +79,7 @@ from nplsite.csv_export import write_csv
 from nplsite.database import refresh_planner_statistics
 from nplsite.roles import is_model_admin
 from scoring.batch import OUTPUT_COLUMNS, BatchStatistics, application_chunks, score_applications
-from scoring.engine import ScoringUnavailableError
+from scoring.engine import ScoringUnavailableError, engine
 from scoring.models import BatchChunk, BatchFilePart, BatchScoringJob, Prediction
 
 logger = logging.getLogger(__name__)
@@ -76,6 +90,7 @@ CHUNK_TASK = "scoring.score_batch_chunk"
 JobStatus = BatchScoringJob.Status
 ChunkStatus = BatchChunk.Status
 Part = BatchFilePart.Kind
+Source = BatchScoringJob.Source
 CHUNKS_PER_INSERT = 20  # chunk rows stored per transaction while a file is split
 
 
@@ -172,10 +187,13 @@ def retry_batch_job(job: BatchScoringJob, *, user) -> BatchScoringJob:
     """Start a failed job again: a new job (``retry_of`` the failed one) that takes over its file, its
     chunks and the predictions of the chunks already scored, and scores only the missing chunks.
 
-    The results keep the failed job's language, so that its scored chunks and the new ones read alike."""
+    The results keep the failed job's language, so that its scored chunks and the new ones read alike.
+    A re-score of the stored applications is started again by a model admin only, as it is started."""
     job = fail_if_stale(job)
     if job.status != JobStatus.FAILED:
         raise ValueError(f"Only a failed batch job can be started again; this one is {job.status}.")
+    if job.from_stored and not is_model_admin(user):
+        raise PermissionDenied(gettext("Only a model admin may re-score the stored applications."))
     with transaction.atomic():
         again = BatchScoringJob.objects.create(
             started_by=user,
@@ -187,6 +205,7 @@ def retry_batch_job(job: BatchScoringJob, *, user) -> BatchScoringJob:
             summary=job.summary,
             retry_of=job,
             language=job.language,
+            source=job.source,
         )
         # The chunks first: a chunk of the failed job still being stored holds its row lock until it
         # commits, so its predictions are moved with the others.
@@ -196,6 +215,45 @@ def retry_batch_job(job: BatchScoringJob, *, user) -> BatchScoringJob:
         BatchFilePart.objects.filter(job=job).update(job=again)
     logger.info("Batch job %s starts %s again, keeping its %s stored predictions", again.pk, job.pk, kept)
     return _start(again)
+
+
+class RescoreError(Exception):
+    """A re-score that cannot start (no job is made); the message says why, in the active language."""
+
+
+def stored_application_count() -> int:
+    """How many applications a re-score would read now."""
+    return Applicant.objects.count()
+
+
+def submit_rescore(user) -> BatchScoringJob:
+    """Re-score every stored application with the active model and policy: a batch job of source
+    "stored", scored inline when there are at most ``BATCH_INLINE_MAX_ROWS`` applications, else by the
+    workers (the same chunks as a file's; see the module docstring).
+
+    Only a model admin may (they change the policy and the active model, after which a book is
+    re-scored): raises :class:`~django.core.exceptions.PermissionDenied` for anyone else. Raises
+    :class:`RescoreError` (and makes no job) when no model can score or no application is stored.
+    Returns the job as :func:`submit_batch_file` does."""
+    if user is None or not is_model_admin(user):
+        raise PermissionDenied(gettext("Only a model admin may re-score the stored applications."))
+    try:
+        engine.loaded_model()  # the active version, its artifact checked: refused here rather than in a chunk
+    except ScoringUnavailableError as exc:
+        raise RescoreError(str(exc)) from exc
+    count = stored_application_count()
+    if not count:
+        raise RescoreError(gettext("There are no stored applications to re-score: import a loan file first."))
+    job = BatchScoringJob.objects.create(
+        started_by=user,
+        source=Source.STORED,
+        original_name=BatchScoringJob.STORED_NAME,
+        rows=count,
+        in_worker=count > inline_max_rows(),
+        language=results_language(),
+    )
+    logger.info("Batch job %s re-scores the %s stored applications (started by %s)", job.pk, count, user)
+    return _start(job)
 
 
 def _start(job: BatchScoringJob) -> BatchScoringJob:
@@ -234,12 +292,13 @@ def run_batch_job(job_id: str, *, queue: str | None = None) -> dict:
     try:
         if job.chunks is None:
             with Heartbeat(job), translation.override(job.language):
-                _split(job)
+                _split_stored(job) if job.from_stored else _split(job)
     except LoanFileError as exc:
         mark_failed(job, str(exc))
     except Exception as exc:
-        logger.exception("Batch job %s: reading the file failed", job_id)
-        mark_failed(job, failure_message(exc, "Reading the file"))
+        reading = "Reading the stored applications" if job.from_stored else "Reading the file"
+        logger.exception("Batch job %s: %s failed", job_id, reading.lower())
+        mark_failed(job, failure_message(exc, reading))
     if job.status == JobStatus.FAILED:
         return {"job_id": job_id, "status": job.status, "error": job.error}
     missing = list(
@@ -288,6 +347,34 @@ def _split(job: BatchScoringJob) -> None:
                         _store_parts(job, Part.REPORT, iter(lambda: handle.read(BatchFilePart.PART_BYTES), b""))
             job.chunks, job.rows, job.summary, job.progress = number, loan_file.rows_read, summary, 10
             job.save(update_fields=["chunks", "rows", "summary", "progress"])
+
+
+def _split_stored(job: BatchScoringJob) -> None:
+    """Read the stored applications in ``app_id`` order, a page of ``BATCH_CHUNK_APPLICATIONS`` at a time
+    (keyset pagination: each page starts after the last ``app_id`` read, through the table's unique
+    index), and store each page as a chunk of records as :func:`scoring.batch.application_chunks` gives
+    them, the "line" being the applicant's position in the job."""
+    BatchChunk.objects.filter(job=job).delete()  # what an earlier, interrupted reading left
+    BatchScoringJob.objects.filter(pk=job.pk).update(progress=2)
+    size = settings.BATCH_CHUNK_APPLICATIONS
+    ordered = Applicant.objects.order_by("app_id").values_list("app_id", *ATTRIBUTE_FIELDS)
+    number, read, last, pending = 0, 0, None, []
+    while True:
+        page = ordered if last is None else ordered.filter(app_id__gt=last)
+        records = [[read + index, *values] for index, values in enumerate(page[:size], start=1)]
+        if not records:
+            break
+        number, read, last = number + 1, read + len(records), records[-1][1]
+        pending.append(
+            BatchChunk(job=job, number=number, first_line=records[0][0], last_line=records[-1][0], rows=records)
+        )
+        if len(pending) == CHUNKS_PER_INSERT:
+            BatchChunk.objects.bulk_create(pending)
+            pending = []
+    BatchChunk.objects.bulk_create(pending)
+    job.chunks, job.rows, job.progress = number, read, 10
+    job.summary = {"applications_read": read, "rejected_rows": 0, "rejected_applications": 0}
+    job.save(update_fields=["chunks", "rows", "summary", "progress"])
 
 
 def _send_chunks(job: BatchScoringJob, numbers: list[int], queue: str | None) -> None:
@@ -369,11 +456,19 @@ def _fail_chunk(job_id: str, number: int, attempts: int, exc: Exception) -> None
         mark_failed(job, error)  # nothing was scored: the reason alone says it
         return
     with translation.override(job.language):
-        message = gettext(
-            "Scoring stopped at part %(number)s of %(total)s (file lines %(first)s to %(last)s): it still failed "
-            "after %(attempts)s attempts (%(error)s). The %(done)s parts already scored are kept; "
-            "Start again scores only the parts that are missing."
-        ) % {
+        if job.from_stored:
+            text = gettext(
+                "Scoring stopped at part %(number)s of %(total)s (stored applications %(first)s to %(last)s in "
+                "app_id order): it still failed after %(attempts)s attempts (%(error)s). The %(done)s parts "
+                "already scored are kept; Start again scores only the parts that are missing."
+            )
+        else:
+            text = gettext(
+                "Scoring stopped at part %(number)s of %(total)s (file lines %(first)s to %(last)s): it still "
+                "failed after %(attempts)s attempts (%(error)s). The %(done)s parts already scored are kept; "
+                "Start again scores only the parts that are missing."
+            )
+        message = text % {
             "number": number,
             "total": job.chunks,
             "first": chunk.first_line,

@@ -284,23 +284,38 @@ def new_batch_job_id() -> str:
 
 
 class BatchScoringJob(BackgroundJob):
-    """An uploaded loan file scored in the request (small files) or by the workers (large ones).
+    """An uploaded loan file, or a re-score of the stored applications, scored in the request (small
+    ones) or by the workers (large ones).
 
     Its lifecycle is every background job's (``jobs/``). Everything a worker needs is in the
     database, so workers on any machine can take its chunks: the upload (:class:`BatchFilePart`,
-    kind ``input``), the accepted applications split into :class:`BatchChunk` rows (each scored by
-    its own task, with its results rows and figures), and the rejection report (parts of kind
-    ``report``). ``BATCH_UPLOAD_DIR/<id>/`` on the web server only caches the results and report
-    files assembled from the database for the pages and downloads (``scoring.batch_jobs``).
+    kind ``input``; none for a re-score, whose applications are read from the applicants table), the
+    accepted applications split into :class:`BatchChunk` rows (each scored by its own task, with its
+    results rows and figures), and the rejection report (parts of kind ``report``; a file's only).
+    ``BATCH_UPLOAD_DIR/<id>/`` on the web server only caches the results and report files assembled
+    from the database for the pages and downloads (``scoring.batch_jobs``).
     """
+
+    class Source(models.TextChoices):
+        FILE = "file", _("Uploaded loan file")
+        STORED = "stored", _("Stored applications (re-score)")
 
     kind = "batch-scoring job"
 
     OUTPUT_NAME = "scored.csv"
     REPORT_NAME = "scored-errors.csv"
+    #: ``original_name`` of a re-score (the downloads are named after it: stored-applications-scored.csv).
+    STORED_NAME = "stored-applications"
 
     #: 32 random hex digits chosen by the server: the job's address and its cache folder's name.
     id = models.CharField(primary_key=True, max_length=32, default=new_batch_job_id, editable=False)
+    source = models.CharField(
+        _("applications from"),
+        max_length=10,
+        choices=Source.choices,
+        default=Source.FILE,
+        help_text=_("an uploaded loan file, or the stored applications (a re-score of the whole book)"),
+    )
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.BigIntegerField(_("size (bytes)"), default=0)
     rows = models.PositiveIntegerField(_("rows"), default=0)
@@ -321,6 +336,16 @@ class BatchScoringJob(BackgroundJob):
 
     def __str__(self):
         return gettext("Batch job %(id)s (%(status)s)") % {"id": self.id, "status": self.get_status_display()}
+
+    @property
+    def from_stored(self) -> bool:
+        """A re-score of the stored applications (no uploaded file, no rejected rows)."""
+        return self.source == self.Source.STORED
+
+    @property
+    def display_name(self) -> str:
+        """What the pages call the job: the uploaded file's name, or what a re-score is (translated)."""
+        return str(self.Source.STORED.label) if self.from_stored else self.original_name
 
     @property
     def directory(self) -> Path:

@@ -34,6 +34,7 @@ score_patterns = [
 batch_patterns = [
     path("", batch.batch, name="index"),
     path("template.csv", batch.batch_template, name="template"),
+    path("rescore/", batch.batch_rescore, name="rescore"),
     path("<slug:job_id>/", batch.batch_job, name="job"),
     path("<slug:job_id>/status.json", batch.batch_job_status_json, name="status"),
     path("<slug:job_id>/retry/", batch.batch_job_retry, name="retry"),

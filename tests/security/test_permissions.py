@@ -77,6 +77,7 @@ GET = {
     "score/predictions/<int:prediction_id>/rescore/": (LOGIN, 405, 405),
     "batch/": (LOGIN, 200, 200),
     "batch/template.csv": (LOGIN, 200, 200),
+    "batch/rescore/": (LOGIN, 403, 405),  # a Model admin's re-score of the stored applications: POST only
     # The sample job is the Analyst's own; Model admins may see every job.
     "batch/<slug:job_id>/": (LOGIN, 200, 200),
     "batch/<slug:job_id>/status.json": (LOGIN, 200, 200),
@@ -159,6 +160,8 @@ POST = {
         to("/applicants/{app_id}/#predictions"),
     ),
     "batch/": (LOGIN, 400, 400),
+    # A Model admin's re-score starts a job on the sample book: to its page (a new id each time).
+    "batch/rescore/": (LOGIN, 403, 302),
     # The sample job and run succeeded: "Start again" is refused, back to their pages.
     "batch/<slug:job_id>/retry/": (LOGIN, to("/batch/{job}/"), to("/batch/{job}/")),
     "models/runs/<int:pk>/retry/": (LOGIN, 403, to("/models/runs/{run}/")),

@@ -1,7 +1,8 @@
-"""Pages for batch scoring of a file: upload, the job's progress and its downloads.
+"""Pages for batch scoring of a file: upload, the job's progress and its downloads; and a Model admin's
+re-score of every stored application, a job of the same kind.
 
 Thin views: read the request, call one service or selector, render. Analysts (and Model admins,
-who are analysts too) only.
+who are analysts too) only; the re-score, Model admins only.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from nplsite.csv_export import regional_csv_chunks, write_csv
-from nplsite.roles import analyst_required
+from nplsite.roles import analyst_required, is_model_admin, model_admin_required
 from scoring.batch import DECIMAL_COLUMNS, template_rows
 from scoring.batch_jobs import (
+    RescoreError,
     batch_job_status,
     get_batch_job,
     inline_max_rows,
@@ -30,7 +32,9 @@ from scoring.batch_jobs import (
     report_file,
     results_file,
     retry_batch_job,
+    stored_application_count,
     submit_batch_file,
+    submit_rescore,
 )
 from training.selectors import get_active_model_version
 from web.forms.scoring import BatchUploadForm, upload_max_bytes
@@ -68,6 +72,8 @@ def _batch_page(request, form, status=200, upload_error=""):
         "limit": upload_max_bytes(),
         "inline_max_rows": inline_max_rows(),
         "active_model": get_active_model_version(),
+        # The re-score form is a Model admin's (the view below checks it again).
+        "stored_applications": stored_application_count() if is_model_admin(request.user) else None,
     }
     return render(request, "scoring/batch.html", context, status=status)
 
@@ -100,6 +106,19 @@ def _batch_upload(request, handler, limit):
     if not form.is_valid():
         return _batch_page(request, form, status=400)
     job = submit_batch_file(form.cleaned_data["file"], user=request.user)
+    return redirect("batch:job", job_id=job.id)
+
+
+@model_admin_required
+@require_POST
+def batch_rescore(request):
+    """Re-score every stored application (a Model admin's, after a policy or model change): a batch job
+    like an upload's; to its page, or back with the reason when it cannot start."""
+    try:
+        job = submit_rescore(request.user)
+    except RescoreError as exc:
+        messages.error(request, str(exc))
+        return redirect("batch:index")
     return redirect("batch:job", job_id=job.id)
 
 
