@@ -20,7 +20,10 @@ For each size, in a temporary folder with its own SQLite database:
    - baseline: one pass over the period's predictions reading what monitoring must read at least
      (id, probability and the stored JSON attributes), 50,000 rows per fetch, nothing computed;
    - ``monitoring.services.write_monitoring_report`` over the whole period: population stability of
-     every attribute, ratio and the score over all the predictions, and the back-test of all of them.
+     every attribute, ratio and the score over all the predictions, and the back-test of all of them;
+   - the same report again ("again s"), as every later report over those days runs: on PostgreSQL
+     the first report counted each closed day once and stored the counts (``monitoring.daily_counts``),
+     so the second adds them up (the back-test still reads every prediction: outcomes change).
 
 Prints seconds, predictions per second, the ratio to the baseline and the peak RSS of the measuring
 process, per size; memory independent of the count shows as the same peak at both sizes. The target
@@ -170,10 +173,17 @@ def child_measure(data_dir: str, version_id: int, postgres: bool = False, end: d
     started = time.perf_counter()
     report = write_monitoring_report(version, PERIOD_START, end)
     seconds = time.perf_counter() - started
+    # The same report again, as every later report over these (closed) days runs: on PostgreSQL from
+    # the days' stored counts (monitoring.daily_counts); on SQLite the rows are read again.
+    started = time.perf_counter()
+    again = write_monitoring_report(version, PERIOD_START, end)
+    seconds_again = time.perf_counter() - started
+    assert again.figures["stability"] == report.figures["stability"], "the stored counts differ from the rows"
     return {
         "baseline_seconds": baseline,
         "baseline_rows": read,
         "seconds": seconds,
+        "seconds_again": seconds_again,
         "predictions": report.figures["stability"]["predictions"],
         "backtested": report.figures["backtest"]["overall"]["n"],
         "status": report.status,
@@ -286,6 +296,9 @@ def child_setup_postgres(size: int, data_dir: str) -> dict:
     version = ModelVersion.objects.filter(name="benchmark").first() or _new_version_with_reference()
     days = (PERIOD_END - PERIOD_START).days + 1
     with connection.cursor() as cursor:
+        # The rows added below go into days already over: counts kept from a smaller size would be stale
+        # (a real book never adds predictions to a past day). Every size's first report counts afresh.
+        cursor.execute("TRUNCATE monitoring_stabilityday, monitoring_stabilitydaycount")
         cursor.execute("SELECT to_regclass('bench_pool') IS NOT NULL")
         if not cursor.fetchone()[0]:
             _fill_pool(cursor.cursor, version)
@@ -360,7 +373,10 @@ def child_cleanup_postgres(data_dir: str) -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_pool")
-        cursor.execute("TRUNCATE scoring_prediction, applicants_applicant, monitoring_monitoringreport CASCADE")
+        cursor.execute(
+            "TRUNCATE scoring_prediction, applicants_applicant, monitoring_monitoringreport,"
+            " monitoring_stabilityday, monitoring_stabilitydaycount CASCADE"
+        )
     return {"cleaned": True}
 
 
@@ -388,7 +404,7 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"{'predictions':>12} {'setup s':>8} {'baseline s':>10} {'monitor s':>10} {'per s':>10} "
-        f"{'× baseline':>10} {'peak RSS MB':>12} {'back-tested':>12} {'status':>7}"
+        f"{'× baseline':>10} {'again s':>8} {'peak RSS MB':>12} {'back-tested':>12} {'status':>7}"
     )
     results = []
     with tempfile.TemporaryDirectory(prefix="npl-bench-monitoring-") as shared:
@@ -405,7 +421,7 @@ def main() -> None:
             print(
                 f"{size:>12,} {setup['seconds']:>8.1f} {measured['baseline_seconds']:>10.2f} "
                 f"{measured['seconds']:>10.2f} {size / measured['seconds']:>10,.0f} "
-                f"{measured['seconds'] / measured['baseline_seconds']:>10.2f} "
+                f"{measured['seconds'] / measured['baseline_seconds']:>10.2f} {measured['seconds_again']:>8.2f} "
                 f"{measured['peak_rss_mb']:>12.0f} {measured['backtested']:>12,} {measured['status']:>7}",
                 flush=True,
             )
@@ -421,9 +437,17 @@ def main() -> None:
         )
     largest = max(results, key=lambda result: result["predictions"])
     target = 10_000_000 if arguments.postgres else 1_000_000
-    verdict = "met" if largest["predictions"] >= target and largest["seconds"] <= 60 else "not shown"
-    seconds = largest["seconds"]
-    print(f"target ≤ 60 s for {target:,} predictions: {verdict} ({seconds:.1f} s for {largest['predictions']:,})")
+    for label, key in (("the first report", "seconds"), ("a later report", "seconds_again")):
+        verdict = "met" if largest["predictions"] >= target and largest[key] <= 60 else "not shown"
+        print(
+            f"target ≤ 60 s for {target:,} predictions, {label}: {verdict} "
+            f"({largest[key]:.1f} s for {largest['predictions']:,})"
+        )
+    if arguments.postgres:
+        print(
+            "(PostgreSQL: the first report counts every closed day of the period once and stores the counts; "
+            "a later one adds them up and counts only the days not closed yet — here none)"
+        )
 
 
 if __name__ == "__main__":

@@ -83,3 +83,58 @@ class MonitoringReport(models.Model):
 
     def __str__(self):
         return f"{self.model_version} {self.period_start}–{self.period_end}: {self.get_status_display()}"
+
+
+class StabilityDay(models.Model):
+    """A closed day of a model version's predictions, counted into the version's stability bins once
+    (PostgreSQL): a report over a long period adds up its days' counts instead of reading every
+    prediction again (``monitoring.daily_counts``). ``bins`` fingerprints the bins the day was counted
+    into (the reference distribution's edges and categories, the features): other bins, other counts.
+
+    A closed day's predictions never change (a prediction is written once, dated when it is made, and
+    its first-of-version mark is set then), so its counts stay true."""
+
+    model_version = models.ForeignKey(
+        "training.ModelVersion",
+        on_delete=models.CASCADE,
+        related_name="stability_days",
+        verbose_name=_("model version"),
+    )
+    day = models.DateField(_("day"))
+    bins = models.CharField(_("bins fingerprint"), max_length=64)
+    counted_at = models.DateTimeField(_("counted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("counted day")
+        verbose_name_plural = _("counted days")
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "bins", "day"], name="stability_day_counted_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.model_version} {self.day}"
+
+
+class StabilityDayCount(models.Model):
+    """How many of a counted day's applications of one channel fell into one bin of one feature (bin
+    -1: the value was missing), how many of them lay outside the training range, and their sum."""
+
+    stability_day = models.ForeignKey(StabilityDay, on_delete=models.CASCADE, related_name="counts")
+    channel = models.CharField(_("channel"), max_length=10)
+    feature = models.CharField(_("feature"), max_length=40)
+    bin = models.SmallIntegerField(_("bin"))
+    count = models.BigIntegerField(_("applications"))
+    outside = models.BigIntegerField(_("outside the training range"))
+    value_sum = models.FloatField(_("sum of the values"), null=True)
+
+    class Meta:
+        verbose_name = _("counted bin")
+        verbose_name_plural = _("counted bins")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stability_day", "channel", "feature", "bin"], name="stability_day_count_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.stability_day} {self.channel} {self.feature} [{self.bin}]: {self.count}"

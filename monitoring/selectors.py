@@ -12,7 +12,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from applicants.models import Installment
@@ -118,7 +118,12 @@ _RATIO_SQL = {
 
 
 def period_stability_counts(
-    version: ModelVersion, start: date, end: date, channel: str | None, references: dict[str, dict]
+    version: ModelVersion,
+    start: date,
+    end: date,
+    channel: str | None,
+    references: dict[str, dict],
+    counts: dict[str, dict] | None = None,
 ) -> tuple[int, dict[str, dict]]:
     """(applications, counts per feature) of the period's applications (:func:`period_applications`),
     counted by PostgreSQL into the bins of ``references`` (feature name → reference distribution, the
@@ -130,17 +135,67 @@ def period_stability_counts(
     :func:`credit.stability.number_bin_bounds` gives (``width_bucket`` on the negated bounds: the
     number of bounds below the value, the value computed once) or the categories, and the rows are
     grouped by (feature, bin) — a few hundred groups whatever the count, counted in parallel workers.
+    With ``counts`` (:func:`empty_bin_counts`' form), the period's are added to them.
     """
-    inner = (
-        period_applications(version, start, end, channel).order_by().values_list("npl_probability", "input_attributes")
-    )
-    inner_sql, inner_params = inner.query.sql_with_params()
-    record = ", ".join(f"{name} {'text' if name in CATEGORY_FIELDS else 'float8'}" for name in ATTRIBUTE_FIELDS)
-    value_sql = {
+    rows = _count_into_bins(period_applications(version, start, end, channel), references, by_day=False)
+    return add_bin_counts(counts if counts is not None else empty_bin_counts(references), rows)
+
+
+def daily_stability_counts(version: ModelVersion, first: date, last: date, references: dict[str, dict]) -> list[tuple]:
+    """:func:`period_stability_counts` from ``first`` to ``last``, per day (local time) and channel:
+    rows ``(day, channel, feature, bin, count, outside, sum)``, bin -1 for a missing value."""
+    rows = _count_into_bins(period_applications(version, first, last), references, by_day=True)
+    return [(_as_date(day), channel, *rest) for day, channel, *rest in rows]
+
+
+def empty_bin_counts(references: dict[str, dict]) -> dict[str, dict]:
+    """The counts of no application, per feature of ``references`` that the database can bin."""
+    return {
+        name: {
+            "counts": [0] * (len(reference.get("edges", reference.get("categories", []))) + 1),
+            "missing": 0,
+            "outside": 0,
+            "sum": 0.0,
+        }
+        for name, reference in references.items()
+        if name in _value_sql()
+    }
+
+
+def add_bin_counts(counts: dict[str, dict], rows) -> tuple[int, dict[str, dict]]:
+    """(applications, ``counts``) with ``rows`` of ``(feature, bin, count, outside, sum)`` added."""
+    applications = 0
+    for name, bin_, n, outside, value_sum in rows:
+        entry = counts[name]
+        if name == stability.SCORE:
+            applications += n
+        if bin_ < 0:
+            entry["missing"] += n
+            continue
+        entry["counts"][bin_] += n
+        entry["outside"] += outside
+        entry["sum"] += value_sum or 0.0
+    return applications, counts
+
+
+def _value_sql() -> dict[str, str]:
+    return {
         stability.SCORE: "p.score",
         **{name: f"coalesce(a.{name}, '')" if name in CATEGORY_FIELDS else f"a.{name}" for name in ATTRIBUTE_FIELDS},
         **_RATIO_SQL,
     }
+
+
+def _count_into_bins(applications, references: dict[str, dict], *, by_day: bool) -> list[tuple]:
+    """Rows ``([day, channel,] feature name, bin, count, outside, sum)`` of ``applications`` (a query of
+    predictions) counted by PostgreSQL into the bins of ``references`` (see :func:`period_stability_counts`)."""
+    columns = ["npl_probability", "input_attributes"] + (["day", "channel"] if by_day else [])
+    inner = applications.order_by()
+    if by_day:
+        inner = inner.annotate(day=TruncDate("created_at"))
+    inner_sql, inner_params = inner.values_list(*columns).query.sql_with_params()
+    record = ", ".join(f"{name} {'text' if name in CATEGORY_FIELDS else 'float8'}" for name in ATTRIBUTE_FIELDS)
+    value_sql = _value_sql()
     features = [name for name in references if name in value_sql]
     bins, bin_params, outsides, outside_params, sums = [], [], [], [], []
     for name in features:
@@ -173,39 +228,19 @@ def period_stability_counts(
         f"unnest(ARRAY[{', '.join(str(index) for index in range(len(features)))}], ARRAY[{', '.join(bins)}],"
         f" ARRAY[{', '.join(outsides)}], ARRAY[{', '.join(sums)}]::float8[])"
     )
-    params = [*bin_params, *outside_params]
+    keys = "p.day, p.channel, " if by_day else ""
     sql = (
-        f"SELECT f.feature, f.bin, count(*), count(*) FILTER (WHERE f.outside), sum(f.value)"  # noqa: S608
-        f" FROM ({inner_sql}) AS p (score, attributes)"
+        f"SELECT {keys}f.feature, f.bin, count(*), count(*) FILTER (WHERE f.outside), sum(f.value)"  # noqa: S608
+        f" FROM ({inner_sql}) AS p ({', '.join(['score', 'attributes'] + columns[2:])})"
         f" CROSS JOIN LATERAL jsonb_to_record(p.attributes) AS a ({record})"
         f" CROSS JOIN LATERAL {unpivot} AS f (feature, bin, outside, value)"
-        f" GROUP BY f.feature, f.bin"
+        f" GROUP BY {keys}f.feature, f.bin"
     )
-    counts = {
-        name: {
-            "counts": [0] * (len(references[name].get("edges", references[name].get("categories", []))) + 1),
-            "missing": 0,
-            "outside": 0,
-            "sum": 0.0,
-        }
-        for name in features
-    }
     with large_query(), connection.cursor() as cursor:
-        cursor.execute(sql, [*inner_params, *params])
+        cursor.execute(sql, [*inner_params, *bin_params, *outside_params])
         rows = cursor.fetchall()
-    applications = 0
-    for feature, bin_, n, outside, value_sum in rows:
-        name = features[feature]
-        entry = counts[name]
-        if name == stability.SCORE:
-            applications += n
-        if bin_ < 0:
-            entry["missing"] += n
-            continue
-        entry["counts"][bin_] += n
-        entry["outside"] += outside
-        entry["sum"] += value_sum or 0.0
-    return applications, counts
+    named = 2 if by_day else 0  # day, channel
+    return [(*row[:named], features[row[named]], *row[named + 1 :]) for row in rows]
 
 
 def backtest_groups(version: ModelVersion, until: date) -> list[dict]:

@@ -30,13 +30,13 @@ from django.utils import timezone
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from applicants.models import Applicant
 from credit import backtest, stability
+from monitoring.daily_counts import stability_counts
 from monitoring.models import MonitoringReport, ReferenceDistribution
 from monitoring.selectors import (
     backtest_groups,
     counts_in_database,
     period_applications,
     period_chunks,
-    period_stability_counts,
 )
 from scoring.models import Prediction
 from scoring.policies import current_policy
@@ -149,8 +149,9 @@ def stability_figures(
 ) -> dict:
     """PSI and out-of-range share per monitored feature and for the score, over the period's predictions.
 
-    ``in_database``: count the bins in the database (PostgreSQL only; the default there) or read the
-    rows chunk by chunk and count them in Python (the default on SQLite). Both give the same figures.
+    ``in_database``: count the bins in the database (PostgreSQL only; the default there: closed days
+    from their stored counts, ``monitoring.daily_counts``) or read the rows chunk by chunk and count
+    them in Python (the default on SQLite). Both give the same figures.
     """
     if in_database is None:
         in_database = counts_in_database()
@@ -170,7 +171,7 @@ def stability_figures(
         references = {name: counter.reference for name, counter in counters.items()} | {
             stability.SCORE: score.reference
         }
-        count, counted = period_stability_counts(version, start, end, channel, references)
+        count, counted = stability_counts(version, start, end, channel, references)
         for name, counter in [*counters.items(), (stability.SCORE, score)]:
             made = counted[name]
             counter.add_counts(made["counts"], missing=made["missing"], outside=made["outside"], value_sum=made["sum"])

@@ -1,14 +1,18 @@
-"""Issue 25: on PostgreSQL the database counts a period into its stability bins; the figures are the
-ones the Python path (what SQLite runs) gives on the same rows, number for number."""
+"""Issue 25: on PostgreSQL the database counts a period into its stability bins, and each closed day once
+(``monitoring.daily_counts``); the figures are the ones the Python path (what SQLite runs) gives on the
+same rows, number for number."""
+
+from datetime import datetime, time
 
 import pandas as pd
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.generator import generate_applicants
-from monitoring.models import ReferenceDistribution
+from monitoring.models import ReferenceDistribution, StabilityDay
 from monitoring.selectors import counts_in_database
 from monitoring.services import compute_monitoring_figures, stability_figures
 from scoring.models import Prediction
@@ -97,3 +101,73 @@ def test_a_channel_and_the_whole_report_agree_on_both_paths(monitored_version):
     # The report itself takes the database's path on PostgreSQL.
     figures, _, _ = compute_monitoring_figures(monitored_version, today, today)
     assert figures["stability"] == stability_figures(monitored_version, today, today, None, in_database=False)
+
+
+def spread_over_days(version, days: int) -> list:
+    """The version's predictions moved onto the ``days`` days before today and today, in turn (10:00
+    local time); the days, oldest first."""
+    today = timezone.localdate()
+    spread = [today - timezone.timedelta(days=offset) for offset in range(days, -1, -1)]
+    predictions = list(Prediction.objects.filter(model_version=version).order_by("id"))
+    for index, prediction in enumerate(predictions):
+        day = spread[index % len(spread)]
+        prediction.created_at = timezone.make_aware(datetime.combine(day, time(10)))
+    Prediction.objects.bulk_update(predictions, ["created_at"], batch_size=500)
+    return spread
+
+
+def counting_queries(queries) -> int:
+    """How many of the captured queries read predictions into bins (the one pass over the rows)."""
+    return sum("jsonb_to_record" in query["sql"] for query in queries.captured_queries)
+
+
+@needs_postgresql
+def test_closed_days_are_counted_once_and_then_added_up_as_the_rows_would_be(monitored_version):
+    book_with_edge_cases(monitored_version)
+    days = spread_over_days(monitored_version, 3)
+    start, yesterday, today = days[0], days[-2], days[-1]
+
+    with CaptureQueriesContext(connection) as first_queries:
+        first = stability_figures(monitored_version, start, today, None, in_database=True)
+    assert first == stability_figures(monitored_version, start, today, None, in_database=False)
+    assert first["predictions"] == 513 and counting_queries(first_queries) == 2  # the closed days, today live
+    counted = StabilityDay.objects.filter(model_version=monitored_version)
+    assert sorted(counted.values_list("day", flat=True)) == days[:-1]  # today is not closed: never stored
+    stored = {day.pk: day.counted_at for day in counted}
+
+    # The closed days again, and one of them alone: read from the stored counts, not from the rows.
+    with CaptureQueriesContext(connection) as later_queries:
+        closed = stability_figures(monitored_version, start, yesterday, None, in_database=True)
+        one_day = stability_figures(monitored_version, yesterday, yesterday, None, in_database=True)
+    assert counting_queries(later_queries) == 0
+    assert closed == stability_figures(monitored_version, start, yesterday, None, in_database=False)
+    assert one_day == stability_figures(monitored_version, yesterday, yesterday, None, in_database=False)
+    assert 0 < one_day["predictions"] < closed["predictions"] < first["predictions"]
+    assert {day.pk: day.counted_at for day in counted.all()} == stored  # nothing counted twice
+    for channel in (Prediction.Channel.API, Prediction.Channel.WEB):  # a channel's figures from its own counts
+        assert stability_figures(monitored_version, start, today, channel, in_database=True) == stability_figures(
+            monitored_version, start, today, channel, in_database=False
+        )
+
+
+@needs_postgresql
+def test_a_day_with_no_prediction_is_stored_as_counted_and_other_bins_count_the_days_again(monitored_version):
+    book_with_edge_cases(monitored_version)
+    days = spread_over_days(monitored_version, 2)
+    start, yesterday = days[0] - timezone.timedelta(days=5), days[-2]
+    stability_figures(monitored_version, start, yesterday, None, in_database=True)
+    assert StabilityDay.objects.filter(model_version=monitored_version).count() == 7  # five of them empty
+    with CaptureQueriesContext(connection) as queries:
+        stability_figures(monitored_version, start, yesterday, None, in_database=True)
+    assert counting_queries(queries) == 0
+
+    # The version's reference distribution is computed again with other edges: other bins, other counts.
+    reference = ReferenceDistribution.objects.get(model_version=monitored_version)
+    income = reference.attributes["monthly_income"]
+    income["edges"] = [edge * 1.01 for edge in income["edges"]]
+    reference.save(update_fields=["attributes"])
+    with CaptureQueriesContext(connection) as queries:
+        rebinned = stability_figures(monitored_version, start, yesterday, None, in_database=True)
+    assert counting_queries(queries) == 1
+    assert rebinned == stability_figures(monitored_version, start, yesterday, None, in_database=False)
+    assert StabilityDay.objects.filter(model_version=monitored_version).values("bins").distinct().count() == 2
