@@ -48,6 +48,7 @@ def _large_loan_file() -> SimpleUploadedFile:
 
 
 @pytest.mark.slow
+@pytest.mark.process  # starts Celery worker processes of its own
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_again(
     settings, tmp_path, analyst, role_groups, make_version, own_celery_worker
@@ -103,6 +104,7 @@ def test_a_batch_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_ag
 
 
 @pytest.mark.slow
+@pytest.mark.process  # starts Celery worker processes of its own
 @pytest.mark.django_db(transaction=True)
 def test_a_training_run_whose_worker_is_killed_reads_as_failed_once_stale_and_starts_again(
     settings, model_admin, role_groups, make_version, loan_book, own_celery_worker

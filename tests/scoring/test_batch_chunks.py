@@ -46,6 +46,7 @@ def finished(job_id, timeout=180) -> BatchScoringJob:
     return job_of(job_id)
 
 
+@pytest.mark.process  # starts a Celery worker process of its own
 @pytest.mark.django_db(transaction=True)
 def test_a_file_is_split_into_chunk_tasks_and_assembled_as_the_single_pass_scores_it(chunked, active_version, tmp_path):
     worker = start_celery_worker(**WORKER_SETTINGS)

@@ -174,6 +174,7 @@ def test_a_large_book_is_read_a_page_at_a_time_into_chunks_that_the_chunk_tasks_
     assert Prediction.objects.filter(batch_job=job, applicant__isnull=False).count() == len(APP_IDS)
 
 
+@pytest.mark.process  # starts a Celery worker process of its own
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_takes_the_chunk_tasks_of_a_rescore(chunked, active_version, model_admin):
     store_applicants()

@@ -89,6 +89,7 @@ def test_the_search_in_parts_through_json_equals_the_search_in_one_process(small
 
 
 @pytest.mark.trains
+@pytest.mark.process  # starts a Celery worker process of its own
 @pytest.mark.django_db(transaction=True)
 def test_a_run_spread_over_real_workers_registers_what_one_process_chooses(model_admin, loan_book_file):
     import_loan_file(loan_book_file, as_of=AS_OF)
