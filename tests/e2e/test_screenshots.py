@@ -204,7 +204,7 @@ def test_every_page_fits_1280_px_in_both_languages(browsing, make_version, page_
 
     page.goto(browsing.url("/batch/"))
     page.locator("input[type=file]").set_input_files(str(SAMPLE_FILE))
-    page.locator("main form button[type=submit]").click()
+    page.locator("form.upload-form button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/batch/[0-9a-f]{32}/$"))
     visit("batch-result")
 
