@@ -323,16 +323,8 @@ def _split(job: BatchScoringJob) -> None:
     BatchFilePart.objects.filter(job=job, kind=Part.REPORT).delete()
     BatchScoringJob.objects.filter(pk=job.pk).update(progress=2)
     with _input_file(job) as path, read_loan_file(path, installments=False, name=job.original_name) as loan_file:
-        number, pending = 0, []
-        for records, _rows in application_chunks(loan_file, settings.BATCH_CHUNK_APPLICATIONS):
-            number += 1
-            pending.append(
-                BatchChunk(job=job, number=number, first_line=records[0][0], last_line=records[-1][0], rows=records)
-            )
-            if len(pending) == CHUNKS_PER_INSERT:
-                BatchChunk.objects.bulk_create(pending)
-                pending = []
-        BatchChunk.objects.bulk_create(pending)
+        pages = (records for records, _rows in application_chunks(loan_file, settings.BATCH_CHUNK_APPLICATIONS))
+        number, _last_line = _store_chunks(job, pages)
         summary = {
             "rows_read": loan_file.rows_read,
             "rejected_rows": loan_file.rejected_rows,
@@ -350,21 +342,39 @@ def _split(job: BatchScoringJob) -> None:
 
 
 def _split_stored(job: BatchScoringJob) -> None:
-    """Read the stored applications in ``app_id`` order, a page of ``BATCH_CHUNK_APPLICATIONS`` at a time
-    (keyset pagination: each page starts after the last ``app_id`` read, through the table's unique
-    index), and store each page as a chunk of records as :func:`scoring.batch.application_chunks` gives
-    them, the "line" being the applicant's position in the job."""
+    """Read the stored applications in ``app_id`` order (:func:`_stored_pages`) and store each page as a
+    chunk of records as :func:`scoring.batch.application_chunks` gives them, the "line" being the
+    applicant's position in the job."""
     BatchChunk.objects.filter(job=job).delete()  # what an earlier, interrupted reading left
     BatchScoringJob.objects.filter(pk=job.pk).update(progress=2)
-    size = settings.BATCH_CHUNK_APPLICATIONS
+    number, read = _store_chunks(job, _stored_pages(settings.BATCH_CHUNK_APPLICATIONS))
+    job.chunks, job.rows, job.progress = number, read, 10
+    job.summary = {"applications_read": read, "rejected_rows": 0, "rejected_applications": 0}
+    job.save(update_fields=["chunks", "rows", "summary", "progress"])
+
+
+def _stored_pages(size: int) -> Iterator[list[list]]:
+    """The stored applications as records ``[line, app_id, nine attributes]``, ``size`` at a time, in
+    ``app_id`` order by keyset pagination (each page starts after the last ``app_id`` read, through the
+    table's unique index: never the whole table in memory)."""
     ordered = Applicant.objects.order_by("app_id").values_list("app_id", *ATTRIBUTE_FIELDS)
-    number, read, last, pending = 0, 0, None, []
+    read, last = 0, None
     while True:
         page = ordered if last is None else ordered.filter(app_id__gt=last)
         records = [[read + index, *values] for index, values in enumerate(page[:size], start=1)]
         if not records:
-            break
-        number, read, last = number + 1, read + len(records), records[-1][1]
+            return
+        read, last = read + len(records), records[-1][1]
+        yield records
+
+
+def _store_chunks(job: BatchScoringJob, pages) -> tuple[int, int]:
+    """Store each page of records as the job's next chunk, ``CHUNKS_PER_INSERT`` chunks per insert:
+    (chunks stored, the last record's line)."""
+    number, last_line, pending = 0, 0, []
+    for records in pages:
+        last_line = records[-1][0]
+        number += 1
         pending.append(
             BatchChunk(job=job, number=number, first_line=records[0][0], last_line=records[-1][0], rows=records)
         )
@@ -372,9 +382,7 @@ def _split_stored(job: BatchScoringJob) -> None:
             BatchChunk.objects.bulk_create(pending)
             pending = []
     BatchChunk.objects.bulk_create(pending)
-    job.chunks, job.rows, job.progress = number, read, 10
-    job.summary = {"applications_read": read, "rejected_rows": 0, "rejected_applications": 0}
-    job.save(update_fields=["chunks", "rows", "summary", "progress"])
+    return number, last_line
 
 
 def _send_chunks(job: BatchScoringJob, numbers: list[int], queue: str | None) -> None:
