@@ -286,12 +286,13 @@ def conclude_training(
     except BaseException:
         resolve_artifact_path(stored.path).unlink(missing_ok=True)
         raise
+    # The last step at 100 % first, then "succeeded": whoever reads a succeeded run reads it complete.
+    done = steps.DONE_ACTIVATED if version.is_active else steps.DONE_INACTIVE
+    report(100, done.text(name=version.name, pk=version.pk))
     run.status = TrainingRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.model_version = version
     run.save(update_fields=["status", "finished_at", "model_version"])
-    done = steps.DONE_ACTIVATED if version.is_active else steps.DONE_INACTIVE
-    report(100, done.text(name=version.name, pk=version.pk))
     return version
 
 
