@@ -11,8 +11,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import CharField, Count, Max, Min, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import CharField, Count, DateField, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Cast, TruncMonth
 
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
 from applicants.models import Applicant, Installment
@@ -21,6 +21,14 @@ from credit.labelling import KOLEKTIBILITAS_NAMES, NPL_MIN_KOLEKTIBILITAS, label
 # Applicants per query when reading histories: bounds memory to a few hundred thousand installments.
 APPLICANTS_PER_READ = 20_000
 HISTORY_COLUMNS = ["applicant_id", "due_date", "paid_date", "due_amount"]
+
+
+def first_due_month(applicant_id: str) -> TruncMonth:
+    """An annotation: the month of the first instalment due of the applicant whose id the outer query
+    has at ``applicant_id`` (e.g. ``"prediction__applicant_id"``); NULL without stored instalments. With
+    the month scored, :func:`credit.backtest.application_month` makes the application's vintage."""
+    first_due = Installment.objects.filter(applicant_id=OuterRef(applicant_id)).order_by("due_date").values("due_date")
+    return TruncMonth(Subquery(first_due[:1], output_field=DateField()))
 
 
 def queryset_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:

@@ -46,6 +46,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def application_month(first_due_month: date | None, scored_month: date) -> date:
+    """An application's vintage: the month before its first instalment falls due (the loan file has no
+    application date of its own; the first instalment is due a month after the application, as in the
+    generated books), or, with no instalments stored (a new application), the month it was scored."""
+    return add_months(first_due_month, -1) if first_due_month is not None else scored_month
+
+
 def window_end(vintage: date, window_months: int) -> date:
     """The first labels date at which the vintage (the month starting ``vintage``) has reached the
     outcome window: the last day of the month ``window_months`` after it (2023-01 → 2024-01-31)."""

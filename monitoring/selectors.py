@@ -10,14 +10,14 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Count, DateField, F, Max, Min, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate, TruncMonth
 
 from applicants.attributes import ATTRIBUTE_FIELDS, CATEGORY_FIELDS
-from applicants.models import Installment
+from applicants.selectors import first_due_month
 from credit import encoder, stability
-from credit.backtest import add_months
+from credit.backtest import application_month
 from monitoring.models import MonitoringReport
 from scoring.selectors import predictions
 from training.models import ModelVersion
@@ -116,6 +116,13 @@ _RATIO_SQL = {
     "loan_to_income": _capped_ratio(_FINANCED, encoder.MAX_LOAN_TO_INCOME),
 }
 
+# Each feature's value as SQL over the period's rows (``p``) and their extracted attributes (``a``).
+_VALUE_SQL = {
+    stability.SCORE: "p.score",
+    **{name: f"coalesce(a.{name}, '')" if name in CATEGORY_FIELDS else f"a.{name}" for name in ATTRIBUTE_FIELDS},
+    **_RATIO_SQL,
+}
+
 
 def period_stability_counts(
     version: ModelVersion,
@@ -158,7 +165,7 @@ def empty_bin_counts(references: dict[str, dict]) -> dict[str, dict]:
             "sum": 0.0,
         }
         for name, reference in references.items()
-        if name in _value_sql()
+        if name in _VALUE_SQL
     }
 
 
@@ -178,14 +185,6 @@ def add_bin_counts(counts: dict[str, dict], rows) -> tuple[int, dict[str, dict]]
     return applications, counts
 
 
-def _value_sql() -> dict[str, str]:
-    return {
-        stability.SCORE: "p.score",
-        **{name: f"coalesce(a.{name}, '')" if name in CATEGORY_FIELDS else f"a.{name}" for name in ATTRIBUTE_FIELDS},
-        **_RATIO_SQL,
-    }
-
-
 def _count_into_bins(applications, references: dict[str, dict], *, by_day: bool) -> list[tuple]:
     """Rows ``([day, channel,] feature name, bin, count, outside, sum)`` of ``applications`` (a query of
     predictions) counted by PostgreSQL into the bins of ``references`` (see :func:`period_stability_counts`)."""
@@ -195,7 +194,7 @@ def _count_into_bins(applications, references: dict[str, dict], *, by_day: bool)
         inner = inner.annotate(day=TruncDate("created_at"))
     inner_sql, inner_params = inner.values_list(*columns).query.sql_with_params()
     record = ", ".join(f"{name} {'text' if name in CATEGORY_FIELDS else 'float8'}" for name in ATTRIBUTE_FIELDS)
-    value_sql = _value_sql()
+    value_sql = _VALUE_SQL
     features = [name for name in references if name in value_sql]
     bins, bin_params, outsides, outside_params, sums = [], [], [], [], []
     for name in features:
@@ -248,25 +247,20 @@ def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
     applicant's first prediction by this version only, counted by the database per vintage, labels'
     date, risk grade, credit score, predicted and realised label.
 
-    **Vintage** is the month the loan was applied for, not the month it was scored: for an applicant
-    whose instalments are stored, the month before its first instalment falls due (the loan file has
-    no application date of its own; the first instalment is due a month after the application, as in
-    the generated books); for one without instalments (a new application, scored as it arrives), the
-    month of its first prediction by this version (local time). So a book
+    **Vintage** is the month the loan was applied for, not the month it was scored
+    (:func:`credit.backtest.application_month`: the month before its first instalment falls due, or,
+    without instalments, the month of its first prediction by this version, local time). So a book
     scored in one afternoon, or re-scored after a policy change, keeps the vintages its loans had,
     and the outcome window counts their real months on book.
 
     One grouped query (on PostgreSQL with :func:`large_query`'s settings).
     """
-    first_due = (
-        Installment.objects.filter(applicant_id=OuterRef("applicant_id")).order_by("due_date").values("due_date")[:1]
-    )
     rows = (
         predictions(model_version_id=version.pk, created_to=until)
         .filter(applicant__isnull=False, first_of_version=True)
         .order_by()
         .annotate(
-            first_due_month=TruncMonth(Subquery(first_due, output_field=DateField())),
+            first_due_month=first_due_month("applicant_id"),
             scored_month=TruncMonth("created_at", output_field=DateField()),
         )
         .values(
@@ -285,7 +279,7 @@ def backtest_groups(version: ModelVersion, until: date) -> list[dict]:
     groups = []
     for row in rows:
         first_due, scored = _as_date(row.pop("first_due_month")), _as_date(row.pop("scored_month"))
-        groups.append({**row, "vintage": add_months(first_due, -1) if first_due is not None else scored})
+        groups.append({**row, "vintage": application_month(first_due, scored)})
     return groups  # several groups may share a vintage: the back-test adds them up
 
 

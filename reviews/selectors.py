@@ -18,13 +18,13 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 
 from django.conf import settings
-from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from applicants.models import Installment
+from applicants.selectors import first_due_month
 from credit import review_desk
-from credit.backtest import add_months
+from credit.backtest import application_month
 from nplsite.roles import ANALYST, MODEL_ADMIN, is_model_admin
 from reviews.models import ApprovalLimit, ReasonCode, ReviewCase, ReviewDecision
 from scoring.models import Prediction
@@ -297,25 +297,19 @@ def override_groups(*, date_from: date | None = None, date_to: date | None = Non
     database per analyst, reason code, grade, month, recommendation, override and outcome; the groups
     :func:`credit.review_desk.override_report` reads.
 
-    The application month (``vintage``) is the back-test's (``monitoring.selectors.backtest_groups``):
-    the month before the applicant's first instalment falls due, or, with no instalments, the month the
-    decided prediction was made.
+    The application month (``vintage``) is the back-test's (:func:`credit.backtest.application_month`),
+    with the month the decided prediction was made for an applicant without instalments.
     """
     queryset = ReviewDecision.objects.all()
     if date_from is not None:
         queryset = queryset.filter(decided_at__gte=_start_of(date_from))
     if date_to is not None:
         queryset = queryset.filter(decided_at__lt=_start_of(date_to + timedelta(days=1)))
-    first_due = (
-        Installment.objects.filter(applicant_id=OuterRef("prediction__applicant_id"))
-        .order_by("due_date")
-        .values("due_date")[:1]
-    )
     rows = (
         queryset.order_by()
         .annotate(
             month_start=TruncMonth("decided_at", output_field=DateField()),
-            first_due_month=TruncMonth(Subquery(first_due, output_field=DateField())),
+            first_due_month=first_due_month("prediction__applicant_id"),
             scored_month=TruncMonth("prediction__created_at", output_field=DateField()),
         )
         .values(
@@ -335,12 +329,12 @@ def override_groups(*, date_from: date | None = None, date_to: date | None = Non
     groups = []
     for row in rows:
         month = _as_date(row.pop("month_start"))
-        first_due_month, scored = _as_date(row.pop("first_due_month")), _as_date(row.pop("scored_month"))
+        first_due, scored = _as_date(row.pop("first_due_month")), _as_date(row.pop("scored_month"))
         groups.append(
             {
                 **row,
                 "month": month.strftime("%Y-%m"),
-                "vintage": add_months(first_due_month, -1) if first_due_month is not None else scored,
+                "vintage": application_month(first_due, scored),
             }
         )
     return groups
