@@ -184,6 +184,16 @@ def start_celery_worker(queue: str | None = None, **extra_env) -> subprocess.Pop
     return start_celery_process(arguments, "worker", **extra_env)
 
 
+def chunk_tasks_scored(log: str, job_id: str) -> int:
+    """How many chunk tasks of batch job ``job_id`` a worker's log shows scored. The test queue may hold
+    tasks that earlier tests of this process queued with no worker running: a worker takes those too
+    (and skips them), so its log is read for this job's tasks only."""
+    return sum(
+        "Task scoring.score_batch_chunk[" in line and f"'job_id': '{job_id}'" in line and "'status': 'scored'" in line
+        for line in log.splitlines()
+    )
+
+
 @contextlib.contextmanager
 def celery_process(arguments: list[str], name: str, **environment: str):
     """:func:`start_celery_process` as a context: yields the Popen object, then stops it (printing the

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from scoring.batch import score_loan_file
 from scoring.batch_jobs import report_file, results_file, retry_batch_job, run_batch_job, score_chunk, submit_batch_file
 from scoring.models import BatchChunk, BatchScoringJob, Prediction
-from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
+from tests.conftest import chunk_tasks_scored, start_celery_worker, stop_celery_worker, wait_until
 from tests.scoring.test_score_csv import LOAN_FILE, SCORED
 
 CHUNK = 2  # applications per chunk: the six scored applications of LOAN_FILE make three chunks
@@ -64,16 +64,7 @@ def test_a_file_is_split_into_chunk_tasks_and_assembled_as_the_single_pass_score
     chunks = list(BatchChunk.objects.filter(job=job))
     assert [(chunk.number, chunk.status, chunk.scored) for chunk in chunks] == [(n, "done", CHUNK) for n in (1, 2, 3)]
     assert log.count("Task scoring.score_batch_file[") >= 2  # received, succeeded
-    # Three chunk tasks of this job, each scored by the worker (the test queue may hold tasks that earlier
-    # tests of this process queued with no worker running: the worker takes those too, and skips them).
-    scored = [
-        line
-        for line in log.splitlines()
-        if "Task scoring.score_batch_chunk[" in line
-        and f"'job_id': '{job.pk}'" in line
-        and "'status': 'scored'" in line
-    ]
-    assert len(scored) == 3, log
+    assert chunk_tasks_scored(log, job.pk) == 3, log  # each chunk a task of its own
     stored = Prediction.objects.filter(batch_job=job)
     assert stored.count() == len(SCORED) and stored.values("batch_row").distinct().count() == len(SCORED)
 

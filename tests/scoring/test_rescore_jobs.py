@@ -34,7 +34,7 @@ from scoring.batch_jobs import (
 )
 from scoring.models import BatchChunk, BatchFilePart, BatchScoringJob, Prediction
 from scoring.services import score_stored_applicant
-from tests.conftest import make_user, start_celery_worker, stop_celery_worker, wait_until
+from tests.conftest import chunk_tasks_scored, make_user, start_celery_worker, stop_celery_worker, wait_until
 from tests.support import VALID_APPLICANT
 from tests.web.pagecheck import checked_page, text_of
 
@@ -188,15 +188,7 @@ def test_a_worker_process_takes_the_chunk_tasks_of_a_rescore(chunked, active_ver
         stop_celery_worker(worker)
     job = job_of(job.pk)
     assert job.status == "succeeded", job.error
-    # Three chunk tasks of this job, each scored by the worker (the queue may hold earlier tests' leftovers).
-    scored = [
-        line
-        for line in log.splitlines()
-        if "Task scoring.score_batch_chunk[" in line
-        and f"'job_id': '{job.pk}'" in line
-        and "'status': 'scored'" in line
-    ]
-    assert len(scored) == 3, log
+    assert chunk_tasks_scored(log, job.pk) == 3, log  # each chunk a task of its own
     assert sorted(Prediction.objects.filter(batch_job=job).values_list("applicant__app_id", flat=True)) == IN_ORDER
     assert [int(row["app_id"]) for row in rows_of(results_file(job))] == IN_ORDER
 
