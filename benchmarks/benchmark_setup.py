@@ -35,6 +35,25 @@ def setup_django(data_dir, **settings: str) -> None:
     django.setup()
 
 
+def import_generated_book(workdir: Path, applicants: int, as_of) -> Path:
+    """A generated loan book of ``applicants`` (seed 11, labels as of ``as_of``) written to
+    ``workdir/loans.csv`` (its truth beside it) and imported, reporting on stderr; the book's path."""
+    from django.core.management import call_command
+
+    book = workdir / "loans.csv"
+    call_command(
+        "generate_loans",
+        applicants=applicants,
+        seed=11,
+        as_of=as_of,
+        out=book,
+        truth=workdir / "truth.csv",
+        stdout=sys.stderr,
+    )
+    call_command("import_loans", str(book), as_of=as_of, no_progress=True, stdout=sys.stderr)
+    return book
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

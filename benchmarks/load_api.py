@@ -56,7 +56,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from benchmark_setup import PROJECT_DIR, production_like_environment  # noqa: E402 (a module beside this script)
+from benchmark_setup import PROJECT_DIR, import_generated_book, production_like_environment  # noqa: E402 (beside)
 
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"  # the only address this script ever sends to
@@ -125,17 +125,7 @@ def setup_database(args, env: dict, workdir: Path) -> tuple[str, int]:
     say(f"migrating, generating {args.applicants} applicants, importing, training ({args.profile}) …")
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG=0: gunicorn refuses to start without
-    book = workdir / "loans.csv"
-    call_command(
-        "generate_loans",
-        applicants=args.applicants,
-        seed=11,
-        as_of=AS_OF,
-        out=book,
-        truth=workdir / "truth.csv",
-        stdout=sys.stderr,
-    )
-    call_command("import_loans", str(book), as_of=AS_OF, no_progress=True, stdout=sys.stderr)
+    import_generated_book(workdir, args.applicants, AS_OF)
     call_command("train", profile=args.profile, seed=7, verbosity=0, stdout=sys.stderr)
     user = get_user_model().objects.create_user("load-analyst", password=None)
     user.groups.add(Group.objects.get(name=ANALYST))

@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scale_out_search_part  # noqa: E402
 from batch_under_load import write_batch_file  # noqa: E402 (a script beside this one)
-from benchmark_setup import production_like_environment  # noqa: E402
+from benchmark_setup import import_generated_book, production_like_environment  # noqa: E402
 from load_api import AS_OF, BIN, PROJECT_DIR, cpu_seconds  # noqa: E402
 
 
@@ -92,10 +92,8 @@ def setup_django(env: dict, profile: str) -> None:
         say(f"active model: {active.name} #{active.pk}")
         return
     workdir = Path(env["DATA_DIR"])
-    book = workdir / "book.csv"
     say(f"training a model (profile {profile}) …")
-    call_command("generate_loans", applicants=1500, seed=11, as_of=AS_OF, out=book, truth=workdir / "truth.csv")
-    call_command("import_loans", str(book), as_of=AS_OF, no_progress=True, stdout=sys.stderr)
+    import_generated_book(workdir, 1500, AS_OF)
     call_command("train", profile=profile, seed=7, verbosity=0, stdout=sys.stderr)
 
 

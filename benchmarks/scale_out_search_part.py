@@ -40,7 +40,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark_setup import PROJECT_DIR, production_like_environment  # noqa: E402 (a module beside this script)
+from benchmark_setup import PROJECT_DIR, import_generated_book, production_like_environment  # noqa: E402 (beside)
 from load_api import psql, server_url  # noqa: E402 (a script beside this one)
 
 AS_OF = date(2024, 6, 30)
@@ -180,17 +180,7 @@ def prepare(args, workdir: Path) -> dict:
     say(f"migrating, generating {args.applicants} applicants and importing them …")
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    book = workdir / "loans.csv"
-    call_command(
-        "generate_loans",
-        applicants=args.applicants,
-        seed=11,
-        as_of=AS_OF,
-        out=book,
-        truth=workdir / "truth.csv",
-        stdout=sys.stderr,
-    )
-    call_command("import_loans", str(book), as_of=AS_OF, no_progress=True, stdout=sys.stderr)
+    import_generated_book(workdir, args.applicants, AS_OF)
     admin = get_user_model().objects.create_user("bench-admin", password=None, is_staff=True)
     admin.groups.add(Group.objects.get(name=MODEL_ADMIN))
     connections.close_all()
