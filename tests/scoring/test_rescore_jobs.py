@@ -416,7 +416,7 @@ def test_the_command_refuses_who_is_not_a_model_admin_and_what_cannot_start(
 ):
     store_applicants()
     for user in (analyst, auditor):
-        with pytest.raises(CommandError, match=rf"^User '{user.username}' is not a model admin: only a model admin"):
+        with pytest.raises(CommandError, match=rf"^User '{user.username}': Only a model admin may re-score"):
             call_command("rescore_applications", "--user", user.username)
     with pytest.raises(CommandError, match=r"^No user is named 'nobody'\.$"):
         call_command("rescore_applications", "--user", "nobody")

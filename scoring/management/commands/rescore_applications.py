@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from nplsite.roles import is_model_admin
 from scoring.batch_jobs import RescoreError, submit_rescore
 
 
@@ -38,14 +37,12 @@ class Command(BaseCommand):
             raise CommandError(f"No user is named {user!r}.")
         if not account.is_active:
             raise CommandError(f"User {user!r} is deactivated.")
-        if not is_model_admin(account):
-            raise CommandError(
-                f"User {user!r} is not a model admin: only a model admin may re-score the stored applications."
-            )
         try:
             with translation.override(language):
-                job = submit_rescore(account)
-        except (RescoreError, PermissionDenied) as exc:
+                job = submit_rescore(account)  # refuses anyone but a model admin
+        except PermissionDenied as exc:
+            raise CommandError(f"User {user!r}: {exc}") from None
+        except RescoreError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(job.id)
         if job.status == job.Status.FAILED:
