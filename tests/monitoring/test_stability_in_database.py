@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from applicants.attributes import ATTRIBUTE_FIELDS
 from applicants.generator import generate_applicants
-from monitoring.models import ReferenceDistribution, StabilityDay
+from monitoring.models import ReferenceDistribution, StabilityDay, StabilityDayCount
 from monitoring.selectors import counts_in_database
 from monitoring.services import compute_monitoring_figures, stability_figures
 from scoring.models import Prediction
@@ -171,3 +171,28 @@ def test_a_day_with_no_prediction_is_stored_as_counted_and_other_bins_count_the_
     assert counting_queries(queries) == 1
     assert rebinned == stability_figures(monitored_version, start, yesterday, None, in_database=False)
     assert StabilityDay.objects.filter(model_version=monitored_version).values("bins").distinct().count() == 2
+
+
+@needs_postgresql
+def test_two_reports_counting_the_same_days_at_once_store_them_once(monitored_version):
+    """Another report stores the days between this one's look for them and its own insert: the unique
+    keys keep one set of counts, and both reports read the same figures."""
+    book_with_edge_cases(monitored_version)
+    days = spread_over_days(monitored_version, 2)
+    start, yesterday = days[0], days[-2]
+    other = {}
+
+    def another_report_meanwhile(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not other and sql.startswith("SELECT") and '"monitoring_stabilityday"' in sql:
+            other["started"] = True  # the other report's own queries pass through here too
+            other["figures"] = stability_figures(monitored_version, start, yesterday, None, in_database=True)
+        return result
+
+    with connection.execute_wrapper(another_report_meanwhile):
+        this = stability_figures(monitored_version, start, yesterday, None, in_database=True)
+    assert other["figures"] == this == stability_figures(monitored_version, start, yesterday, None, in_database=False)
+    counted = StabilityDay.objects.filter(model_version=monitored_version)
+    assert sorted(counted.values_list("day", flat=True)) == days[:-1]  # each day once
+    rows = StabilityDayCount.objects.filter(stability_day__in=counted)
+    assert rows.count() == rows.values("stability_day", "channel", "feature", "bin").distinct().count()
