@@ -26,7 +26,7 @@ from applicants.selectors import first_due_month
 from credit import review_desk
 from credit.backtest import application_month
 from nplsite.roles import ANALYST, MODEL_ADMIN, is_model_admin
-from reviews.models import ApprovalLimit, ReasonCode, ReviewCase, ReviewDecision
+from reviews.models import ApprovalLimit, ReviewCase, ReviewDecision
 from scoring.models import Prediction
 
 UNASSIGNED = "none"
@@ -264,11 +264,6 @@ def decisions(*, prediction_ids=None, applicant=None) -> QuerySet[ReviewDecision
     return queryset.order_by("-decided_at", "-id")
 
 
-def reason_codes(*, offered_only: bool = True) -> QuerySet[ReasonCode]:
-    queryset = ReasonCode.objects.all()
-    return queryset.filter(is_active=True) if offered_only else queryset
-
-
 def approval_limit_for(user) -> int | None:
     """The largest amount financed ``user`` may approve alone: their own limit if a model admin set one,
     else their role's (``REVIEW_ANALYST_APPROVAL_LIMIT``, ``REVIEW_MODEL_ADMIN_APPROVAL_LIMIT``, the
@@ -357,9 +352,3 @@ def override_report(*, date_from: date | None = None, date_to: date | None = Non
 
 def queue_size() -> int:
     return queue().count()
-
-
-def open_case_counts() -> dict:
-    """Cases someone has worked on and not settled, per status (for the queue's summary)."""
-    counts = ReviewCase.objects.filter(status__in=OPEN_STATUSES).values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in counts}
